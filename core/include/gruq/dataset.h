@@ -1,0 +1,49 @@
+#pragma once
+// Torch-free containers for sequence classification data, shared by every task.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gruq {
+
+// count sequences of steps x features floats, row-major, with one integer label each.
+struct SequenceSet {
+    int64_t count = 0;
+    int64_t steps = 0;
+    int64_t features = 0;
+    std::vector<float> x;    // count * steps * features
+    std::vector<int32_t> y;  // count
+
+    const float* sequence(int64_t i) const { return x.data() + i * steps * features; }
+    int64_t sequenceSize() const { return steps * features; }
+};
+
+// How the raw inputs were normalised: x_model = (x_raw - mean) / stdDev. Kept so that the
+// integer runtime can quantize raw sensor values the same way later.
+struct Normalization {
+    float mean = 0.0f;
+    float stdDev = 1.0f;
+};
+
+struct TaskData {
+    std::string task;                     // registry name, e.g. "smnist-row"
+    std::string description;              // human readable
+    std::string source;                   // folder the data came from
+    std::vector<std::string> classNames;  // index = label
+    Normalization normalization;
+    SequenceSet train, validation, test;
+
+    int numClasses() const { return static_cast<int>(classNames.size()); }
+};
+
+// Rows of `set` picked by `indices`, in that order.
+SequenceSet subset(const SequenceSet& set, const std::vector<int64_t>& indices);
+
+// Number of sequences per label 0..numClasses-1 (labels outside are ignored).
+std::vector<int64_t> classCounts(const SequenceSet& set, int numClasses);
+
+// Mean and standard deviation over every value of set.x (stdDev floored to avoid division by 0).
+Normalization computeNormalization(const SequenceSet& set);
+void applyNormalization(SequenceSet& set, const Normalization& norm);
+
+}  // namespace gruq

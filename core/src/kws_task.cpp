@@ -1,0 +1,1 @@
+// PLACEHOLDER: implemented by the KWS / generator work.

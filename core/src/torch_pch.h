@@ -1,0 +1,3 @@
+// Precompiled header for the torch-using translation units of gruq_core (torch headers are slow).
+#pragma once
+#include <torch/torch.h>
