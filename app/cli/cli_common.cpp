@@ -1,1 +1,103 @@
-// being written
+#include "cli_common.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace gruq::cli {
+
+std::string formatSeconds(double seconds) {
+    if (seconds < 60.0) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f s", seconds);
+        return buf;
+    }
+    const auto total = static_cast<long>(std::lround(seconds));
+    char buf[32];
+    if (total >= 3600) {
+        std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", total / 3600, (total / 60) % 60, total % 60);
+    } else {
+        std::snprintf(buf, sizeof buf, "%ld:%02ld", total / 60, total % 60);
+    }
+    return buf;
+}
+
+void ProgressBar::operator()(const Progress& p) {
+    static const bool tty = isatty(STDERR_FILENO);
+    const bool newStage = p.stage != lastStage_;
+    const bool last = p.total > 0 && p.done >= p.total;
+    const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (!tty && !newStage && !last && now - lastPrinted_ < 5.0) return;
+    if (tty && !newStage && !last && now - lastPrinted_ < 0.1) return;  // redraw at most 10x per second
+    lastPrinted_ = now;
+    if (newStage && open_) std::fputc('\n', stderr);
+    lastStage_ = p.stage;
+
+    std::string line = p.stage;
+    if (p.total > 0) {
+        const double fraction = std::min(1.0, static_cast<double>(p.done) / static_cast<double>(p.total));
+        const int width = 30, filled = static_cast<int>(fraction * width);
+        line += " [" + std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(width - filled), '.') + "] ";
+        char pct[64];
+        std::snprintf(pct, sizeof pct, "%3.0f%% %lld/%lld", 100.0 * fraction, static_cast<long long>(p.done),
+                      static_cast<long long>(p.total));
+        line += pct;
+        if (p.done > 0 && p.done < p.total) {
+            const double eta = p.elapsedSeconds / static_cast<double>(p.done) * static_cast<double>(p.total - p.done);
+            line += " ETA " + formatSeconds(eta);
+        }
+    } else if (p.done > 0) {
+        line += " " + std::to_string(p.done);
+    }
+    if (!p.detail.empty()) line += "  " + p.detail;
+    if (tty) {
+        std::fprintf(stderr, "\r\033[K%s", line.c_str());
+        open_ = true;
+    } else {
+        std::fprintf(stderr, "%s\n", line.c_str());
+        open_ = false;
+    }
+    std::fflush(stderr);
+}
+
+void ProgressBar::finish() {
+    if (open_) std::fputc('\n', stderr);
+    open_ = false;
+    lastStage_.clear();
+}
+
+void addTaskOptions(CLI::App& command, TaskLoadOptions& options) {
+    command.add_option("--path", options.path, "data folder (default: the task's default folder)");
+    command.add_option("--seed", options.seed, "split / selection seed")->capture_default_str();
+    command.add_option("--validation-fraction", options.validationFraction,
+                       "MNIST tasks: share of the training files held out for validation")
+        ->check(CLI::Range(0.0, 0.9))
+        ->capture_default_str();
+    command.add_option("--max-train", options.maxTrain, "MNIST tasks: read at most N training images (0 = all)");
+    command.add_option("--max-test", options.maxTest, "MNIST tasks: read at most N test images (0 = all)");
+    command.add_option("--threads", options.threads, "feature extraction threads (0 = all cores)");
+}
+
+}  // namespace gruq::cli
+
+#include <csignal>
+
+namespace gruq::cli {
+namespace {
+CancelFlag g_interrupt;
+extern "C" void onInterrupt(int) { g_interrupt.requested.store(true); }
+}  // namespace
+
+const CancelFlag* interruptFlag() {
+    static const bool installed = [] {
+        std::signal(SIGINT, onInterrupt);
+        std::signal(SIGTERM, onInterrupt);
+        return true;
+    }();
+    (void)installed;
+    return &g_interrupt;
+}
+
+}  // namespace gruq::cli

@@ -1,7 +1,9 @@
 #pragma once
 // Seeded, platform-independent train/validation splits (no std::distributions: their output
 // differs between standard libraries, and a split must be the same everywhere).
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace gruq {
@@ -32,8 +34,8 @@ private:
 // Fisher-Yates shuffle of v driven by rng.
 template <typename T>
 void stableShuffle(std::vector<T>& v, StableRng& rng) {
-    for (size_t i = v.size(); i > 1; --i) {
-        size_t j = static_cast<size_t>(rng.below(i));
+    for (std::size_t i = v.size(); i > 1; --i) {
+        std::size_t j = static_cast<std::size_t>(rng.below(i));
         std::swap(v[i - 1], v[j]);
     }
 }

@@ -1,0 +1,35 @@
+#pragma once
+// Shared pieces of the gruq-cli subcommands: a terminal progress bar and task options.
+#include "gruq/progress.h"
+#include "gruq/task_registry.h"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace gruq::cli {
+
+// Draws "stage [#####.....] 45% 12/26 detail ETA 0:13" on stderr, redrawn in place when stderr is a
+// terminal, one line per stage (or every few seconds) otherwise so logs stay readable.
+class ProgressBar {
+public:
+    void operator()(const Progress& p);
+    void finish();  // ends the current line
+
+private:
+    std::string lastStage_;
+    double lastPrinted_ = -1e9;
+    bool open_ = false;
+};
+
+// --path, --seed, --max-train, --max-test, --threads on a subcommand.
+void addTaskOptions(CLI::App& command, TaskLoadOptions& options);
+
+std::string formatSeconds(double seconds);  // "1:05:03" / "4:07" / "12.3 s"
+
+}  // namespace gruq::cli
+
+namespace gruq::cli {
+// A cancel flag raised by Ctrl-C (SIGINT) / SIGTERM, so long work stops cleanly between units.
+const CancelFlag* interruptFlag();
+}  // namespace gruq::cli

@@ -1,0 +1,30 @@
+#include "torch_convert.h"
+
+#include <thread>
+
+namespace gruq {
+
+torch::Tensor sequencesToTensor(const SequenceSet& set) {
+    return torch::from_blob(const_cast<float*>(set.x.data()), {set.count, set.steps, set.features}, torch::kFloat32)
+        .clone();
+}
+
+torch::Tensor labelsToTensor(const SequenceSet& set) {
+    return torch::from_blob(const_cast<int32_t*>(set.y.data()), {set.count}, torch::kInt32).to(torch::kInt64);
+}
+
+std::vector<float> tensorToVector(const torch::Tensor& t) {
+    const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+torch::Tensor vectorToTensor(const std::vector<float>& v, torch::IntArrayRef shape) {
+    return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone();
+}
+
+void configureTorchThreads(int threads) {
+    const int wanted = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (torch::get_num_threads() != wanted) torch::set_num_threads(wanted);
+}
+
+}  // namespace gruq

@@ -1,0 +1,20 @@
+#pragma once
+// Internal: conversions between gruq's plain containers and torch tensors (core .cpp files only).
+#include "gruq/dataset.h"
+#include "gruq/float_model.h"
+
+#include <torch/torch.h>
+
+namespace gruq {
+
+// [count x steps x features] float tensor sharing nothing with `set` (a copy).
+torch::Tensor sequencesToTensor(const SequenceSet& set);
+torch::Tensor labelsToTensor(const SequenceSet& set);  // int64 [count]
+
+std::vector<float> tensorToVector(const torch::Tensor& t);
+torch::Tensor vectorToTensor(const std::vector<float>& v, torch::IntArrayRef shape);
+
+// Sets torch's intra-op threads (0 = hardware concurrency) once per process-wide value change.
+void configureTorchThreads(int threads);
+
+}  // namespace gruq
