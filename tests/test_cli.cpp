@@ -1,8 +1,83 @@
-// PLACEHOLDER: replaced by the real test of this unit.
+// gruq-cli end to end: data info, float training, and errors as messages with non-zero exits.
+#include "test_support.h"
+
 #include <QtTest>
-class Test_cli : public QObject { Q_OBJECT
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+
+class TestCli : public QObject {
+    Q_OBJECT
+    QTemporaryDir dataDir_, cacheDir_;
+
+    struct Result {
+        int exitCode;
+        QString out, err;
+    };
+
+    Result run(const QStringList& args) {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("GRUQ_CACHE_DIR"), cacheDir_.path());
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(GRUQ_CLI_PATH), args);
+        if (!p.waitForFinished(120000)) qFatal("gruq-cli did not finish");
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
+    }
+
 private slots:
-    void placeholder() { QFAIL("test_cli not written yet"); }
+    void initTestCase() { gruq::test::writeTinyMnist(dataDir_.path().toStdString(), 200, 60, true); }
+
+    void dataInfoText() {
+        const Result r = run({"data", "info", "smnist-row", "--path", dataDir_.path()});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains(QStringLiteral("28 steps x 28 features")));
+        QVERIFY(r.out.contains(QStringLiteral("class balance")));
+    }
+
+    void dataInfoJson() {
+        const Result r = run({"data", "info", "smnist-pixel", "--path", dataDir_.path(), "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(j["task"].toString(), QStringLiteral("smnist-pixel"));
+        QCOMPARE(j["train"].toObject()["steps"].toInt(), 784);
+        QCOMPARE(j["test"].toObject()["count"].toInt(), 60);
+        QCOMPARE(j["validation"].toObject()["class_counts"].toArray().size(), 10);
+    }
+
+    void trainTinyModelThenHitTheCache() {
+        const QStringList args = {"train", "--task", "smnist-row", "--path", dataDir_.path(), "--hidden", "8",
+                                  "--epochs", "2", "--batch", "32", "--threads", "1", "--json"};
+        const Result first = run(args);
+        QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+        const QJsonObject a = QJsonDocument::fromJson(first.out.toUtf8()).object();
+        QCOMPARE(a["shape"].toString(), QStringLiteral("F28-H8-C10"));
+        QCOMPARE(a["from_cache"].toBool(), false);
+        QVERIFY(a["samples_per_second"].toDouble() > 0);
+        QVERIFY(first.err.contains(QStringLiteral("epoch   2")));
+        const Result second = run(args);
+        const QJsonObject b = QJsonDocument::fromJson(second.out.toUtf8()).object();
+        QCOMPARE(b["from_cache"].toBool(), true);
+        QCOMPARE(b["test_accuracy"].toDouble(), a["test_accuracy"].toDouble());
+    }
+
+    void missingFolderIsAnErrorNamingIt() {
+        const QString missing = dataDir_.path() + QStringLiteral("/nothing-here");
+        const Result r = run({"data", "info", "smnist-row", "--path", missing});
+        QCOMPARE(r.exitCode, 3);
+        QVERIFY2(r.err.contains(missing), qPrintable(r.err));
+    }
+
+    void unknownTaskAndBadOptions() {
+        const Result r = run({"data", "info", "cifar10"});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.err.contains(QStringLiteral("unknown task 'cifar10'")), qPrintable(r.err));
+        QVERIFY(run({"train", "--epochs", "many"}).exitCode != 0);
+        QVERIFY(run({}).exitCode != 0);
+    }
 };
-QTEST_APPLESS_MAIN(Test_cli)
+
+QTEST_GUILESS_MAIN(TestCli)
 #include "test_cli.moc"

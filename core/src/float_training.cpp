@@ -152,14 +152,33 @@ std::string FloatTrainConfig::cacheKey(const TaskData& data) const {
     return os.str();
 }
 
+namespace {
+
+std::string cacheDirOf(const FloatTrainConfig& config) {
+    return config.cacheDir.empty() ? userCacheDir() + "/models" : config.cacheDir;
+}
+
+std::string modelPathOf(const TaskData& data, const FloatTrainConfig& config) {
+    const GruShape shape{data.train.features, config.hiddenSize, data.numClasses()};
+    return cacheDirOf(config) + "/float-" + data.task + "-" + shape.key() + "-s" + std::to_string(config.seed) + "-" +
+           hex64(fnv1a64(config.cacheKey(data))) + ".bin";
+}
+
+}  // namespace
+
+std::optional<FloatTrainReport> findCachedFloatBaseline(const TaskData& data, const FloatTrainConfig& config) {
+    FloatTrainReport report;
+    if (loadCached(modelPathOf(data, config), config.cacheKey(data), report)) return report;
+    return std::nullopt;
+}
+
 FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig& config, const TrainObserver& observer) {
     validateConfig(config);
     if (data.train.count == 0) throw InputError(data.source, "the training split is empty");
     const GruShape shape{data.train.features, config.hiddenSize, data.numClasses()};
     const std::string key = config.cacheKey(data);
-    const std::string cacheDir = config.cacheDir.empty() ? userCacheDir() + "/models" : config.cacheDir;
-    const std::string modelPath = cacheDir + "/float-" + data.task + "-" + shape.key() + "-s" +
-                                  std::to_string(config.seed) + "-" + hex64(fnv1a64(key)) + ".bin";
+    const std::string cacheDir = cacheDirOf(config);
+    const std::string modelPath = modelPathOf(data, config);
 
     FloatTrainReport report;
     if (config.useCache && loadCached(modelPath, key, report)) return report;

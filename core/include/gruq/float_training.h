@@ -5,6 +5,7 @@
 #include "gruq/progress.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,9 @@ struct TrainObserver {
 
 FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig& config,
                                     const TrainObserver& observer = {});
+
+// The cached result for exactly these data and settings, if one exists (never trains).
+std::optional<FloatTrainReport> findCachedFloatBaseline(const TaskData& data, const FloatTrainConfig& config);
 
 // Accuracy of float weights on a set (batched float forward).
 double evaluateFloatAccuracy(const FloatGruWeights& weights, const SequenceSet& set, int threads = 0);

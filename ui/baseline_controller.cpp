@@ -1,0 +1,154 @@
+#include "baseline_controller.h"
+
+#include "gruq/errors.h"
+
+#include <QMetaObject>
+
+namespace gruq::ui {
+namespace {
+
+QVector<qint64> toQVector(const std::vector<int64_t>& v) { return QVector<qint64>(v.begin(), v.end()); }
+
+DataSummary summarise(const TaskData& d) {
+    DataSummary s;
+    s.task = QString::fromStdString(d.task);
+    s.description = QString::fromStdString(d.description);
+    s.source = QString::fromStdString(d.source);
+    for (const auto& c : d.classNames) s.classNames << QString::fromStdString(c);
+    s.trainCount = d.train.count;
+    s.validationCount = d.validation.count;
+    s.testCount = d.test.count;
+    s.steps = d.train.steps;
+    s.features = d.train.features;
+    s.trainClassCounts = toQVector(classCounts(d.train, d.numClasses()));
+    s.validationClassCounts = toQVector(classCounts(d.validation, d.numClasses()));
+    s.testClassCounts = toQVector(classCounts(d.test, d.numClasses()));
+    return s;
+}
+
+QString dataKeyOf(const QString& task, const TaskLoadOptions& o) {
+    return QStringLiteral("%1|%2|%3|%4|%5|%6")
+        .arg(task, QString::fromStdString(o.path))
+        .arg(o.seed)
+        .arg(o.validationFraction)
+        .arg(o.maxTrain)
+        .arg(o.maxTest);
+}
+
+}  // namespace
+
+BaselineController::BaselineController(QObject* parent) : QObject(parent) {
+    qRegisterMetaType<DataSummary>();
+    qRegisterMetaType<BaselineResult>();
+}
+
+BaselineController::~BaselineController() {
+    cancel();
+    if (worker_) {
+        worker_->wait();
+        delete worker_;
+    }
+}
+
+void BaselineController::cancel() {
+    if (cancel_) cancel_->request();
+}
+
+template <typename Work>
+void BaselineController::runInWorker(Work work) {
+    if (busy_) return;
+    if (worker_) {
+        worker_->wait();
+        delete worker_;
+    }
+    busy_ = true;
+    emit busyChanged(true);
+    cancel_ = std::make_shared<CancelFlag>();
+    auto cancel = cancel_;
+    worker_ = QThread::create([this, work, cancel] {
+        try {
+            work(*cancel);
+        } catch (const InputError& e) {
+            emit failed(tr("Cannot use this input"), QString::fromStdString(e.what()));
+        } catch (const Cancelled&) {
+            emit logLine(tr("Cancelled."));
+        } catch (const std::exception& e) {
+            emit failed(tr("Unexpected error"), QString::fromStdString(e.what()));
+        }
+    });
+    connect(worker_, &QThread::finished, this, [this] {
+        busy_ = false;
+        emit busyChanged(false);
+    });
+    worker_->start();
+}
+
+std::shared_ptr<const TaskData> BaselineController::ensureData(const QString& task, const TaskLoadOptions& options) {
+    const QString key = dataKeyOf(task, options);
+    if (data_ && dataKey_ == key) return data_;
+    emit logLine(tr("Loading %1 from %2 ...").arg(task, QString::fromStdString(options.path.empty()
+                                                                                   ? taskInfo(task.toStdString()).defaultPath
+                                                                                   : options.path)));
+    auto progressFn = [this](const Progress& p) {
+        emit progress(QString::fromStdString(p.stage), p.done, p.total, p.elapsedSeconds, QString::fromStdString(p.detail));
+    };
+    data_ = std::make_shared<const TaskData>(loadTask(task.toStdString(), options, progressFn, cancel_.get()));
+    dataKey_ = key;
+    emit dataLoaded(summarise(*data_));
+    emit logLine(tr("Loaded %1: %2 train / %3 validation / %4 test sequences.")
+                     .arg(task)
+                     .arg(data_->train.count)
+                     .arg(data_->validation.count)
+                     .arg(data_->test.count));
+    return data_;
+}
+
+void BaselineController::loadData(const QString& task, const TaskLoadOptions& options, const FloatTrainConfig& config) {
+    runInWorker([this, task, options, config](CancelFlag&) {
+        const auto data = ensureData(task, options);
+        if (auto cached = findCachedFloatBaseline(*data, config)) reportBaseline(*cached);
+    });
+}
+
+void BaselineController::reportBaseline(const FloatTrainReport& r) {
+    BaselineResult result;
+    result.shapeKey = QString::fromStdString(r.weights.shape.key());
+    result.validationAccuracy = r.validationAccuracy;
+    result.testAccuracy = r.testAccuracy;
+    result.trainSeconds = r.trainSeconds;
+    result.samplesPerSecond = r.samplesPerSecond;
+    result.parameters = r.weights.parameterCount();
+    result.fromCache = r.fromCache;
+    emit baselineReady(result);
+    emit logLine(tr("Float baseline %1: validation %2%, test %3%%4.")
+                     .arg(result.shapeKey)
+                     .arg(100 * r.validationAccuracy, 0, 'f', 2)
+                     .arg(100 * r.testAccuracy, 0, 'f', 2)
+                     .arg(r.fromCache ? tr(" (from cache)") : QString()));
+}
+
+void BaselineController::trainBaseline(const QString& task, const TaskLoadOptions& options, const FloatTrainConfig& config) {
+    runInWorker([this, task, options, config](CancelFlag& cancel) {
+        const auto data = ensureData(task, options);
+        TrainObserver observer;
+        observer.cancel = &cancel;
+        observer.progress = [this](const Progress& p) {
+            emit progress(QString::fromStdString(p.stage), p.done, p.total, p.elapsedSeconds,
+                          QString::fromStdString(p.detail));
+        };
+        observer.epochFinished = [this](const EpochReport& e) {
+            emit epochFinished(e.epoch, e.trainLoss, e.validationAccuracy, e.samplesPerSecond);
+            emit logLine(tr("epoch %1: loss %2, validation %3%, %4 seq/s")
+                             .arg(e.epoch)
+                             .arg(e.trainLoss, 0, 'f', 4)
+                             .arg(100 * e.validationAccuracy, 0, 'f', 2)
+                             .arg(e.samplesPerSecond, 0, 'f', 0));
+        };
+        emit logLine(tr("Float baseline: H=%1, %2 epochs (cached models load instantly).")
+                         .arg(config.hiddenSize)
+                         .arg(config.epochs));
+        reportBaseline(trainFloatBaseline(*data, config, observer));
+    });
+}
+
+}  // namespace gruq::ui

@@ -1,0 +1,72 @@
+#pragma once
+// Runs core work for the float baseline (load a task's data, train or load the cached float GRU) on a
+// worker thread it owns; core's plain callbacks become queued signals. The GUI thread never trains.
+#include "gruq/dataset.h"
+#include "gruq/float_training.h"
+#include "gruq/progress.h"
+#include "gruq/task_registry.h"
+
+#include <QObject>
+#include <QString>
+#include <QThread>
+
+#include <memory>
+
+namespace gruq::ui {
+
+struct DataSummary {
+    QString task, description, source;
+    QStringList classNames;
+    qint64 trainCount = 0, validationCount = 0, testCount = 0, steps = 0, features = 0;
+    QVector<qint64> trainClassCounts, validationClassCounts, testClassCounts;
+};
+
+struct BaselineResult {
+    QString shapeKey;
+    double validationAccuracy = 0, testAccuracy = 0, trainSeconds = 0, samplesPerSecond = 0;
+    qint64 parameters = 0;
+    bool fromCache = false;
+};
+
+class BaselineController : public QObject {
+    Q_OBJECT
+public:
+    explicit BaselineController(QObject* parent = nullptr);
+    ~BaselineController() override;
+
+    bool isBusy() const { return busy_; }
+
+public slots:
+    // Loads the data and, when a float baseline for these settings is cached, reports it too.
+    void loadData(const QString& task, const TaskLoadOptions& options, const FloatTrainConfig& config);
+    // Loads the data if needed, then trains (or fetches from the cache) the float GRU.
+    void trainBaseline(const QString& task, const TaskLoadOptions& options, const FloatTrainConfig& config);
+    void cancel();
+
+signals:
+    void busyChanged(bool busy);
+    void progress(const QString& stage, qint64 done, qint64 total, double elapsedSeconds, const QString& detail);
+    void dataLoaded(const gruq::ui::DataSummary& summary);
+    void epochFinished(int epoch, double trainLoss, double validationAccuracy, double samplesPerSecond);
+    void baselineReady(const gruq::ui::BaselineResult& result);
+    void failed(const QString& title, const QString& message);
+    void logLine(const QString& line);
+
+private:
+    template <typename Work>
+    void runInWorker(Work work);
+    std::shared_ptr<const TaskData> ensureData(const QString& task, const TaskLoadOptions& options);
+    void reportBaseline(const FloatTrainReport& report);
+
+    QThread* worker_ = nullptr;
+    std::shared_ptr<CancelFlag> cancel_;
+    bool busy_ = false;
+    // Last loaded data, reused by a following training run (accessed on the worker thread only).
+    std::shared_ptr<const TaskData> data_;
+    QString dataKey_;
+};
+
+}  // namespace gruq::ui
+
+Q_DECLARE_METATYPE(gruq::ui::DataSummary)
+Q_DECLARE_METATYPE(gruq::ui::BaselineResult)
