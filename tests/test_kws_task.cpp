@@ -259,8 +259,10 @@ private slots:
         ProgressLog unchanged;
         loadKwsTask(onCopy, unchanged.fn());
         QCOMPARE(unchanged.computeCalls, 0);
-        const fs::path firstYes = *std::min_element(fs::directory_iterator(copy / "yes"), fs::directory_iterator(),
-                                                    [](const auto& a, const auto& b) { return a.path() < b.path(); });
+        std::vector<fs::path> yesClips;
+        for (const auto& entry : fs::directory_iterator(copy / "yes")) yesClips.push_back(entry.path());
+        QVERIFY(!yesClips.empty());
+        const fs::path firstYes = *std::min_element(yesClips.begin(), yesClips.end());
         writeWav16(firstYes.string(), std::vector<float>(12000, 0.0f), 16000);
         ProgressLog edited;
         const TaskData after = loadKwsTask(onCopy, edited.fn());

@@ -17,7 +17,6 @@
 #include <exception>
 #include <filesystem>
 #include <mutex>
-#include <set>
 #include <thread>
 
 namespace fs = std::filesystem;

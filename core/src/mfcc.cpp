@@ -59,11 +59,14 @@ void MfccConfig::validate() const {
     if (sampleRate <= 0 || sampleRate > 1000000) {
         throw InputError(where, "sample rate must be in 1..1000000 Hz, got " + std::to_string(sampleRate));
     }
-    if (!(windowMs > 0.0) || !std::isfinite(windowMs) || windowSamples() < 2 || windowSamples() > (1 << 20)) {
+    // Range-checked in floating point first: rounding an absurd value to int would overflow.
+    const double window = static_cast<double>(sampleRate) * windowMs / 1000.0;
+    if (!(window >= 1.5 && window <= double(1 << 20))) {
         throw InputError(where, "window length must cover 2..2^20 samples, got " + formatNumber(windowMs) + " ms");
     }
-    if (!(hopMs > 0.0) || !std::isfinite(hopMs) || hopSamples() < 1) {
-        throw InputError(where, "hop must be at least one sample, got " + formatNumber(hopMs) + " ms");
+    const double hop = static_cast<double>(sampleRate) * hopMs / 1000.0;
+    if (!(hop >= 0.5 && hop <= double(1 << 24))) {
+        throw InputError(where, "hop must cover 1..2^24 samples, got " + formatNumber(hopMs) + " ms");
     }
     if (melBands < 1 || melBands > 1024) {
         throw InputError(where, "mel band count must be in 1..1024, got " + std::to_string(melBands));
