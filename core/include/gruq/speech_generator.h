@@ -20,7 +20,8 @@ struct SpeechGeneratorOptions {
     double maxShiftSeconds = 0.1;            // random time shift of the word inside the 1 s clip
     double noiseProbability = 0.8;           // chance that noise is mixed in
     double minSnrDb = 5.0, maxSnrDb = 30.0;
-    int backgroundNoiseFiles = 6;            // written to _background_noise_/ (60 s each)
+    int backgroundNoiseFiles = 6;            // written to _background_noise_/; 0 = clean utterances only
+    double backgroundNoiseSeconds = 60.0;    // length of each background noise file
     int threads = 0;                         // 0 = hardware concurrency
 };
 
