@@ -56,6 +56,7 @@ private slots:
         QCOMPARE(table->rowCount(), 10);
         QCOMPARE(table->item(0, 1)->text().toInt() + table->item(0, 2)->text().toInt(), 30);  // 300 images, 10 classes
 
+        QTRY_VERIFY(child<QPushButton>(w, "trainButton")->isEnabled());  // enabled again once the load ends
         QSignalSpy ready(w.controller(), &ui::BaselineController::baselineReady);
         QSignalSpy epochs(w.controller(), &ui::BaselineController::epochFinished);
         QTest::mouseClick(child<QPushButton>(w, "trainButton"), Qt::LeftButton);
