@@ -181,7 +181,19 @@ private slots:
         const double n = static_cast<double>(data.train.x.size());
         QVERIFY(std::fabs(sum / n) < 1e-3);
         QVERIFY(std::fabs(std::sqrt(sumSq / n - (sum / n) * (sum / n)) - 1.0) < 1e-3);
-        QVERIFY(data.normalization.stdDev > 0.0f);
+        // Per coefficient: every MFCC coefficient has mean ~0 and std ~1 over the training split.
+        QCOMPARE(data.normalization.mean.size(), size_t(10));
+        for (int64_t f = 0; f < 10; ++f) {
+            double fs = 0, fss = 0;
+            for (size_t i = size_t(f); i < data.train.x.size(); i += 10) {
+                fs += data.train.x[i];
+                fss += double(data.train.x[i]) * data.train.x[i];
+            }
+            const double m = n / 10;
+            QVERIFY(std::fabs(fs / m) < 1e-3);
+            QVERIFY(std::fabs(fss / m - 1.0) < 1e-2);
+            QVERIFY(data.normalization.stdDevOf(f) > 0.0f);
+        }
 
         // Features carry the words apart: nearest class centroid (from training) labels the test clips.
         std::vector<std::vector<double>> centroid(4, std::vector<double>(490, 0.0));
@@ -311,7 +323,8 @@ private slots:
         data.description = "d";
         data.source = "s";
         data.classNames = {"a", "b"};
-        data.normalization = {0.5f, 2.0f};
+        data.normalization.mean = {0.5f, -1.0f};
+        data.normalization.stdDev = {2.0f, 3.0f};
         data.train.count = 3;
         data.train.steps = 2;
         data.train.features = 2;

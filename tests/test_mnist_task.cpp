@@ -45,7 +45,8 @@ private slots:
         const double n = double(d.train.x.size());
         QVERIFY(std::abs(sum / n) < 1e-4);
         QVERIFY(std::abs(sumSq / n - 1.0) < 1e-3);
-        QVERIFY(d.normalization.mean > 0.0f && d.normalization.mean < 1.0f);
+        QVERIFY(!d.normalization.perFeature());  // one statistic for all pixels
+        QVERIFY(d.normalization.mean[0] > 0.0f && d.normalization.mean[0] < 1.0f);
     }
 
     void pixelViewIsTheSamePixelsInOneColumn() {

@@ -51,8 +51,16 @@ int runDataInfo(const DataInfoArgs& args) {
     std::printf("task        %s: %s\n", data.task.c_str(), data.description.c_str());
     std::printf("source      %s\n", data.source.c_str());
     std::printf("classes     %d\n", nc);
-    std::printf("normalised  (x - %.4f) / %.4f (training split statistics)\n", data.normalization.mean,
-                data.normalization.stdDev);
+    if (data.normalization.perFeature()) {
+        std::printf("normalised  per feature with training split statistics (mean / std):\n           ");
+        for (size_t f = 0; f < data.normalization.mean.size(); ++f) {
+            std::printf(" %.2f/%.2f", data.normalization.mean[f], data.normalization.stdDev[f]);
+        }
+        std::printf("\n");
+    } else {
+        std::printf("normalised  (x - %.4f) / %.4f (training split statistics)\n", data.normalization.mean[0],
+                    data.normalization.stdDev[0]);
+    }
     std::printf("splits\n");
     printSplit("train", data.train, data);
     printSplit("validation", data.validation, data);

@@ -30,24 +30,34 @@ std::vector<int64_t> classCounts(const SequenceSet& set, int numClasses) {
     return counts;
 }
 
-Normalization computeNormalization(const SequenceSet& set) {
-    double sum = 0.0, sumSq = 0.0;
-    for (float v : set.x) {
-        sum += v;
-        sumSq += static_cast<double>(v) * v;
+Normalization computeNormalization(const SequenceSet& set, bool perFeature) {
+    const size_t groups = perFeature ? static_cast<size_t>(std::max<int64_t>(1, set.features)) : 1;
+    std::vector<double> sum(groups, 0.0), sumSq(groups, 0.0);
+    for (size_t i = 0; i < set.x.size(); ++i) {
+        const size_t g = perFeature ? i % groups : 0;
+        const double v = set.x[i];
+        sum[g] += v;
+        sumSq[g] += v * v;
     }
-    const double n = std::max<double>(1.0, static_cast<double>(set.x.size()));
-    const double mean = sum / n;
-    const double var = std::max(0.0, sumSq / n - mean * mean);
+    const double perGroup = std::max<double>(1.0, static_cast<double>(set.x.size() / groups));
     Normalization norm;
-    norm.mean = static_cast<float>(mean);
-    norm.stdDev = static_cast<float>(std::max(std::sqrt(var), 1e-6));
+    norm.mean.assign(groups, 0.0f);
+    norm.stdDev.assign(groups, 1.0f);
+    for (size_t g = 0; g < groups; ++g) {
+        const double mean = sum[g] / perGroup;
+        const double var = std::max(0.0, sumSq[g] / perGroup - mean * mean);
+        norm.mean[g] = static_cast<float>(mean);
+        norm.stdDev[g] = static_cast<float>(std::max(std::sqrt(var), 1e-6));
+    }
     return norm;
 }
 
 void applyNormalization(SequenceSet& set, const Normalization& norm) {
-    const float inv = 1.0f / norm.stdDev;
-    for (float& v : set.x) v = (v - norm.mean) * inv;
+    const int64_t features = std::max<int64_t>(1, set.features);
+    for (size_t i = 0; i < set.x.size(); ++i) {
+        const int64_t f = static_cast<int64_t>(i % static_cast<size_t>(features));
+        set.x[i] = (set.x[i] - norm.meanOf(f)) / norm.stdDevOf(f);
+    }
 }
 
 }  // namespace gruq

@@ -21,10 +21,10 @@ namespace {
 
 // File layout (native byte order, guarded by the byte-order mark; the cache is machine-local):
 //   "GRUQFEAT" | u32 version | u32 0x01020304 | string key | string task | string description |
-//   string source | u32 nClasses + strings | f32 mean | f32 stdDev | 3 x set | u64 fnv1a64 of all before
-//   string = u64 length + bytes; set = i64 count, steps, features | f32[count*steps*features] | i32[count]
+//   string source | u32 nClasses + strings | floats mean | floats stdDev | 3 x set | u64 fnv1a64 of all before
+//   string = u64 length + bytes; floats = u64 count + f32[count]; set = i64 count, steps, features | f32[count*steps*features] | i32[count]
 constexpr char kMagic[8] = {'G', 'R', 'U', 'Q', 'F', 'E', 'A', 'T'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 2: per-feature normalisation
 constexpr uint32_t kByteOrderMark = 0x01020304;
 constexpr size_t kChunkBytes = 1 << 20;
 
@@ -106,6 +106,18 @@ private:
     uint64_t hash_ = 0xcbf29ce484222325ULL;
 };
 
+void writeFloats(ChecksummedWriter& w, const std::vector<float>& values) {
+    w.value<uint64_t>(values.size());
+    w.bytes(values.data(), values.size() * sizeof(float));
+}
+
+bool readFloats(ChecksummedReader& r, std::vector<float>& values) {
+    uint64_t count = 0;
+    if (!r.value(count) || count > r.remaining() / sizeof(float)) return false;
+    values.resize(static_cast<size_t>(count));
+    return r.bytes(values.data(), values.size() * sizeof(float));
+}
+
 void writeSet(ChecksummedWriter& w, const SequenceSet& set) {
     w.value<int64_t>(set.count);
     w.value<int64_t>(set.steps);
@@ -172,7 +184,10 @@ std::optional<TaskData> FeatureCache::load(const std::string& key) const {
     for (std::string& name : data.classNames) {
         if (!r.string(name)) return std::nullopt;
     }
-    if (!r.value(data.normalization.mean) || !r.value(data.normalization.stdDev)) return std::nullopt;
+    if (!readFloats(r, data.normalization.mean) || !readFloats(r, data.normalization.stdDev)) return std::nullopt;
+    if (data.normalization.mean.empty() || data.normalization.mean.size() != data.normalization.stdDev.size()) {
+        return std::nullopt;
+    }
     if (!readSet(r, data.train) || !readSet(r, data.validation) || !readSet(r, data.test)) return std::nullopt;
     if (r.remaining() != 0) return std::nullopt;
 
@@ -205,8 +220,8 @@ void FeatureCache::store(const std::string& key, const TaskData& data) const {
         w.string(data.source);
         w.value<uint32_t>(static_cast<uint32_t>(data.classNames.size()));
         for (const std::string& name : data.classNames) w.string(name);
-        w.value<float>(data.normalization.mean);
-        w.value<float>(data.normalization.stdDev);
+        writeFloats(w, data.normalization.mean);
+        writeFloats(w, data.normalization.stdDev);
         writeSet(w, data.train);
         writeSet(w, data.validation);
         writeSet(w, data.test);

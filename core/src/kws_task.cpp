@@ -364,7 +364,7 @@ TaskData loadKwsTask(const KwsTaskOptions& options, const ProgressFn& progress, 
     if (cancelled || (cancel && cancel->isRequested())) throw Cancelled();
     report(total);
 
-    data.normalization = computeNormalization(data.train);
+    data.normalization = computeNormalization(data.train, /*perFeature=*/true);
     for (SequenceSet* set : sets) applyNormalization(*set, data.normalization);
 
     if (options.useCache) {

@@ -1,5 +1,8 @@
 #include "torch_convert.h"
 
+#include <dlfcn.h>
+
+#include <mutex>
 #include <thread>
 
 namespace gruq {
@@ -22,7 +25,23 @@ torch::Tensor vectorToTensor(const std::vector<float>& v, torch::IntArrayRef sha
     return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone();
 }
 
+namespace {
+
+// Torch already parallelises over its own OpenMP threads; OpenBLAS's pthread pool inside each of them
+// oversubscribes the cores and spins in the kernel (measured: 4x slower GRU training on 2 cores).
+// Found at run time because libblas.so.3 may be another BLAS without this symbol.
+void makeBlasSingleThreaded() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        using SetThreads = void (*)(int);
+        if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+    });
+}
+
+}  // namespace
+
 void configureTorchThreads(int threads) {
+    makeBlasSingleThreaded();
     const int wanted = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (torch::get_num_threads() != wanted) torch::set_num_threads(wanted);
 }

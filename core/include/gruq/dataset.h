@@ -18,11 +18,17 @@ struct SequenceSet {
     int64_t sequenceSize() const { return steps * features; }
 };
 
-// How the raw inputs were normalised: x_model = (x_raw - mean) / stdDev. Kept so that the
-// integer runtime can quantize raw sensor values the same way later.
+// How the raw inputs were normalised: x_model[f] = (x_raw[f] - mean[f]) / stdDev[f]. Either one value
+// for every feature (images: all pixels alike) or one per feature (MFCCs: c0 dwarfs the others, and a
+// single input quantizer would waste its codes on it). Kept so that deployment can normalise raw
+// features the same way.
 struct Normalization {
-    float mean = 0.0f;
-    float stdDev = 1.0f;
+    std::vector<float> mean{0.0f};
+    std::vector<float> stdDev{1.0f};
+
+    bool perFeature() const { return mean.size() > 1; }
+    float meanOf(int64_t feature) const { return mean[perFeature() ? static_cast<size_t>(feature) : 0]; }
+    float stdDevOf(int64_t feature) const { return stdDev[perFeature() ? static_cast<size_t>(feature) : 0]; }
 };
 
 struct TaskData {
@@ -42,8 +48,9 @@ SequenceSet subset(const SequenceSet& set, const std::vector<int64_t>& indices);
 // Number of sequences per label 0..numClasses-1 (labels outside are ignored).
 std::vector<int64_t> classCounts(const SequenceSet& set, int numClasses);
 
-// Mean and standard deviation over every value of set.x (stdDev floored to avoid division by 0).
-Normalization computeNormalization(const SequenceSet& set);
+// Mean and standard deviation over every value of set.x, or per feature when perFeature is set
+// (stdDev floored to avoid division by 0).
+Normalization computeNormalization(const SequenceSet& set, bool perFeature = false);
 void applyNormalization(SequenceSet& set, const Normalization& norm);
 
 }  // namespace gruq
