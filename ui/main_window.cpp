@@ -43,6 +43,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     centre->addWidget(progress_);
     centre->setStretchFactor(0, 3);
     centre->setStretchFactor(1, 1);
+    centre->setSizes({560, 200});
     setCentralWidget(centre);
 
     createMenus();

@@ -4,6 +4,7 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
@@ -45,7 +46,9 @@ TaskPanel::TaskPanel(QWidget* parent) : QWidget(parent) {
 
     auto* form = new QFormLayout;
     form->addRow(tr("&Task"), task_);
-    form->addRow(tr("&Data folder"), pathRow);
+    auto* pathLabel = new QLabel(tr("&Data folder"), this);
+    pathLabel->setBuddy(path_);  // the row holds a layout, so the mnemonic needs an explicit buddy
+    form->addRow(pathLabel, pathRow);
     form->addRow(tr("&Hidden size"), hidden_);
     form->addRow(tr("Float &epochs"), epochs_);
     form->addRow(tr("&Seed"), seed_);
