@@ -27,12 +27,14 @@ DataSummary summarise(const TaskData& d) {
 }
 
 QString dataKeyOf(const QString& task, const TaskLoadOptions& o) {
-    return QStringLiteral("%1|%2|%3|%4|%5|%6")
+    return QStringLiteral("%1|%2|%3|%4|%5|%6|%7|%8")
         .arg(task, QString::fromStdString(o.path))
         .arg(o.seed)
         .arg(o.validationFraction)
         .arg(o.maxTrain)
-        .arg(o.maxTest);
+        .arg(o.maxTest)
+        .arg(o.kwsUnknown)
+        .arg(o.kwsSilence);
 }
 
 }  // namespace

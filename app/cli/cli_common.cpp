@@ -77,7 +77,9 @@ void addTaskOptions(CLI::App& command, TaskLoadOptions& options) {
         ->capture_default_str();
     command.add_option("--max-train", options.maxTrain, "MNIST tasks: read at most N training images (0 = all)");
     command.add_option("--max-test", options.maxTest, "MNIST tasks: read at most N test images (0 = all)");
-    command.add_option("--threads", options.threads, "feature extraction threads (0 = all cores)");
+    command.add_option("--threads", options.threads, "worker threads (0 = all cores)");
+    command.add_flag("--unknown", options.kwsUnknown, "KWS tasks: add an _unknown_ class made of the other words");
+    command.add_flag("--silence", options.kwsSilence, "KWS tasks: add a _silence_ class of background-noise crops");
 }
 
 }  // namespace gruq::cli

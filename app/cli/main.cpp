@@ -8,6 +8,7 @@
 int main(int argc, char** argv) {
     CLI::App app{"gruq-cli: mixed-precision integer quantization search for GRU classifiers"};
     app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("gruq-cli ") + GRUQ_VERSION);
     gruq::cli::CommandRunner runner;
     gruq::cli::addDataCommands(app, runner);
     gruq::cli::addTrainCommand(app, runner);

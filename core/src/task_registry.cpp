@@ -48,6 +48,8 @@ TaskData loadTask(const std::string& name, const TaskLoadOptions& options, const
     kws.keywordCount = name == "kws4" ? 4 : 10;
     kws.seed = options.seed;
     kws.threads = options.threads;
+    kws.includeUnknown = options.kwsUnknown;
+    kws.includeSilence = options.kwsSilence;
     return loadKwsTask(kws, progress, cancel);
 }
 

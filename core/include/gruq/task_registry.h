@@ -27,6 +27,8 @@ struct TaskLoadOptions {
     int64_t maxTrain = 0;            // MNIST: cap on training images (0 = all), for quick runs
     int64_t maxTest = 0;
     int threads = 0;                 // feature extraction workers
+    bool kwsUnknown = false;         // KWS: add the "_unknown_" class (clips of every other word)
+    bool kwsSilence = false;         // KWS: add the "_silence_" class (background-noise crops)
 };
 
 TaskData loadTask(const std::string& name, const TaskLoadOptions& options, const ProgressFn& progress = {},
