@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     gruq::cli::CommandRunner runner;
     gruq::cli::addDataCommands(app, runner);
     gruq::cli::addTrainCommand(app, runner);
+    gruq::cli::addEvalCommand(app, runner);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,134 @@
+// gruq-cli eval: quantize one genome (calibrate + QAT fine-tune) and report integer-engine accuracy,
+// fake-quant accuracy, size and timings.
+#include "cli_common.h"
+#include "commands.h"
+
+#include "gruq/errors.h"
+#include "gruq/evaluate.h"
+#include "gruq/float_training.h"
+#include "gruq/genome.h"
+#include "gruq/task_registry.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+namespace gruq::cli {
+namespace {
+
+struct EvalArgs {
+    std::string task = defaultTaskName();
+    TaskLoadOptions load;
+    FloatTrainConfig floatConfig;
+    QatConfig qat;
+    std::string genomeText;
+    std::string layout = "default17";
+    int bits = 0;
+    bool noTest = false;
+    bool json = false;
+};
+
+Genome genomeFrom(const EvalArgs& a) {
+    if (a.bits != 0 && !a.genomeText.empty()) throw InputError("arguments", "give either --genome or --bits, not both");
+    if (a.bits != 0) return uniformGenome(layoutByName(a.layout), a.bits);
+    if (a.genomeText.empty()) throw InputError("arguments", "give --genome \"<text>\" or --bits N");
+    if (!a.genomeText.empty() && a.genomeText.front() == '{') return parseGenomeJson(a.genomeText);
+    return parseGenomeText(a.genomeText, layoutByName(a.layout));
+}
+
+std::string percent(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
+    return v < 0 ? std::string("-") : std::string(buf);
+}
+
+int runEval(EvalArgs args) {
+    const Genome genome = genomeFrom(args);  // bad genomes fail before any data is loaded
+    args.floatConfig.threads = args.qat.threads = args.load.threads;
+    ProgressBar bar;
+    const TaskData data = loadTask(args.task, args.load, std::ref(bar), interruptFlag());
+    bar.finish();
+    TrainObserver observer;
+    observer.progress = std::ref(bar);
+    observer.cancel = interruptFlag();
+    const FloatTrainReport baseline = trainFloatBaseline(data, args.floatConfig, observer);
+    bar.finish();
+
+    EvaluateOptions options;
+    options.withTest = !args.noTest;
+    options.progress = std::ref(bar);
+    options.cancel = interruptFlag();
+    const GenomeEvaluation e = evaluateGenome(data, baseline.weights, genome, args.qat, options);
+    bar.finish();
+
+    const ModelSize eight = modelSize(baseline.weights.shape, uniformGenome(homogeneousLayout(), 8).resolve());
+    if (args.json) {
+        std::cout << nlohmann::json{{"task", data.task},
+                                    {"shape", baseline.weights.shape.key()},
+                                    {"genome", e.genome.toText()},
+                                    {"layout", e.genome.layout->name},
+                                    {"float_validation_accuracy", baseline.validationAccuracy},
+                                    {"float_test_accuracy", baseline.testAccuracy},
+                                    {"validation_accuracy", e.validationAccuracy},
+                                    {"fake_quant_validation_accuracy", e.fakeQuantValidationAccuracy},
+                                    {"test_accuracy", e.testAccuracy},
+                                    {"fake_quant_test_accuracy", e.fakeQuantTestAccuracy},
+                                    {"agreement", e.agreement},
+                                    {"size_bits", e.size.totalBits()},
+                                    {"size_bytes", e.size.totalBytes()},
+                                    {"size_fraction_of_8bit", e.size.fractionOf8Bit},
+                                    {"weight_bits", e.size.weightBits},
+                                    {"bias_bits", e.size.biasBits},
+                                    {"lut_bits", e.size.lutBits},
+                                    {"calibrate_seconds", e.calibrateSeconds},
+                                    {"train_seconds", e.trainSeconds},
+                                    {"evaluate_seconds", e.evaluateSeconds},
+                                    {"total_seconds", e.totalSeconds}}
+                         .dump(2)
+                  << '\n';
+        return 0;
+    }
+    std::printf("genome       %s  (layout %s)\n", e.genome.toText().c_str(), e.genome.layout->name.c_str());
+    std::printf("model        %s float GRU: validation %s, test %s\n", baseline.weights.shape.key().c_str(),
+                percent(baseline.validationAccuracy).c_str(), percent(baseline.testAccuracy).c_str());
+    std::printf("                       integer engine   fake-quant\n");
+    std::printf("validation   %18s %12s\n", percent(e.validationAccuracy).c_str(), percent(e.fakeQuantValidationAccuracy).c_str());
+    std::printf("test         %18s %12s\n", percent(e.testAccuracy).c_str(), percent(e.fakeQuantTestAccuracy).c_str());
+    std::printf("agreement    %s of %s predictions identical\n", percent(e.agreement).c_str(), args.noTest ? "validation" : "test");
+    std::printf("size         %lld bits = %lld bytes = %.1f%% of the 8-bit model (%lld bytes)\n",
+                static_cast<long long>(e.size.totalBits()), static_cast<long long>(e.size.totalBytes()),
+                100 * e.size.fractionOf8Bit, static_cast<long long>(eight.totalBytes()));
+    std::printf("             weights %lld, biases %lld, LUTs %lld bits\n", static_cast<long long>(e.size.weightBits),
+                static_cast<long long>(e.size.biasBits), static_cast<long long>(e.size.lutBits));
+    std::printf("time         %.1f s (calibrate %.1f, QAT %.1f, evaluate %.1f)\n", e.totalSeconds, e.calibrateSeconds,
+                e.trainSeconds, e.evaluateSeconds);
+    return 0;
+}
+
+}  // namespace
+
+void addEvalCommand(CLI::App& app, CommandRunner& runner) {
+    auto a = std::make_shared<EvalArgs>();
+    CLI::App* cmd = app.add_subcommand("eval", "quantize one genome: calibrate, QAT fine-tune, integer-engine accuracy, size");
+    cmd->add_option("--task", a->task, "task name")->capture_default_str();
+    addTaskOptions(*cmd, a->load);
+    cmd->add_option("--genome", a->genomeText, "genome text, e.g. \"x8 w_ih4 w_hh6 ...\" (or its JSON form)");
+    cmd->add_option("--bits", a->bits, "homogeneous genome: every gene at N bits")->check(CLI::Range(2, 8));
+    cmd->add_option("--layout", a->layout, "genome layout: default17, homogeneous, per-gate")->capture_default_str();
+    cmd->add_option("--hidden", a->floatConfig.hiddenSize, "GRU hidden size")->capture_default_str();
+    cmd->add_option("--float-epochs", a->floatConfig.epochs, "float baseline epochs (cached)")->capture_default_str();
+    cmd->add_option("--qat-epochs", a->qat.epochs, "QAT fine-tuning epochs")->capture_default_str();
+    cmd->add_option("--qat-samples", a->qat.samplesPerEpoch, "QAT sequences per epoch (0 = all)")->capture_default_str();
+    cmd->add_option("--qat-lr", a->qat.learningRate, "QAT learning rate")->capture_default_str();
+    cmd->add_option("--qat-batch", a->qat.batchSize, "QAT batch size")->capture_default_str();
+    cmd->add_option("--calibration-batches", a->qat.calibrationBatches, "float batches for range calibration")
+        ->capture_default_str();
+    cmd->add_option("--qat-seed", a->qat.seed, "QAT seed")->capture_default_str();
+    cmd->add_flag("--no-test", a->noTest, "skip the test split");
+    cmd->add_flag("--json", a->json, "print JSON");
+    cmd->callback([&runner, a] { runner = [a] { return runEval(*a); }; });
+}
+
+}  // namespace gruq::cli

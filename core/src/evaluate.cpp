@@ -1,0 +1,164 @@
+#include "gruq/evaluate.h"
+
+#include "gruq/errors.h"
+#include "gruq/hashing.h"
+#include "gruq/integer_engine.h"
+#include "gruq/split.h"
+#include "qat_gru.h"
+#include "torch_convert.h"
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+namespace gruq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void checkCancel(const CancelFlag* cancel) {
+    if (cancel && cancel->isRequested()) throw Cancelled();
+}
+
+std::vector<int64_t> predictionsOf(QatGru& model, const torch::Tensor& x, int64_t batch = 512) {
+    torch::NoGradGuard noGrad;
+    std::vector<int64_t> out;
+    out.reserve(size_t(x.size(0)));
+    for (int64_t i = 0; i < x.size(0); i += batch) {
+        const torch::Tensor pred = model->forward(x.narrow(0, i, std::min(batch, x.size(0) - i))).argmax(1).contiguous();
+        out.insert(out.end(), pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
+    }
+    return out;
+}
+
+double accuracyOf(const std::vector<int64_t>& pred, const SequenceSet& set) {
+    if (set.count == 0) return 0.0;
+    int64_t correct = 0;
+    for (int64_t i = 0; i < set.count; ++i) correct += pred[size_t(i)] == set.y[size_t(i)];
+    return double(correct) / double(set.count);
+}
+
+double agreementOf(const std::vector<int64_t>& a, const std::vector<int32_t>& b) {
+    if (a.empty()) return 0.0;
+    int64_t same = 0;
+    for (size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
+    return double(same) / double(a.size());
+}
+
+}  // namespace
+
+std::string QatConfig::key() const {
+    std::ostringstream os;
+    os << "qat-v1|e" << epochs << "|n" << samplesPerEpoch << "|b" << batchSize << "|lr" << learningRate << "|cal"
+       << calibrationBatches << "|ema" << emaMomentum << "|fr" << freezeRangesAfter << "|clip" << gradClipNorm << "|s"
+       << seed;
+    return os.str();
+}
+
+GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& floatModel, const Genome& genome,
+                                const QatConfig& config, const EvaluateOptions& options) {
+    validateGenome(genome);
+    floatModel.validate("float model");
+    if (data.train.features != floatModel.shape.inputSize || data.numClasses() != floatModel.shape.numClasses) {
+        throw InputError("float model", "shape " + floatModel.shape.key() + " does not fit task " + data.task);
+    }
+    if (config.epochs < 0 || config.batchSize < 1 || config.calibrationBatches < 1) {
+        throw InputError("QAT settings", "epochs must be >= 0, batch size and calibration batches >= 1");
+    }
+    const auto start = Clock::now();
+    configureTorchThreads(config.threads);
+
+    GenomeEvaluation result;
+    result.genome = genome;
+    result.bits = genome.resolve();
+    result.size = modelSize(floatModel.shape, result.bits);
+
+    // Every random stream of this evaluation depends on the seed and the genome only.
+    const uint64_t streamSeed = fnv1a64(genome.toText(), config.seed ^ 0x9a7c3e11ULL);
+    torch::manual_seed(streamSeed);
+    StableRng rng(streamSeed);
+
+    QatGru model(floatModel, result.bits, config.emaMomentum);
+    const torch::Tensor xTrain = sequencesToTensor(data.train), yTrain = labelsToTensor(data.train);
+    const int64_t n = data.train.count;
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    auto shuffledOrder = [&] {
+        for (int64_t i = 0; i < n; ++i) order[size_t(i)] = i;
+        stableShuffle(order, rng);
+        return torch::from_blob(order.data(), {n}, torch::kInt64).clone();
+    };
+
+    // Calibration: float forward passes observe every operator's range.
+    {
+        torch::NoGradGuard noGrad;
+        model->setMode(QatMode::Calibrate);
+        const torch::Tensor perm = shuffledOrder();
+        const int64_t batches = std::min<int64_t>(config.calibrationBatches, (n + config.batchSize - 1) / config.batchSize);
+        for (int64_t b = 0; b < batches; ++b) {
+            checkCancel(options.cancel);
+            const int64_t count = std::min<int64_t>(config.batchSize, n - b * config.batchSize);
+            model->forward(xTrain.index_select(0, perm.narrow(0, b * config.batchSize, count)));
+            if (options.progress) options.progress({"calibrating", b + 1, batches, secondsSince(start), ""});
+        }
+    }
+    result.calibrateSeconds = secondsSince(start);
+
+    // QAT fine-tuning from the float weights.
+    const auto trainStart = Clock::now();
+    const int64_t perEpoch = config.samplesPerEpoch > 0 ? std::min(config.samplesPerEpoch, n) : n;
+    const int64_t batchesPerEpoch = (perEpoch + config.batchSize - 1) / config.batchSize;
+    const int64_t totalSteps = batchesPerEpoch * config.epochs;
+    const auto freezeAt = static_cast<int64_t>(std::llround(config.freezeRangesAfter * double(totalSteps)));
+    torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.learningRate));
+    int64_t step = 0;
+    for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+        const torch::Tensor perm = shuffledOrder();
+        const auto epochStart = Clock::now();
+        for (int64_t b = 0; b < batchesPerEpoch; ++b, ++step) {
+            checkCancel(options.cancel);
+            model->setMode(step < freezeAt ? QatMode::Train : QatMode::Frozen);
+            const double progress = double(step) / double(std::max<int64_t>(1, totalSteps));
+            const double lr = config.learningRate * (0.05 + 0.95 * 0.5 * (1.0 + std::cos(M_PI * progress)));
+            for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+            const int64_t count = std::min<int64_t>(config.batchSize, perEpoch - b * config.batchSize);
+            const torch::Tensor idx = perm.narrow(0, b * config.batchSize, count);
+            optimizer.zero_grad();
+            const torch::Tensor loss =
+                torch::nn::functional::cross_entropy(model->forward(xTrain.index_select(0, idx)), yTrain.index_select(0, idx));
+            loss.backward();
+            if (config.gradClipNorm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), config.gradClipNorm);
+            optimizer.step();
+            if (options.progress) {
+                options.progress({"QAT epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs), b + 1,
+                                  batchesPerEpoch, secondsSince(epochStart), "loss " + std::to_string(loss.item<double>())});
+            }
+        }
+    }
+    model->setMode(QatMode::Frozen);
+    result.trainSeconds = secondsSince(trainStart);
+
+    // Integer engine (fitness) and the fake-quant model on the same data.
+    const auto evalStart = Clock::now();
+    if (options.progress) options.progress({"evaluating", 0, 0, 0.0, ""});
+    result.model = model->toQuantized();
+    const IntegerGruEngine engine(result.model);
+    const std::vector<int32_t> valPred = engine.predict(data.validation, config.threads);
+    const std::vector<int64_t> valFq = predictionsOf(model, sequencesToTensor(data.validation));
+    result.validationAccuracy = accuracyOf(std::vector<int64_t>(valPred.begin(), valPred.end()), data.validation);
+    result.fakeQuantValidationAccuracy = accuracyOf(valFq, data.validation);
+    result.agreement = agreementOf(valFq, valPred);
+    if (options.withTest) {
+        checkCancel(options.cancel);
+        const std::vector<int32_t> testPred = engine.predict(data.test, config.threads);
+        const std::vector<int64_t> testFq = predictionsOf(model, sequencesToTensor(data.test));
+        result.testAccuracy = accuracyOf(std::vector<int64_t>(testPred.begin(), testPred.end()), data.test);
+        result.fakeQuantTestAccuracy = accuracyOf(testFq, data.test);
+        result.agreement = agreementOf(testFq, testPred);
+    }
+    result.evaluateSeconds = secondsSince(evalStart);
+    result.totalSeconds = secondsSince(start);
+    return result;
+}
+
+}  // namespace gruq

@@ -1,0 +1,147 @@
+#include "qat_gru.h"
+
+#include "torch_convert.h"
+
+namespace gruq {
+namespace {
+
+size_t idx(QuantPoint p) { return static_cast<size_t>(p); }
+QuantPoint offset(QuantPoint first, int gate) { return static_cast<QuantPoint>(static_cast<int>(first) + gate); }
+
+// Rounds to the integer grid in the forward pass, passes the gradient straight through.
+torch::Tensor roundSte(const torch::Tensor& v) { return v + (torch::round(v) - v).detach(); }
+
+}  // namespace
+
+QatGruImpl::QatGruImpl(const FloatGruWeights& w, const BitAssignment& bits, double emaMomentum)
+    : shape_(w.shape), bits_(bits), momentum_(emaMomentum) {
+    const int64_t F = w.shape.inputSize, H = w.shape.hiddenSize, C = w.shape.numClasses;
+    wIh = register_parameter("w_ih", vectorToTensor(w.wIh, {3 * H, F}));
+    wHh = register_parameter("w_hh", vectorToTensor(w.wHh, {3 * H, H}));
+    bIh = register_parameter("b_ih", vectorToTensor(w.bIh, {3 * H}));
+    bHh = register_parameter("b_hh", vectorToTensor(w.bHh, {3 * H}));
+    wFc = register_parameter("w_fc", vectorToTensor(w.wFc, {C, H}));
+    bFc = register_parameter("b_fc", vectorToTensor(w.bFc, {C}));
+}
+
+FloatGruWeights QatGruImpl::currentWeights() const {
+    FloatGruWeights w;
+    w.shape = shape_;
+    w.wIh = tensorToVector(wIh);
+    w.wHh = tensorToVector(wHh);
+    w.bIh = tensorToVector(bIh);
+    w.bHh = tensorToVector(bHh);
+    w.wFc = tensorToVector(wFc);
+    w.bFc = tensorToVector(bFc);
+    return w;
+}
+
+void QatGruImpl::observe(const torch::Tensor& v, QuantPoint p) {
+    if (mode_ != QatMode::Calibrate && mode_ != QatMode::Train) return;
+    const torch::Tensor d = v.detach();
+    const torch::Tensor lo = d.min(), hi = d.max();
+    torch::Tensor& curMin = batchMin_[idx(p)];
+    torch::Tensor& curMax = batchMax_[idx(p)];
+    curMin = curMin.defined() ? torch::minimum(curMin, lo) : lo;
+    curMax = curMax.defined() ? torch::maximum(curMax, hi) : hi;
+}
+
+// EMA of the per-batch extremes (the first batch initialises them).
+void QatGruImpl::commitObservations() {
+    for (int p = 0; p < kQuantPointCount; ++p) {
+        if (!batchMin_[size_t(p)].defined()) continue;
+        const double lo = batchMin_[size_t(p)].item<double>(), hi = batchMax_[size_t(p)].item<double>();
+        ValueRange& r = ranges_[size_t(p)];
+        if (!rangesSeen_) {
+            r = {lo, hi};
+        } else {
+            r.min = momentum_ * r.min + (1.0 - momentum_) * lo;
+            r.max = momentum_ * r.max + (1.0 - momentum_) * hi;
+        }
+        batchMin_[size_t(p)] = torch::Tensor();
+        batchMax_[size_t(p)] = torch::Tensor();
+    }
+    rangesSeen_ = true;
+}
+
+torch::Tensor QatGruImpl::fakeQuantActivation(const torch::Tensor& v, QuantPoint p) {
+    observe(v, p);
+    if (!quantizing()) return v;
+    if (p == QuantPoint::SigR || p == QuantPoint::SigZ || p == QuantPoint::TanhN) {
+        // Fixed-range outputs: 1/scale is an exact integer, so multiply by it (as the LUT builder does)
+        // rather than by a rounded float reciprocal, which would flip exact ties such as sigmoid(0).
+        const int b = bits_[idx(p)];
+        const double levels = p == QuantPoint::TanhN ? double(weightQmax(b)) : double((1 << b) - 1);
+        const double lo = p == QuantPoint::TanhN ? -1.0 : 0.0;
+        return roundSte(v * levels).clamp(lo * levels, levels) / levels;
+    }
+    const ActivationQuant q = activationQuantFor(p, bits_, ranges_);
+    return torch::fake_quantize_per_tensor_affine(v, q.scale, q.zeroPoint, 0, q.qmax());
+}
+
+torch::Tensor QatGruImpl::fakeQuantWeight(const torch::Tensor& w, QuantPoint p) const {
+    if (!quantizing()) return w;
+    const int b = bits_[idx(p)];
+    const double scale = symmetricWeightScale(b, w.detach().abs().max().item<double>());
+    return torch::fake_quantize_per_tensor_affine(w, scale, 0, -weightQmax(b), weightQmax(b));
+}
+
+torch::Tensor QatGruImpl::fakeQuantBias(const torch::Tensor& b, double scale) const {
+    if (!quantizing()) return b;
+    return roundSte(b / scale) * scale;
+}
+
+torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
+    const int64_t B = x.size(0), T = x.size(1), H = shape_.hiddenSize;
+    const bool q = quantizing();
+
+    // Weights and biases per gate, fake-quantized once per forward.
+    std::vector<torch::Tensor> wI(3), wH(3), bI(3), bH(3);
+    const ActivationQuant xq = activationQuantFor(QuantPoint::X, bits_, ranges_);
+    const ActivationQuant hq = activationQuantFor(QuantPoint::H, bits_, ranges_);
+    for (int g = 0; g < 3; ++g) {
+        const torch::Tensor wi = wIh.narrow(0, g * H, H), wh = wHh.narrow(0, g * H, H);
+        wI[size_t(g)] = fakeQuantWeight(wi, offset(QuantPoint::WIr, g));
+        wH[size_t(g)] = fakeQuantWeight(wh, offset(QuantPoint::WHr, g));
+        const double sWi = q ? symmetricWeightScale(bits_[idx(offset(QuantPoint::WIr, g))], wi.detach().abs().max().item<double>()) : 1.0;
+        const double sWh = q ? symmetricWeightScale(bits_[idx(offset(QuantPoint::WHr, g))], wh.detach().abs().max().item<double>()) : 1.0;
+        bI[size_t(g)] = fakeQuantBias(bIh.narrow(0, g * H, H), sWi * xq.scale);
+        bH[size_t(g)] = fakeQuantBias(bHh.narrow(0, g * H, H), sWh * hq.scale);
+    }
+    const torch::Tensor wIcat = torch::cat(wI, 0), bIcat = torch::cat(bI, 0);
+    const torch::Tensor wHcat = torch::cat(wH, 0), bHcat = torch::cat(bH, 0);
+
+    // The input projection of every step at once: [B, T, 3H].
+    const torch::Tensor xq_ = fakeQuantActivation(x, QuantPoint::X);
+    const torch::Tensor ihAll = torch::matmul(xq_, wIcat.t()) + bIcat;
+    std::vector<torch::Tensor> ihGate(3);
+    for (int g = 0; g < 3; ++g) ihGate[size_t(g)] = fakeQuantActivation(ihAll.narrow(2, g * H, H), offset(QuantPoint::IHr, g));
+
+    torch::Tensor h = torch::zeros({B, H}, x.options());
+    for (int64_t t = 0; t < T; ++t) {
+        const torch::Tensor hhAll = torch::addmm(bHcat, h, wHcat.t());
+        const torch::Tensor hhR = fakeQuantActivation(hhAll.narrow(1, 0, H), QuantPoint::HHr);
+        const torch::Tensor hhZ = fakeQuantActivation(hhAll.narrow(1, H, H), QuantPoint::HHz);
+        const torch::Tensor hhN = fakeQuantActivation(hhAll.narrow(1, 2 * H, H), QuantPoint::HHn);
+        const torch::Tensor ihR = ihGate[0].select(1, t), ihZ = ihGate[1].select(1, t), ihN = ihGate[2].select(1, t);
+
+        const torch::Tensor sumR = fakeQuantActivation(ihR + hhR, QuantPoint::SumR);
+        const torch::Tensor sumZ = fakeQuantActivation(ihZ + hhZ, QuantPoint::SumZ);
+        const torch::Tensor r = fakeQuantActivation(torch::sigmoid(sumR), QuantPoint::SigR);
+        const torch::Tensor z = fakeQuantActivation(torch::sigmoid(sumZ), QuantPoint::SigZ);
+        const torch::Tensor rn = fakeQuantActivation(r * hhN, QuantPoint::MulRN);
+        const torch::Tensor sumN = fakeQuantActivation(ihN + rn, QuantPoint::SumN);
+        const torch::Tensor n = fakeQuantActivation(torch::tanh(sumN), QuantPoint::TanhN);
+        const torch::Tensor zn = fakeQuantActivation((1 - z) * n, QuantPoint::MulZN);
+        const torch::Tensor zh = fakeQuantActivation(z * h, QuantPoint::MulZH);
+        h = fakeQuantActivation(zn + zh, QuantPoint::H);
+    }
+
+    const torch::Tensor wF = fakeQuantWeight(wFc, QuantPoint::WFc);
+    const double sWf = q ? symmetricWeightScale(bits_[idx(QuantPoint::WFc)], wFc.detach().abs().max().item<double>()) : 1.0;
+    const torch::Tensor logits = fakeQuantActivation(torch::addmm(fakeQuantBias(bFc, sWf * hq.scale), h, wF.t()), QuantPoint::Fc);
+    commitObservations();
+    return logits;
+}
+
+}  // namespace gruq

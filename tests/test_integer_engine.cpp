@@ -1,0 +1,200 @@
+// The integer engine against a float GRU written out by hand in double precision: with every point at
+// 8 bits and ranges calibrated on the same data, dequantized logits track the float logits closely
+// (checks gate order, 1 - z, the bias placement of n, zero points); lower bits degrade gracefully;
+// results do not depend on the thread count.
+#include "gruq/integer_engine.h"
+#include "gruq/split.h"
+
+#include <QtTest>
+
+#include <cmath>
+
+using namespace gruq;
+
+namespace {
+
+struct FloatTrace {
+    std::vector<double> logits;  // count x C
+};
+
+double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+
+// Reference float GRU (PyTorch equations) that also records the range of every operator output.
+FloatTrace runFloat(const FloatGruWeights& w, const SequenceSet& set, ActivationRanges* ranges) {
+    const int64_t F = w.shape.inputSize, H = w.shape.hiddenSize, C = w.shape.numClasses;
+    FloatTrace trace;
+    auto note = [&](QuantPoint p, double v) {
+        if (!ranges) return;
+        ValueRange& r = (*ranges)[size_t(p)];
+        r.min = std::min(r.min, v);
+        r.max = std::max(r.max, v);
+    };
+    for (int64_t i = 0; i < set.count; ++i) {
+        std::vector<double> h(size_t(H), 0.0);
+        for (int64_t t = 0; t < set.steps; ++t) {
+            const float* x = set.sequence(i) + t * F;
+            for (int64_t k = 0; k < F; ++k) note(QuantPoint::X, x[k]);
+            std::vector<double> ih(size_t(3 * H)), hh(size_t(3 * H));
+            for (int64_t j = 0; j < 3 * H; ++j) {
+                double a = w.bIh[size_t(j)], b = w.bHh[size_t(j)];
+                for (int64_t k = 0; k < F; ++k) a += double(w.wIh[size_t(j * F + k)]) * x[k];
+                for (int64_t k = 0; k < H; ++k) b += double(w.wHh[size_t(j * H + k)]) * h[size_t(k)];
+                ih[size_t(j)] = a;
+                hh[size_t(j)] = b;
+                note(QuantPoint(int(QuantPoint::IHr) + int(j / H)), a);
+                note(QuantPoint(int(QuantPoint::HHr) + int(j / H)), b);
+            }
+            std::vector<double> hNew(static_cast<size_t>(H));
+            for (int64_t j = 0; j < H; ++j) {
+                const double sr = ih[size_t(j)] + hh[size_t(j)], sz = ih[size_t(H + j)] + hh[size_t(H + j)];
+                const double r = sigmoid(sr), z = sigmoid(sz);
+                const double rn = r * hh[size_t(2 * H + j)];
+                const double sn = ih[size_t(2 * H + j)] + rn;
+                const double n = std::tanh(sn);
+                const double zn = (1 - z) * n, zh = z * h[size_t(j)];
+                hNew[size_t(j)] = zn + zh;
+                note(QuantPoint::SumR, sr);
+                note(QuantPoint::SumZ, sz);
+                note(QuantPoint::MulRN, rn);
+                note(QuantPoint::SumN, sn);
+                note(QuantPoint::MulZN, zn);
+                note(QuantPoint::MulZH, zh);
+                note(QuantPoint::H, hNew[size_t(j)]);
+            }
+            h = hNew;
+        }
+        for (int64_t c = 0; c < C; ++c) {
+            double v = w.bFc[size_t(c)];
+            for (int64_t k = 0; k < H; ++k) v += double(w.wFc[size_t(c * H + k)]) * h[size_t(k)];
+            trace.logits.push_back(v);
+            note(QuantPoint::Fc, v);
+        }
+    }
+    return trace;
+}
+
+FloatGruWeights randomWeights(int64_t F, int64_t H, int64_t C, uint64_t seed) {
+    StableRng rng(seed);
+    FloatGruWeights w;
+    w.shape = {F, H, C};
+    auto fill = [&](std::vector<float>& v, size_t n, double scale) {
+        v.resize(n);
+        for (float& x : v) x = float(rng.uniform(-scale, scale));
+    };
+    fill(w.wIh, size_t(3 * H * F), 1.0 / std::sqrt(double(F)));
+    fill(w.wHh, size_t(3 * H * H), 1.5 / std::sqrt(double(H)));
+    fill(w.bIh, size_t(3 * H), 0.3);
+    fill(w.bHh, size_t(3 * H), 0.3);
+    fill(w.wFc, size_t(C * H), 2.0 / std::sqrt(double(H)));
+    fill(w.bFc, size_t(C), 0.1);
+    return w;
+}
+
+SequenceSet randomSequences(int64_t count, int64_t steps, int64_t F, uint64_t seed) {
+    StableRng rng(seed);
+    SequenceSet s;
+    s.count = count;
+    s.steps = steps;
+    s.features = F;
+    for (int64_t i = 0; i < count * steps * F; ++i) s.x.push_back(float(rng.normal()));
+    for (int64_t i = 0; i < count; ++i) s.y.push_back(int32_t(i % 3));
+    return s;
+}
+
+BitAssignment allBits(int b) {
+    BitAssignment bits;
+    bits.fill(b);
+    return bits;
+}
+
+// Mean absolute error of dequantized engine logits vs float logits, relative to the logit range.
+double relativeLogitError(const QuantizedGru& q, const std::vector<int32_t>& codes, const FloatTrace& ref) {
+    const ActivationQuant& fq = q.quant(QuantPoint::Fc);
+    double err = 0, lo = 1e300, hi = -1e300;
+    for (size_t i = 0; i < codes.size(); ++i) {
+        err += std::fabs(fq.scale * (codes[i] - fq.zeroPoint) - ref.logits[i]);
+        lo = std::min(lo, ref.logits[i]);
+        hi = std::max(hi, ref.logits[i]);
+    }
+    return err / double(codes.size()) / (hi - lo);
+}
+
+}  // namespace
+
+class TestIntegerEngine : public QObject {
+    Q_OBJECT
+    FloatGruWeights weights_ = randomWeights(5, 12, 3, 11);
+    SequenceSet data_ = randomSequences(64, 20, 5, 12);
+    ActivationRanges ranges_{};
+    FloatTrace reference_;
+
+private slots:
+    void initTestCase() { reference_ = runFloat(weights_, data_, &ranges_); }
+
+    void eightBitTracksTheFloatGru() {
+        const QuantizedGru q = buildQuantizedGru(weights_, allBits(8), ranges_);
+        const IntegerGruEngine engine(q);
+        const double err = relativeLogitError(q, engine.logitsOf(data_, 1), reference_);
+        qInfo("8-bit mean |logit error| = %.4f of the logit range", err);
+        QVERIFY2(err < 0.02, qPrintable(QString::number(err)));
+    }
+
+    void errorGrowsAsBitsShrink() {
+        double previous = 0.0;
+        for (int b : {8, 6, 4}) {
+            const QuantizedGru q = buildQuantizedGru(weights_, allBits(b), ranges_);
+            const double err = relativeLogitError(q, IntegerGruEngine(q).logitsOf(data_, 1), reference_);
+            qInfo("%d bits: mean |logit error| = %.4f", b, err);
+            QVERIFY(err >= previous * 0.8);
+            QVERIFY(err < 0.5);
+            previous = err;
+        }
+    }
+
+    void swappedGatesWouldBeCaught() {
+        // Guard against a test that cannot fail: swapping r and z weights in the float model changes
+        // the float logits far beyond the 8-bit error bound above.
+        FloatGruWeights swapped = weights_;
+        const int64_t H = weights_.shape.hiddenSize, F = weights_.shape.inputSize;
+        std::swap_ranges(swapped.wIh.begin(), swapped.wIh.begin() + H * F, swapped.wIh.begin() + H * F);
+        const QuantizedGru q = buildQuantizedGru(swapped, allBits(8), ranges_);
+        QVERIFY(relativeLogitError(q, IntegerGruEngine(q).logitsOf(data_, 1), reference_) > 0.03);
+    }
+
+    void threadsDoNotChangeResults() {
+        BitAssignment bits = allBits(5);
+        bits[size_t(QuantPoint::H)] = 7;
+        bits[size_t(QuantPoint::WHz)] = 3;
+        const IntegerGruEngine engine(buildQuantizedGru(weights_, bits, ranges_));
+        QCOMPARE(engine.logitsOf(data_, 1), engine.logitsOf(data_, 3));
+    }
+
+    void inputQuantizationUsesTheXQuantizer() {
+        const QuantizedGru q = buildQuantizedGru(weights_, allBits(4), ranges_);
+        const IntegerGruEngine engine(q);
+        const float values[4] = {-100.0f, 0.0f, 100.0f, float(ranges_[0].max)};
+        uint8_t codes[4];
+        engine.quantizeInput(values, 4, codes);
+        QCOMPARE(int(codes[0]), 0);
+        QCOMPARE(int(codes[1]), q.quant(QuantPoint::X).zeroPoint);  // real 0 is exact
+        QCOMPARE(int(codes[2]), 15);
+        QCOMPARE(int(codes[3]), 15);
+    }
+
+    void argmaxTiesGoToTheLowestIndex() {
+        const int32_t logits[4] = {1, 3, 3, 2};
+        QCOMPARE(IntegerGruEngine::argmax(logits, 4), 1);
+    }
+
+    void inconsistentModelIsRejected() {
+        QuantizedGru q = buildQuantizedGru(weights_, allBits(8), ranges_);
+        q.wHh.pop_back();
+        QVERIFY_THROWS_EXCEPTION(std::exception, IntegerGruEngine{q});
+        BitAssignment bad = allBits(8);
+        bad[3] = 9;
+        QVERIFY_THROWS_EXCEPTION(std::exception, buildQuantizedGru(weights_, bad, ranges_));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestIntegerEngine)
+#include "test_integer_engine.moc"
