@@ -63,6 +63,34 @@ private slots:
         QCOMPARE(b["test_accuracy"].toDouble(), a["test_accuracy"].toDouble());
     }
 
+    void evalOneGenome() {
+        const QStringList common = {"eval", "--task", "smnist-row", "--path", dataDir_.path(), "--hidden", "8",
+                                    "--float-epochs", "2", "--qat-samples", "64", "--qat-batch", "32",
+                                    "--calibration-batches", "2", "--threads", "1", "--json"};
+        const Result r = run(common + QStringList{"--genome",
+                                                  "x6 wih4 whh4 ih6 hh6 sumr5 sumz5 sigr4 sigz4 mulrn5 sumn5 tanhn4 "
+                                                  "mulzn5 mulzh5 h6 wfc4 fc6"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(j["genome"].toString().left(12), QStringLiteral("x6 w_ih4 w_h"));
+        QVERIFY(j["test_accuracy"].toDouble() >= 0.0);
+        QVERIFY(j["agreement"].toDouble() >= 0.99);
+        QVERIFY(j["size_fraction_of_8bit"].toDouble() < 0.7);
+
+        const Result eight = run(common + QStringList{"--bits", "8", "--layout", "homogeneous"});
+        QVERIFY2(eight.exitCode == 0, qPrintable(eight.err));
+        QCOMPARE(QJsonDocument::fromJson(eight.out.toUtf8()).object()["size_fraction_of_8bit"].toDouble(), 1.0);
+    }
+
+    void badGenomeIsRejectedNamingTheGene() {
+        const Result r = run({"eval", "--path", dataDir_.path(), "--genome", "x8 w_ih4 bogus3"});
+        QCOMPARE(r.exitCode, 3);
+        QVERIFY2(r.err.contains(QStringLiteral("bogus")), qPrintable(r.err));
+        const Result range = run({"eval", "--path", dataDir_.path(), "--layout", "homogeneous", "--genome", "bits9"});
+        QCOMPARE(range.exitCode, 3);
+        QVERIFY2(range.err.contains(QStringLiteral("'bits': 9 bits is outside 2..8")), qPrintable(range.err));
+    }
+
     void missingFolderIsAnErrorNamingIt() {
         const QString missing = dataDir_.path() + QStringLiteral("/nothing-here");
         const Result r = run({"data", "info", "smnist-row", "--path", missing});

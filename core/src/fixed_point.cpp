@@ -76,10 +76,14 @@ std::vector<uint8_t> buildLut(const ActivationQuant& in, const ActivationQuant& 
     std::vector<uint8_t> table(static_cast<size_t>(size));
     // long double so that the only rounding that matters is the final half-up one.
     const long double inScale = in.scale;
-    const long double outScale = out.scale;
+    // Fixed-range outputs (sigmoid 1/(2^b-1), tanh 1/(2^(b-1)-1)) have an integer reciprocal: multiply
+    // by it exactly, so that ties such as sigmoid(0) * (2^b - 1) = 2^(b-1) - 1/2 are exact ties.
+    const long double reciprocal = 1.0L / static_cast<long double>(out.scale);
+    const long double levels = std::round(reciprocal);
+    const long double outFactor = std::fabs(levels * out.scale - 1.0L) < 1e-12L ? levels : reciprocal;
     for (int32_t i = 0; i < size; ++i) {
         const long double x = inScale * static_cast<long double>(i - in.zeroPoint);
-        const long double code = roundHalfUp(f(x) / outScale) + static_cast<long double>(out.zeroPoint);
+        const long double code = roundHalfUp(f(x) * outFactor) + static_cast<long double>(out.zeroPoint);
         const long double clamped = code < 0.0L ? 0.0L : (code > out.qmax() ? out.qmax() : code);
         table[static_cast<size_t>(i)] = static_cast<uint8_t>(clamped);
     }
