@@ -54,7 +54,7 @@ private slots:
     }
 
     void homogeneousBitsAgreeWithFakeQuant() {
-        for (int b : {8, 6, 4}) {
+        for (int b : {8, 6, 4, 3, 2}) {
             const GenomeEvaluation e = evaluate(uniformGenome(homogeneousLayout(), b));
             qInfo("%d bits: integer test %.3f, fake-quant test %.3f, agreement %.4f, %.0f%% of 8-bit size", b,
                   e.testAccuracy, e.fakeQuantTestAccuracy, e.agreement, 100 * e.size.fractionOf8Bit);

@@ -57,7 +57,12 @@ ActivationQuant activationQuantFor(QuantPoint point, const BitAssignment& bits, 
     const int b = bits[idx(point)];
     if (point == QuantPoint::SigR || point == QuantPoint::SigZ) return sigmoidOutputQuant(b);
     if (point == QuantPoint::TanhN) return tanhOutputQuant(b);
-    return activationQuantFromRange(b, ranges[idx(point)].min, ranges[idx(point)].max);
+    // Widen the calibrated range by 2^-16 of its span on each side: a range that saturates at exact
+    // values (e.g. (1 - z) * n reaching exactly -1 and 1) would otherwise give "round" rescale factors
+    // whose products land exactly on .5 ties, where float simulation and integer rounding can differ.
+    const double lo = ranges[idx(point)].min, hi = ranges[idx(point)].max;
+    const double margin = (hi - lo) * 0x1p-16;
+    return activationQuantFromRange(b, lo - margin, hi + margin);
 }
 
 QuantizedGru buildQuantizedGru(const FloatGruWeights& w, const BitAssignment& bits, const ActivationRanges& ranges) {
