@@ -45,7 +45,9 @@ void ProgressBar::operator()(const Progress& p) {
                       static_cast<long long>(p.total));
         line += pct;
         if (p.done > 0 && p.done < p.total) {
-            const double eta = p.elapsedSeconds / static_cast<double>(p.done) * static_cast<double>(p.total - p.done);
+            const double eta = p.etaSeconds >= 0 ? p.etaSeconds
+                                                 : p.elapsedSeconds / static_cast<double>(p.done) *
+                                                       static_cast<double>(p.total - p.done);
             line += " ETA " + formatSeconds(eta);
         }
     } else if (p.done > 0) {

@@ -10,6 +10,8 @@ using CommandRunner = std::function<int()>;
 
 // Registers "data info" and "data generate-speech"; sets *runner when one of them is chosen.
 void addDataCommands(CLI::App& app, CommandRunner& runner);
+// Registers "search" and "front".
+void addSearchCommands(CLI::App& app, CommandRunner& runner);
 // Registers "eval" (one genome).
 void addEvalCommand(CLI::App& app, CommandRunner& runner);
 // Registers "train" (float baseline).

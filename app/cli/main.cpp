@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     gruq::cli::addDataCommands(app, runner);
     gruq::cli::addTrainCommand(app, runner);
     gruq::cli::addEvalCommand(app, runner);
+    gruq::cli::addSearchCommands(app, runner);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

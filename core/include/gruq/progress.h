@@ -13,6 +13,7 @@ struct Progress {
     int64_t total = 0;         // 0 when unknown
     double elapsedSeconds = 0; // since the stage started
     std::string detail;        // free text: loss, accuracy, speed
+    double etaSeconds = -1;    // set when the producer knows better than elapsed / done * remaining
 };
 
 using ProgressFn = std::function<void(const Progress&)>;

@@ -1,0 +1,230 @@
+// gruq-cli search | search --resume | front: NSGA-II searches from the terminal.
+#include "cli_common.h"
+#include "commands.h"
+
+#include "gruq/archive.h"
+#include "gruq/errors.h"
+#include "gruq/search.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace gruq::cli {
+namespace {
+
+// Turns search events into the terminal progress bar and log lines (called from worker threads).
+class TerminalObserver : public SearchObserver {
+public:
+    void individualEvaluated(const ArchivedIndividual& a, bool reused) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        lastDetail_ = (reused ? "reused " : "") + std::to_string(a.id) + ": " + percentText(a.validationAccuracy) + " @ " +
+                      std::to_string(static_cast<int>(100 * a.sizeFraction + 0.5)) + "%";
+    }
+    void generationFinished(const ArchivedGeneration& g) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        bar_.finish();
+        std::fprintf(stderr, "generation %d done: front of %zu, hypervolume %.4f, %s elapsed\n", g.generation,
+                     g.front.size(), g.hypervolume, formatSeconds(g.seconds).c_str());
+    }
+    void progress(const SearchProgress& p) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        Progress bar;
+        bar.stage = p.stage;
+        bar.done = p.evaluationsDone;
+        bar.total = p.evaluationsPlanned;
+        bar.elapsedSeconds = p.elapsedSeconds;
+        bar.detail = lastDetail_;
+        bar.etaSeconds = p.etaSeconds;
+        bar_(bar);
+    }
+    void log(const std::string& line) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        bar_.finish();
+        std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    void finish() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        bar_.finish();
+    }
+
+private:
+    static std::string percentText(double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
+        return buf;
+    }
+    std::mutex mutex_;
+    ProgressBar bar_;
+    std::string lastDetail_;
+};
+
+void printFrontTable(const std::vector<ArchivedIndividual>& front, const std::vector<ArchivedIndividual>& baselines) {
+    std::printf("%5s %9s %9s %8s %7s  %s\n", "id", "val acc", "test acc", "bytes", "% 8bit", "genome");
+    auto row = [](const ArchivedIndividual& a, const char* tag) {
+        char test[16] = "-";
+        if (a.testAccuracy >= 0) std::snprintf(test, sizeof test, "%.2f%%", 100 * a.testAccuracy);
+        std::printf("%5lld %8.2f%% %9s %8lld %6.1f%%  %s%s\n", static_cast<long long>(a.id), 100 * a.validationAccuracy,
+                    test, static_cast<long long>((a.sizeBits + 7) / 8), 100 * a.sizeFraction, a.genome.c_str(), tag);
+    };
+    for (const auto& a : front) row(a, a.baseline ? "  (homogeneous)" : "");
+    if (!baselines.empty()) {
+        std::printf("homogeneous baselines\n");
+        for (const auto& a : baselines) row(a, "");
+    }
+}
+
+int finishSearch(const SearchResult& r, TerminalObserver& observer) {
+    observer.finish();
+    if (r.cancelled) {
+        std::fprintf(stderr, "search interrupted: %lld evaluations computed, all finished ones are in the archive; "
+                             "continue with --resume\n",
+                     static_cast<long long>(r.computed));
+        return 130;
+    }
+    std::printf("search finished in %s: %lld evaluations computed, %lld reused, hypervolume %.4f\n",
+                formatSeconds(r.seconds).c_str(), static_cast<long long>(r.computed), static_cast<long long>(r.reused),
+                r.hypervolume);
+    printFrontTable(r.front, r.baselines);
+    return 0;
+}
+
+// Ctrl-C requests a cooperative cancel through SearchControl.
+void cancelOnInterrupt(SearchControl& control) {
+    std::thread([&control] {
+        const CancelFlag* flag = interruptFlag();
+        while (!flag->isRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        control.cancel();
+    }).detach();
+}
+
+struct SearchArgs {
+    SearchSettings settings;
+    std::string settingsFile;
+    std::string out;
+    std::string resume;
+    bool noBaselines = false;
+};
+
+int runSearchCommand(SearchArgs a) {
+    SearchControl control;
+    cancelOnInterrupt(control);
+    TerminalObserver observer;
+    if (!a.resume.empty()) {
+        return finishSearch(resumeSearch(a.resume, &observer, &control, a.settings.workers), observer);
+    }
+    if (a.out.empty()) throw InputError("arguments", "give --out FILE.gruq for a new search (or --resume FILE.gruq)");
+    SearchSettings settings = a.settings;
+    if (!a.settingsFile.empty()) {
+        std::ifstream f(a.settingsFile);
+        if (!f) throw InputError(a.settingsFile, "cannot read settings file");
+        std::stringstream text;
+        text << f.rdbuf();
+        try {
+            settings = SearchSettings::fromJson(text.str());
+        } catch (const InputError& e) {
+            throw InputError(a.settingsFile, e.problem());
+        }
+    }
+    if (a.noBaselines) settings.baselines = false;
+    settings.validate();
+    return finishSearch(runSearch(settings, a.out, &observer, &control), observer);
+}
+
+struct FrontArgs {
+    std::string archive;
+    bool csv = false, json = false, all = false;
+};
+
+int runFront(const FrontArgs& a) {
+    const SearchArchive archive = SearchArchive::open(a.archive, /*readOnly=*/true);
+    const auto everything = archive.individuals();
+    std::vector<ArchivedIndividual> baselines;
+    for (const auto& i : everything) {
+        if (i.baseline) baselines.push_back(i);
+    }
+    const auto rows = a.all ? everything : paretoFront(everything);
+    if (a.json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& i : rows) {
+            j.push_back({{"id", i.id},
+                         {"genome", i.genome},
+                         {"layout", i.layout},
+                         {"validation_accuracy", i.validationAccuracy},
+                         {"fake_quant_validation_accuracy", i.fakeQuantValidationAccuracy},
+                         {"test_accuracy", i.testAccuracy},
+                         {"size_bits", i.sizeBits},
+                         {"size_bytes", (i.sizeBits + 7) / 8},
+                         {"size_fraction", i.sizeFraction},
+                         {"seconds", i.seconds},
+                         {"generation", i.generation},
+                         {"baseline", i.baseline}});
+        }
+        std::cout << j.dump(2) << '\n';
+    } else if (a.csv) {
+        std::printf("id,validation_accuracy,test_accuracy,size_bits,size_bytes,size_fraction,generation,baseline,genome\n");
+        for (const auto& i : rows) {
+            std::printf("%lld,%.6f,%.6f,%lld,%lld,%.6f,%d,%d,\"%s\"\n", static_cast<long long>(i.id), i.validationAccuracy,
+                        i.testAccuracy, static_cast<long long>(i.sizeBits), static_cast<long long>((i.sizeBits + 7) / 8),
+                        i.sizeFraction, i.generation, i.baseline ? 1 : 0, i.genome.c_str());
+        }
+    } else {
+        const auto status = archive.state("status");
+        std::printf("%s: %lld evaluations, %zu generations, status %s\n", a.archive.c_str(),
+                    static_cast<long long>(everything.size()), archive.generations().size(),
+                    status ? status->c_str() : "unknown");
+        printFrontTable(rows, baselines);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void addSearchCommands(CLI::App& app, CommandRunner& runner) {
+    auto a = std::make_shared<SearchArgs>();
+    SearchSettings& s = a->settings;
+    CLI::App* cmd = app.add_subcommand("search", "NSGA-II search over genomes into an archive (resumable)");
+    cmd->add_option("--out", a->out, "new archive file (e.g. run.gruq)");
+    cmd->add_option("--resume", a->resume, "continue the search stored in this archive");
+    cmd->add_option("--settings", a->settingsFile, "settings JSON (as stored in archives); options below override nothing");
+    cmd->add_option("--task", s.task, "task name")->capture_default_str();
+    cmd->add_option("--path", s.data.path, "data folder (default: the task's)");
+    cmd->add_option("--max-train", s.data.maxTrain, "MNIST tasks: read at most N training images (0 = all)");
+    cmd->add_option("--max-test", s.data.maxTest, "MNIST tasks: read at most N test images (0 = all)");
+    cmd->add_option("--hidden", s.floatModel.hiddenSize, "GRU hidden size")->capture_default_str();
+    cmd->add_option("--float-epochs", s.floatModel.epochs, "float baseline epochs (cached)")->capture_default_str();
+    cmd->add_option("--layout", s.layout, "genome layout: default17, homogeneous, per-gate")->capture_default_str();
+    cmd->add_option("--min-bits", s.minBits, "lowest bit width")->capture_default_str();
+    cmd->add_option("--max-bits", s.maxBits, "highest bit width")->capture_default_str();
+    cmd->add_option("--population", s.nsga2.population, "NSGA-II population (multiple of 4)")->capture_default_str();
+    cmd->add_option("--generations", s.nsga2.generations, "NSGA-II generations")->capture_default_str();
+    cmd->add_option("--crossover", s.nsga2.crossoverProbability, "crossover probability")->capture_default_str();
+    cmd->add_option("--eta-c", s.nsga2.crossoverDistributionIndex, "crossover distribution index")->capture_default_str();
+    cmd->add_option("--mutation", s.nsga2.mutationProbability, "mutation probability")->capture_default_str();
+    cmd->add_option("--eta-m", s.nsga2.mutationDistributionIndex, "mutation distribution index")->capture_default_str();
+    cmd->add_option("--qat-epochs", s.qat.epochs, "QAT epochs per genome")->capture_default_str();
+    cmd->add_option("--qat-samples", s.qat.samplesPerEpoch, "QAT sequences per epoch (0 = all)")->capture_default_str();
+    cmd->add_option("--qat-lr", s.qat.learningRate, "QAT learning rate")->capture_default_str();
+    cmd->add_option("--qat-batch", s.qat.batchSize, "QAT batch size")->capture_default_str();
+    cmd->add_option("--calibration-batches", s.qat.calibrationBatches, "calibration batches")->capture_default_str();
+    cmd->add_option("--seed", s.seed, "NSGA-II seed")->capture_default_str();
+    cmd->add_option("--workers", s.workers, "parallel evaluations (0 = all cores)")->capture_default_str();
+    cmd->add_flag("--no-baselines", a->noBaselines, "skip the homogeneous baselines");
+    cmd->callback([&runner, a] { runner = [a] { return runSearchCommand(*a); }; });
+
+    auto f = std::make_shared<FrontArgs>();
+    CLI::App* front = app.add_subcommand("front", "print the Pareto front (or every evaluation) of an archive");
+    front->add_option("archive", f->archive, "archive file")->required();
+    front->add_flag("--csv", f->csv, "CSV");
+    front->add_flag("--json", f->json, "JSON");
+    front->add_flag("--all", f->all, "every evaluated individual, not only the front");
+    front->callback([&runner, f] { runner = [f] { return runFront(*f); }; });
+}
+
+}  // namespace gruq::cli

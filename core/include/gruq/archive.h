@@ -1,0 +1,90 @@
+#pragma once
+// The search archive: one SQLite file per search (WAL journal) holding the settings, the float
+// model's identity, every evaluated individual (committed the moment it finishes, so a crash or kill
+// loses at most the evaluations in flight), and each generation's population and front.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gruq {
+
+struct ArchivedIndividual {
+    int64_t id = 0;                       // assigned by the archive (1, 2, ...)
+    std::string layout;                   // genome layout name, e.g. "default17"
+    std::string genome;                   // canonical genome text
+    std::vector<int> genes;               // bits per gene, layout order
+    double validationAccuracy = 0;        // integer engine (the fitness)
+    double fakeQuantValidationAccuracy = -1;
+    double testAccuracy = -1;             // -1 until measured (final front, baselines)
+    double fakeQuantTestAccuracy = -1;
+    int64_t sizeBits = 0;
+    double sizeFraction = 0;              // of the all-8-bit model
+    double seconds = 0;                   // evaluation wall time
+    int generation = 0;                   // generation that first asked for it; -1 for baselines
+    bool baseline = false;                // homogeneous baseline
+};
+
+struct ArchivedGeneration {
+    int generation = 0;
+    std::vector<int64_t> population;      // individual ids, in population order
+    std::vector<int64_t> front;           // ids of the non-dominated individuals, by size
+    double hypervolume = 0;
+    double seconds = 0;                   // wall time since the search started
+};
+
+// Schema history: 1 = first release; 2 = adds individuals.fq_test_accuracy and the state table.
+constexpr int kArchiveSchemaVersion = 2;
+// PRAGMA application_id of every gruq archive ("GRUQ").
+constexpr int32_t kArchiveApplicationId = 0x47525551;
+
+class SearchArchive {
+public:
+    // Creates a new archive. InputError naming the path if it already exists or cannot be created.
+    static SearchArchive create(const std::string& path, const std::string& settingsJson,
+                                const std::string& floatModelJson);
+    // Opens an existing archive. InputError naming the path and the problem when the file is missing,
+    // not an SQLite database, damaged (integrity check fails), a foreign SQLite file (application id),
+    // or of a newer schema version than this build; an older schema is migrated in place (not when
+    // readOnly). readOnly opens never write and tolerate a concurrent writer.
+    static SearchArchive open(const std::string& path, bool readOnly = false);
+
+    SearchArchive(SearchArchive&&) noexcept;
+    SearchArchive& operator=(SearchArchive&&) noexcept;
+    ~SearchArchive();
+
+    const std::string& path() const;
+    int schemaVersion() const;
+    std::string settingsJson() const;
+    std::string floatModelJson() const;
+
+    // All methods are thread-safe (one internal mutex). Writes commit before returning.
+    // Stores a new individual and returns its id; if (layout, genome) is already stored, returns the
+    // existing id without changing anything.
+    int64_t addIndividual(const ArchivedIndividual& individual);
+    std::optional<ArchivedIndividual> findGenome(const std::string& layout, const std::string& genome) const;
+    std::optional<ArchivedIndividual> individual(int64_t id) const;
+    std::vector<ArchivedIndividual> individuals() const;          // by id
+    int64_t individualCount() const;
+    std::vector<ArchivedIndividual> individualsAfter(int64_t id) const;  // id > given (for followers)
+    void setTestAccuracy(int64_t id, double testAccuracy, double fakeQuantTestAccuracy);
+
+    void addGeneration(const ArchivedGeneration& generation);     // replaces a stored one of the same number
+    std::vector<ArchivedGeneration> generations() const;          // by number
+    std::optional<ArchivedGeneration> lastGeneration() const;
+
+    // Free-form state, e.g. "status" = running / finished / cancelled.
+    void setState(const std::string& key, const std::string& value);
+    std::optional<std::string> state(const std::string& key) const;
+
+    // "ok" or SQLite's integrity_check message.
+    std::string integrityCheck() const;
+
+private:
+    struct Impl;
+    explicit SearchArchive(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gruq

@@ -1,0 +1,153 @@
+#include "gruq/errors.h"
+#include "gruq/genome.h"
+#include "gruq/search.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <thread>
+
+namespace gruq {
+namespace {
+
+int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+[[noreturn]] void bad(const std::string& field, const std::string& problem) {
+    throw InputError("search settings", "'" + field + "' " + problem);
+}
+
+// Reads json[key] into value when present; a wrong type is an error naming the field.
+template <typename T>
+void read(const nlohmann::json& j, const char* key, T& value, const std::string& prefix = "") {
+    if (!j.contains(key)) return;
+    try {
+        value = j.at(key).get<T>();
+    } catch (const nlohmann::json::exception&) {
+        bad(prefix + key, "has the wrong type (" + std::string(j.at(key).type_name()) + ")");
+    }
+}
+
+const nlohmann::json& section(const nlohmann::json& j, const char* key, const nlohmann::json& empty) {
+    if (!j.contains(key)) return empty;
+    if (!j.at(key).is_object()) bad(key, "must be an object");
+    return j.at(key);
+}
+
+}  // namespace
+
+int SearchSettings::resolvedWorkers() const { return workers > 0 ? workers : cores(); }
+
+int SearchSettings::threadsPerWorker() const { return std::max(1, cores() / resolvedWorkers()); }
+
+void SearchSettings::validate() const {
+    taskInfo(task);  // InputError naming the unknown task
+    layoutByName(layout);
+    if (minBits < 2 || maxBits > 8 || minBits > maxBits) bad("bits", "range must lie within 2..8 with min <= max");
+    if (nsga2.population < 8 || nsga2.population % 4 != 0) bad("nsga2.population", "must be a multiple of 4 and >= 8");
+    if (nsga2.generations < 0 || nsga2.generations > 100000) bad("nsga2.generations", "must be in 0..100000");
+    auto probability = [](double p, const char* name) {
+        if (!(p >= 0.0 && p <= 1.0)) bad(name, "must be in [0, 1]");
+    };
+    probability(nsga2.crossoverProbability, "nsga2.crossover_probability");
+    probability(nsga2.mutationProbability, "nsga2.mutation_probability");
+    auto index = [](double v, const char* name) {
+        if (!(v >= 1.0 && v < 100.0)) bad(name, "must be in [1, 100)");
+    };
+    index(nsga2.crossoverDistributionIndex, "nsga2.crossover_distribution_index");
+    index(nsga2.mutationDistributionIndex, "nsga2.mutation_distribution_index");
+    if (workers < 0 || workers > 256) bad("workers", "must be in 0..256");
+    if (qat.epochs < 0 || qat.batchSize < 1 || qat.calibrationBatches < 1 || qat.samplesPerEpoch < 0) {
+        bad("qat", "needs epochs >= 0, batch_size >= 1, calibration_batches >= 1, samples_per_epoch >= 0");
+    }
+    if (!(qat.learningRate > 0.0)) bad("qat.learning_rate", "must be > 0");
+    if (floatModel.hiddenSize < 1 || floatModel.hiddenSize > 1024) bad("model.hidden_size", "must be in 1..1024");
+    if (floatModel.epochs < 1) bad("model.epochs", "must be >= 1");
+}
+
+std::string SearchSettings::toJson() const {
+    nlohmann::json j;
+    j["format"] = "gruq-search-settings-1";
+    j["task"] = task;
+    j["data"] = {{"path", data.path},        {"seed", data.seed},       {"validation_fraction", data.validationFraction},
+                 {"max_train", data.maxTrain}, {"max_test", data.maxTest}, {"kws_unknown", data.kwsUnknown},
+                 {"kws_silence", data.kwsSilence}};
+    j["model"] = {{"hidden_size", floatModel.hiddenSize}, {"epochs", floatModel.epochs},
+                  {"batch_size", floatModel.batchSize},   {"learning_rate", floatModel.learningRate},
+                  {"seed", floatModel.seed}};
+    j["qat"] = {{"epochs", qat.epochs},
+                {"samples_per_epoch", qat.samplesPerEpoch},
+                {"batch_size", qat.batchSize},
+                {"learning_rate", qat.learningRate},
+                {"calibration_batches", qat.calibrationBatches},
+                {"ema_momentum", qat.emaMomentum},
+                {"freeze_ranges_after", qat.freezeRangesAfter},
+                {"grad_clip_norm", qat.gradClipNorm},
+                {"seed", qat.seed}};
+    j["layout"] = layout;
+    j["min_bits"] = minBits;
+    j["max_bits"] = maxBits;
+    j["nsga2"] = {{"population", nsga2.population},
+                  {"generations", nsga2.generations},
+                  {"crossover_probability", nsga2.crossoverProbability},
+                  {"crossover_distribution_index", nsga2.crossoverDistributionIndex},
+                  {"mutation_probability", nsga2.mutationProbability},
+                  {"mutation_distribution_index", nsga2.mutationDistributionIndex}};
+    j["seed"] = seed;
+    j["workers"] = workers;
+    j["baselines"] = baselines;
+    return j.dump(2);
+}
+
+SearchSettings SearchSettings::fromJson(const std::string& text) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw InputError("search settings", std::string("malformed JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw InputError("search settings", "must be a JSON object");
+    const nlohmann::json empty = nlohmann::json::object();
+    SearchSettings s;
+    read(j, "task", s.task);
+    const auto& d = section(j, "data", empty);
+    read(d, "path", s.data.path, "data.");
+    read(d, "seed", s.data.seed, "data.");
+    read(d, "validation_fraction", s.data.validationFraction, "data.");
+    read(d, "max_train", s.data.maxTrain, "data.");
+    read(d, "max_test", s.data.maxTest, "data.");
+    read(d, "kws_unknown", s.data.kwsUnknown, "data.");
+    read(d, "kws_silence", s.data.kwsSilence, "data.");
+    const auto& m = section(j, "model", empty);
+    read(m, "hidden_size", s.floatModel.hiddenSize, "model.");
+    read(m, "epochs", s.floatModel.epochs, "model.");
+    read(m, "batch_size", s.floatModel.batchSize, "model.");
+    read(m, "learning_rate", s.floatModel.learningRate, "model.");
+    read(m, "seed", s.floatModel.seed, "model.");
+    const auto& q = section(j, "qat", empty);
+    read(q, "epochs", s.qat.epochs, "qat.");
+    read(q, "samples_per_epoch", s.qat.samplesPerEpoch, "qat.");
+    read(q, "batch_size", s.qat.batchSize, "qat.");
+    read(q, "learning_rate", s.qat.learningRate, "qat.");
+    read(q, "calibration_batches", s.qat.calibrationBatches, "qat.");
+    read(q, "ema_momentum", s.qat.emaMomentum, "qat.");
+    read(q, "freeze_ranges_after", s.qat.freezeRangesAfter, "qat.");
+    read(q, "grad_clip_norm", s.qat.gradClipNorm, "qat.");
+    read(q, "seed", s.qat.seed, "qat.");
+    read(j, "layout", s.layout);
+    read(j, "min_bits", s.minBits);
+    read(j, "max_bits", s.maxBits);
+    const auto& n = section(j, "nsga2", empty);
+    read(n, "population", s.nsga2.population, "nsga2.");
+    read(n, "generations", s.nsga2.generations, "nsga2.");
+    read(n, "crossover_probability", s.nsga2.crossoverProbability, "nsga2.");
+    read(n, "crossover_distribution_index", s.nsga2.crossoverDistributionIndex, "nsga2.");
+    read(n, "mutation_probability", s.nsga2.mutationProbability, "nsga2.");
+    read(n, "mutation_distribution_index", s.nsga2.mutationDistributionIndex, "nsga2.");
+    read(j, "seed", s.seed);
+    read(j, "workers", s.workers);
+    read(j, "baselines", s.baselines);
+    s.validate();
+    return s;
+}
+
+}  // namespace gruq

@@ -1,0 +1,186 @@
+// The search engine in-process: reproducible fronts, archive contents, observer events, settings
+// JSON, cancel then resume without re-running anything, and the Pareto helpers.
+#include "gruq/errors.h"
+#include "gruq/search.h"
+#include "search_test_support.h"
+#include "test_support.h"
+
+#include <QtTest>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+using namespace gruq;
+
+namespace {
+
+struct CountingObserver : SearchObserver {
+    std::atomic<int> computed{0}, reused{0}, generations{0}, progressCalls{0};
+    std::function<void()> onComputed;
+    void individualEvaluated(const ArchivedIndividual&, bool wasReused) override {
+        (wasReused ? reused : computed)++;
+        if (!wasReused && onComputed) onComputed();
+    }
+    void generationFinished(const ArchivedGeneration&) override { generations++; }
+    void progress(const SearchProgress&) override { progressCalls++; }
+};
+
+std::vector<std::string> genomesOf(const std::vector<ArchivedIndividual>& v) {
+    std::vector<std::string> out;
+    for (const auto& a : v) out.push_back(a.genome + " " + std::to_string(a.validationAccuracy));
+    return out;
+}
+
+ArchivedIndividual point(int64_t id, double accuracy, double size) {
+    ArchivedIndividual a;
+    a.id = id;
+    a.validationAccuracy = accuracy;
+    a.sizeFraction = size;
+    return a;
+}
+
+}  // namespace
+
+class TestSearch : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    std::string data_, cache_;
+    std::string path(const char* name) const { return dir_.path().toStdString() + "/" + name; }
+
+private slots:
+    void initTestCase() {
+        data_ = dir_.path().toStdString() + "/data";
+        cache_ = dir_.path().toStdString() + "/cache";
+        QDir().mkpath(QString::fromStdString(data_));
+        test::writeTinyMnist(data_, 400, 100, true);
+    }
+
+    void paretoFrontAndHypervolume() {
+        const std::vector<ArchivedIndividual> all = {point(1, 0.9, 1.0), point(2, 0.8, 0.5), point(3, 0.85, 0.5),
+                                                     point(4, 0.7, 0.6), point(5, 0.95, 1.0), point(6, 0.5, 0.3)};
+        const auto front = paretoFront(all);
+        std::vector<int64_t> ids;
+        for (const auto& a : front) ids.push_back(a.id);
+        QCOMPARE(ids, (std::vector<int64_t>{6, 3, 5}));  // by size; 2, 4 and 1 are dominated
+        // Hypervolume against (error 1, size 1.05) by hand: 0.5*(0.5-0.3) + 0.85*(1.0-0.5) + 0.95*(1.05-1.0).
+        QVERIFY(std::abs(hypervolumeOf(front) - (0.5 * 0.2 + 0.85 * 0.5 + 0.95 * 0.05)) < 1e-12);
+        QCOMPARE(hypervolumeOf({}), 0.0);
+    }
+
+    void settingsJsonRoundTripAndErrors() {
+        SearchSettings s = test::tinySearchSettings(data_, cache_);
+        s.nsga2.mutationProbability = 0.2;
+        const SearchSettings back = SearchSettings::fromJson(s.toJson());
+        QCOMPARE(back.toJson(), s.toJson());
+        QVERIFY_THROWS_EXCEPTION(InputError, SearchSettings::fromJson("{not json"));
+        try {
+            SearchSettings::fromJson(R"({"nsga2": {"population": 10}})");
+            QFAIL("population 10 accepted");
+        } catch (const InputError& e) {
+            QVERIFY2(std::string(e.what()).find("nsga2.population") != std::string::npos, e.what());
+        }
+        try {
+            SearchSettings::fromJson(R"({"qat": {"epochs": "many"}})");
+            QFAIL("string epochs accepted");
+        } catch (const InputError& e) {
+            QVERIFY2(std::string(e.what()).find("qat.epochs") != std::string::npos, e.what());
+        }
+        QVERIFY_THROWS_EXCEPTION(InputError, SearchSettings::fromJson(R"({"task": "cifar"})"));
+        QVERIFY_THROWS_EXCEPTION(InputError, SearchSettings::fromJson(R"({"layout": "per-neuron"})"));
+        QVERIFY_THROWS_EXCEPTION(InputError, SearchSettings::fromJson(R"({"min_bits": 1})"));
+    }
+
+    void sameSeedOneWorkerGivesIdenticalFronts() {
+        const SearchSettings s = test::tinySearchSettings(data_, cache_);
+        CountingObserver observer;
+        const SearchResult a = runSearch(s, path("a.gruq"), &observer);
+        const SearchResult b = runSearch(s, path("b.gruq"));
+        QVERIFY(!a.cancelled);
+        QCOMPARE(genomesOf(a.front), genomesOf(b.front));
+        QCOMPARE(a.hypervolume, b.hypervolume);
+        QCOMPARE(observer.generations.load(), s.nsga2.generations + 1);
+        QVERIFY(observer.progressCalls > 0);
+        for (const auto& f : a.front) QVERIFY(f.testAccuracy >= 0.0);  // the final front has test accuracy
+        QCOMPARE(int(a.baselines.size()), 7);                            // 2..8 bits
+        for (const auto& bl : a.baselines) QVERIFY(bl.baseline && bl.testAccuracy >= 0.0);
+
+        // The archive holds every evaluation once, each generation, and the settings.
+        const SearchArchive archive = SearchArchive::open(path("a.gruq"), true);
+        QCOMPARE(archive.individualCount(), a.computed);
+        QCOMPARE(int(archive.generations().size()), s.nsga2.generations + 1);
+        QCOMPARE(SearchSettings::fromJson(archive.settingsJson()).toJson(), s.toJson());
+        QCOMPARE(archive.state("status").value_or(""), std::string("finished"));
+        std::set<std::string> genomes;
+        for (const auto& i : archive.individuals()) QVERIFY(genomes.insert(i.genome).second);
+    }
+
+    void differentSeedExploresDifferently() {
+        SearchSettings s = test::tinySearchSettings(data_, cache_);
+        s.seed = 99;
+        s.baselines = false;
+        const SearchResult c = runSearch(s, path("c.gruq"));
+        const SearchArchive a = SearchArchive::open(path("a.gruq"), true);
+        const SearchArchive other = SearchArchive::open(path("c.gruq"), true);
+        QVERIFY(a.generations().front().population != other.generations().front().population ||
+                a.individuals().front().genome != other.individuals().front().genome);
+    }
+
+    void cancelThenResumeReusesEverything() {
+        const SearchSettings s = test::tinySearchSettings(data_, cache_);
+        SearchControl control;
+        CountingObserver observer;
+        observer.onComputed = [&] {
+            if (observer.computed == 12) control.cancel();  // mid generation 0/1
+        };
+        const SearchResult partial = runSearch(s, path("r.gruq"), &observer, &control);
+        QVERIFY(partial.cancelled);
+        const int64_t stored = SearchArchive::open(path("r.gruq"), true).individualCount();
+        QVERIFY(stored >= 12);
+        QCOMPARE(SearchArchive::open(path("r.gruq"), true).state("status").value_or(""), std::string("cancelled"));
+
+        CountingObserver resumedObserver;
+        const SearchResult resumed = resumeSearch(path("r.gruq"), &resumedObserver);
+        QVERIFY(!resumed.cancelled);
+        const SearchArchive archive = SearchArchive::open(path("r.gruq"), true);
+        // Nothing stored was computed again; everything new was computed once.
+        QCOMPARE(archive.individualCount(), stored + resumed.computed);
+        QVERIFY(resumed.reused >= stored);
+        // And the outcome is the uninterrupted run's.
+        const SearchResult reference = runSearch(s, path("r-ref.gruq"));
+        QCOMPARE(genomesOf(resumed.front), genomesOf(reference.front));
+        QCOMPARE(archive.individualCount(), SearchArchive::open(path("r-ref.gruq"), true).individualCount());
+    }
+
+    void pauseBlocksAndResumeContinues() {
+        SearchSettings s = test::tinySearchSettings(data_, cache_);
+        s.nsga2.generations = 1;
+        s.baselines = false;
+        SearchControl control;
+        CountingObserver observer;
+        observer.onComputed = [&] {
+            if (observer.computed == 2) control.pause();
+        };
+        int finishedWhilePaused = -1;
+        std::thread resumer([&] {
+            while (!control.isPaused()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            finishedWhilePaused = observer.computed.load() - 2;
+            control.resume();
+        });
+        const SearchResult r = runSearch(s, path("p.gruq"), &observer, &control);
+        resumer.join();
+        QCOMPARE(finishedWhilePaused, 0);  // the worker waited at its next training step
+        QVERIFY(!r.cancelled);
+        QVERIFY(observer.computed > 2);
+    }
+
+    void existingArchiveIsNotOverwritten() {
+        const SearchSettings s = test::tinySearchSettings(data_, cache_);
+        QVERIFY_THROWS_EXCEPTION(InputError, runSearch(s, path("a.gruq")));
+        QVERIFY(SearchArchive::open(path("a.gruq"), true).individualCount() > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSearch)
+#include "test_search.moc"
