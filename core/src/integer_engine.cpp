@@ -17,15 +17,27 @@ inline int32_t requant(int64_t v, const FixedMultiplier& m, const ActivationQuan
     return clampCode(out.zeroPoint + rescale(v, m), 0, out.qmax());
 }
 
-// out[j] = requant(bias[j] + sum_k w[j,k] * in[k]) for rows [0, rows); `in` is already zero-point shifted.
-void matVec(const int8_t* w, const int32_t* bias, const int16_t* in, int64_t rows, int64_t cols,
+// out[j] = requant(bias[j] + sum_k w[j,k] * in[k]) for rows [0, rows); biases carry the folded zero point.
+void matVec(const int16_t* w, const int32_t* bias, const int16_t* in, int64_t rows, int64_t cols,
             const FixedMultiplier& m, const ActivationQuant& out, int32_t* result) {
     for (int64_t j = 0; j < rows; ++j) {
-        const int8_t* row = w + j * cols;
-        int32_t acc = bias[j];
-        for (int64_t k = 0; k < cols; ++k) acc += int32_t(row[k]) * in[k];
-        result[j] = requant(acc, m, out);
+        const int16_t* row = w + j * cols;
+        int32_t acc = 0;
+        for (int64_t k = 0; k < cols; ++k) acc += int32_t(row[k]) * int32_t(in[k]);
+        result[j] = requant(int64_t(acc) + bias[j], m, out);
     }
+}
+
+// b[j] - zeroPoint * sum_k w[j,k], per row.
+std::vector<int32_t> foldZeroPoint(const std::vector<int8_t>& w, const std::vector<int32_t>& b, int64_t cols,
+                                   int32_t zeroPoint) {
+    std::vector<int32_t> folded(b.size());
+    for (size_t j = 0; j < b.size(); ++j) {
+        int64_t rowSum = 0;
+        for (int64_t k = 0; k < cols; ++k) rowSum += w[j * size_t(cols) + size_t(k)];
+        folded[j] = static_cast<int32_t>(int64_t(b[j]) - int64_t(zeroPoint) * rowSum);
+    }
+    return folded;
 }
 
 int resolveThreads(int threads) {
@@ -46,6 +58,13 @@ IntegerGruEngine::IntegerGruEngine(const QuantizedGru& model) : model_(model) {
         !lutOk(model_.tanhNLut, model_.quant(QuantPoint::SumN))) {
         throw InputError("quantized model", "lookup table sizes do not match their input bit widths");
     }
+    wIh16_.assign(model_.wIh.begin(), model_.wIh.end());
+    wHh16_.assign(model_.wHh.begin(), model_.wHh.end());
+    wFc16_.assign(model_.wFc.begin(), model_.wFc.end());
+    const int32_t zx = model_.quant(QuantPoint::X).zeroPoint, zh = model_.quant(QuantPoint::H).zeroPoint;
+    bIhFolded_ = foldZeroPoint(model_.wIh, model_.bIh, F, zx);
+    bHhFolded_ = foldZeroPoint(model_.wHh, model_.bHh, H, zh);
+    bFcFolded_ = foldZeroPoint(model_.wFc, model_.bFc, H, zh);
 }
 
 void IntegerGruEngine::quantizeInput(const float* values, int64_t count, uint8_t* codes) const {
@@ -56,7 +75,6 @@ void IntegerGruEngine::quantizeInput(const float* values, int64_t count, uint8_t
 void IntegerGruEngine::run(const uint8_t* inputCodes, int64_t steps, int32_t* logits) const {
     const QuantizedGru& m = model_;
     const int64_t F = m.shape.inputSize, H = m.shape.hiddenSize, C = m.shape.numClasses;
-    const ActivationQuant& xq = m.quant(QuantPoint::X);
     const ActivationQuant& hq = m.quant(QuantPoint::H);
     const ActivationQuant& sigR = m.quant(QuantPoint::SigR);
     const ActivationQuant& sigZ = m.quant(QuantPoint::SigZ);
@@ -69,17 +87,20 @@ void IntegerGruEngine::run(const uint8_t* inputCodes, int64_t steps, int32_t* lo
     const ActivationQuant& sumN = m.quant(QuantPoint::SumN);
 
     // Working memory for one sequence; sized once per call, nothing allocated inside the loop.
-    std::vector<int16_t> xShifted(static_cast<size_t>(F)), hShifted(static_cast<size_t>(H));
+    std::vector<int16_t> xCodes(static_cast<size_t>(F)), hCodes(static_cast<size_t>(H)), hShifted(static_cast<size_t>(H));
     std::vector<int32_t> ih(static_cast<size_t>(3 * H)), hh(static_cast<size_t>(3 * H)), h(static_cast<size_t>(H), hq.zeroPoint);
 
     for (int64_t t = 0; t < steps; ++t) {
         const uint8_t* x = inputCodes + t * F;
-        for (int64_t k = 0; k < F; ++k) xShifted[size_t(k)] = int16_t(x[k] - xq.zeroPoint);
-        for (int64_t k = 0; k < H; ++k) hShifted[size_t(k)] = int16_t(h[size_t(k)] - hq.zeroPoint);
+        for (int64_t k = 0; k < F; ++k) xCodes[size_t(k)] = int16_t(x[k]);
+        for (int64_t k = 0; k < H; ++k) {
+            hCodes[size_t(k)] = int16_t(h[size_t(k)]);
+            hShifted[size_t(k)] = int16_t(h[size_t(k)] - hq.zeroPoint);
+        }
         for (int g = 0; g < 3; ++g) {
-            matVec(m.wIh.data() + g * H * F, m.bIh.data() + g * H, xShifted.data(), H, F, m.ihRescale[size_t(g)],
+            matVec(wIh16_.data() + g * H * F, bIhFolded_.data() + g * H, xCodes.data(), H, F, m.ihRescale[size_t(g)],
                    m.ihQuant(g), ih.data() + g * H);
-            matVec(m.wHh.data() + g * H * H, m.bHh.data() + g * H, hShifted.data(), H, H, m.hhRescale[size_t(g)],
+            matVec(wHh16_.data() + g * H * H, bHhFolded_.data() + g * H, hCodes.data(), H, H, m.hhRescale[size_t(g)],
                    m.hhQuant(g), hh.data() + g * H);
         }
         const int32_t zIhR = m.ihQuant(GateR).zeroPoint, zHhR = m.hhQuant(GateR).zeroPoint;
@@ -100,9 +121,9 @@ void IntegerGruEngine::run(const uint8_t* inputCodes, int64_t steps, int32_t* lo
             h[size_t(j)] = addCodes(zn - mulZN.zeroPoint, zh - mulZH.zeroPoint, m.hRescale, hq);
         }
     }
-    for (int64_t k = 0; k < H; ++k) hShifted[size_t(k)] = int16_t(h[size_t(k)] - hq.zeroPoint);
+    for (int64_t k = 0; k < H; ++k) hCodes[size_t(k)] = int16_t(h[size_t(k)]);
     std::vector<int32_t> out(static_cast<size_t>(C));
-    matVec(m.wFc.data(), m.bFc.data(), hShifted.data(), C, H, m.fcRescale, m.quant(QuantPoint::Fc), out.data());
+    matVec(wFc16_.data(), bFcFolded_.data(), hCodes.data(), C, H, m.fcRescale, m.quant(QuantPoint::Fc), out.data());
     std::copy(out.begin(), out.end(), logits);
 }
 

@@ -31,6 +31,11 @@ public:
 
 private:
     QuantizedGru model_;
+    // Prepared once: weights widened to int16 (so the dot products compile to pmaddwd-style SIMD) and
+    // biases with the input zero point folded in (b - Z_in * sum_k W[j,k]), so the inner loops multiply
+    // raw codes. Integer addition is exact, so results equal the reference formula bit for bit.
+    std::vector<int16_t> wIh16_, wHh16_, wFc16_;
+    std::vector<int32_t> bIhFolded_, bHhFolded_, bFcFolded_;
 };
 
 }  // namespace gruq

@@ -26,11 +26,20 @@ struct Nsga2Settings {
     double mutationDistributionIndex = 50.0;
 };
 
+// The per-genome QAT budget of a search: 4096 sequences of fine-tuning (a default search of 24 x 20
+// genomes then takes about a quarter of an hour on 2 cores).
+inline QatConfig defaultSearchQat() {
+    QatConfig q;
+    q.epochs = 1;
+    q.samplesPerEpoch = 4096;
+    return q;
+}
+
 struct SearchSettings {
     std::string task = "smnist-row";
     TaskLoadOptions data;                 // path, split seed, caps
     FloatTrainConfig floatModel;          // hidden size, epochs, seed (cached)
-    QatConfig qat;                        // per-genome budget
+    QatConfig qat = defaultSearchQat();   // per-genome budget
     std::string layout = "default17";
     int minBits = 2, maxBits = 8;
     Nsga2Settings nsga2;
