@@ -1,8 +1,14 @@
 // Drives the real main window offscreen: loads a task's data, trains the float baseline on a worker
 // thread while the GUI stays live, shows the result, and reports a bad data folder as a dialog.
 #include "baseline_controller.h"
+#include "gruq/archive.h"
 #include "main_window.h"
+#include "pareto_plot.h"
+#include "scheme_inspector.h"
+#include "search_controller.h"
 #include "test_support.h"
+
+#include <qcustomplot.h>
 
 #include <QtTest>
 #include <QApplication>
@@ -14,6 +20,10 @@
 #include <QSettings>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QTimer>
 
 using namespace gruq;
 
@@ -84,6 +94,111 @@ private slots:
         QMessageBox* box = nullptr;
         QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorDialog"))) != nullptr);
         QVERIFY(box->text().contains(missing));
+        box->accept();
+    }
+
+    void searchRunsLiveAndPointsCanBeInspected() {
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        child<QLineEdit>(w, "dataPath")->setText(dataDir_.path());
+        child<QSpinBox>(w, "hiddenSize")->setValue(8);
+        child<QSpinBox>(w, "epochs")->setValue(3);
+        child<QSpinBox>(w, "population")->setValue(8);
+        child<QSpinBox>(w, "generations")->setValue(2);
+        child<QSpinBox>(w, "qatSamples")->setValue(64);
+        child<QSpinBox>(w, "workers")->setValue(1);
+        const QString archive = home_.path() + QStringLiteral("/live.gruq");
+
+        // Measure how long the GUI thread is ever blocked while the search runs.
+        QElapsedTimer clock;
+        qint64 last = 0, longestStall = 0;
+        QTimer ticker;
+        connect(&ticker, &QTimer::timeout, [&] {
+            const qint64 now = clock.elapsed();
+            longestStall = std::max(longestStall, now - last);
+            last = now;
+        });
+        QSignalSpy evaluated(w.searchController(), &ui::SearchController::individualEvaluated);
+        QSignalSpy finished(w.searchController(), &ui::SearchController::finished);
+        clock.start();
+        ticker.start(5);
+        w.startSearch(archive);
+        QVERIFY(w.searchController()->isBusy());
+        QVERIFY(!child<QPushButton>(w, "startButton")->isEnabled());
+        // Points appear while the search is still running.
+        QTRY_VERIFY_WITH_TIMEOUT(w.paretoPlot()->pointCount() >= 3, 60000);
+        QVERIFY(finished.isEmpty());
+        QVERIFY(finished.wait(120000));
+        ticker.stop();
+        qInfo("longest GUI event-loop stall during the search: %lld ms (goal < 100 ms)", longestStall);
+        QVERIFY(!finished.first().at(0).toBool());  // not cancelled
+        QTRY_VERIFY(!w.searchController()->isBusy());
+        QCOMPARE(w.paretoPlot()->pointCount(), int(SearchArchive::open(archive.toStdString(), true).individualCount()));
+        QVERIFY(!w.paretoPlot()->frontIds().isEmpty());
+
+        // Click a front point at its pixel position: the inspector shows that genome.
+        const qint64 target = w.paretoPlot()->frontIds().constLast();
+        const QPoint pixel = w.paretoPlot()->plot()->mapFrom(w.paretoPlot(), w.paretoPlot()->pixelOf(target).toPoint());
+        QTest::mouseClick(w.paretoPlot()->plot(), Qt::LeftButton, Qt::NoModifier, pixel);
+        QCOMPARE(w.paretoPlot()->selectedId(), target);
+        QCOMPARE(w.inspector()->currentId(), target);
+        const auto stored = SearchArchive::open(archive.toStdString(), true).individual(target);
+        QVERIFY(stored.has_value());
+        QLabel* header = w.inspector()->findChild<QLabel*>(QStringLiteral("headerLabel"));
+        QVERIFY(header);
+        QVERIFY2(header->text().contains(QString::fromStdString(stored->genome)), qPrintable(header->text()));
+        QTableWidget* genes = w.inspector()->findChild<QTableWidget*>(QStringLiteral("geneTable"));
+        QVERIFY(genes);
+        QCOMPARE(genes->rowCount(), 17);
+        for (int i = 0; i < 17; ++i) QCOMPARE(genes->item(i, 1)->data(Qt::UserRole).toInt(), stored->genes[size_t(i)]);
+
+        // Stop a longer search part-way, reopen its archive, resume it to the end.
+        child<QSpinBox>(w, "generations")->setValue(4);
+        const QString second = home_.path() + QStringLiteral("/stopped.gruq");
+        QSignalSpy stoppedSpy(w.searchController(), &ui::SearchController::finished);
+        w.startSearch(second);
+        QTRY_VERIFY_WITH_TIMEOUT(w.paretoPlot()->pointCount() >= 10, 60000);
+        QTest::mouseClick(child<QPushButton>(w, "stopButton"), Qt::LeftButton);
+        QVERIFY(stoppedSpy.wait(60000));
+        QVERIFY(stoppedSpy.first().at(0).toBool());  // cancelled
+        QTRY_VERIFY(!w.searchController()->isBusy());
+        const int64_t kept = SearchArchive::open(second.toStdString(), true).individualCount();
+        QVERIFY(kept >= 10);
+
+        ui::MainWindow reopened;
+        QVERIFY(reopened.openArchive(second));
+        QCOMPARE(reopened.paretoPlot()->pointCount(), int(kept));
+        QSignalSpy resumedSpy(reopened.searchController(), &ui::SearchController::finished);
+        reopened.resumeSearch();
+        QVERIFY(resumedSpy.wait(120000));
+        QVERIFY(!resumedSpy.first().at(0).toBool());
+        const SearchArchive done = SearchArchive::open(second.toStdString(), true);
+        QCOMPARE(done.state("status").value_or(""), std::string("finished"));
+        QCOMPARE(reopened.paretoPlot()->pointCount(), int(done.individualCount()));
+
+        // Exports.
+        QVERIFY(reopened.exportFront(home_.path() + QStringLiteral("/front.csv")));
+        QVERIFY(reopened.exportFront(home_.path() + QStringLiteral("/front.json")));
+        QVERIFY(reopened.exportPlot(home_.path() + QStringLiteral("/plot.png")));
+        QVERIFY(QFileInfo(home_.path() + QStringLiteral("/plot.png")).size() > 1000);
+        QFile csv(home_.path() + QStringLiteral("/front.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(csv.readAll()).count(QLatin1Char('\n')), reopened.paretoPlot()->frontIds().size() + 1);
+    }
+
+    void damagedArchiveShowsADialog() {
+        ui::MainWindow w;
+        w.show();
+        const QString bad = home_.path() + QStringLiteral("/bad.gruq");
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("this is not a search archive");
+        f.close();
+        QVERIFY(!w.openArchive(bad));
+        QMessageBox* box = nullptr;
+        QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorDialog"))) != nullptr);
+        QVERIFY(box->text().contains(bad));
         box->accept();
     }
 

@@ -3,62 +3,173 @@
 #include "baseline_controller.h"
 #include "data_summary_view.h"
 #include "error_dialog.h"
+#include "hypervolume_plot.h"
 #include "pareto_plot.h"
 #include "progress_panel.h"
-#include "task_panel.h"
+#include "scheme_inspector.h"
+#include "search_controller.h"
+#include "search_settings_panel.h"
 
+#include "gruq/archive.h"
+#include "gruq/search.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDateTime>
+#include <QDir>
 #include <QDockWidget>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScrollArea>
+#include <QSettings>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
-#include <QVBoxLayout>
+#include <QTabWidget>
+#include <QTextStream>
 
 namespace gruq::ui {
+namespace {
+
+constexpr int kMaxRecent = 8;
+
+ArchivedIndividual frontKey(const IndividualRow& r) {
+    ArchivedIndividual a;
+    a.id = r.id;
+    a.validationAccuracy = r.validationAccuracy;
+    a.sizeFraction = r.sizeFraction;
+    return a;
+}
+
+bool isAllEight(const IndividualRow& r) {
+    return r.baseline && !r.genes.isEmpty() && std::all_of(r.genes.begin(), r.genes.end(), [](int b) { return b == 8; });
+}
+
+}  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
-    setWindowTitle(tr("gruq — mixed-precision GRU quantization"));
     setObjectName(QStringLiteral("mainWindow"));
-
-    taskPanel_ = new TaskPanel(this);
+    settings_ = new SearchSettingsPanel(this);
     summary_ = new DataSummaryView(this);
     plot_ = new ParetoPlot(this);
+    hypervolume_ = new HypervolumePlot(this);
     progress_ = new ProgressPanel(this);
-    controller_ = new BaselineController(this);
+    inspector_ = new SchemeInspector(this);
+    baseline_ = new BaselineController(this);
+    search_ = new SearchController(this);
 
-    auto* left = new QWidget(this);
-    auto* leftLayout = new QVBoxLayout(left);
-    leftLayout->addWidget(taskPanel_);
-    leftLayout->addWidget(summary_, 1);
-    auto* settingsDock = new QDockWidget(tr("Task"), this);
-    settingsDock->setObjectName(QStringLiteral("taskDock"));
-    settingsDock->setWidget(left);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(settings_);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* settingsDock = new QDockWidget(tr("Search settings"), this);
+    settingsDock->setObjectName(QStringLiteral("settingsDock"));
+    settingsDock->setWidget(scroll);
     settingsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, settingsDock);
 
+    auto* tabs = new QTabWidget(this);
+    tabs->setObjectName(QStringLiteral("detailTabs"));
+    tabs->addTab(inspector_, tr("&Inspector"));
+    tabs->addTab(summary_, tr("D&ata"));
+    auto* detailDock = new QDockWidget(tr("Selected scheme"), this);
+    detailDock->setObjectName(QStringLiteral("detailDock"));
+    detailDock->setWidget(tabs);
+    detailDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::RightDockWidgetArea, detailDock);
+
+    auto* bottom = new QSplitter(Qt::Horizontal, this);
+    bottom->addWidget(hypervolume_);
+    bottom->addWidget(progress_);
+    bottom->setStretchFactor(0, 1);
+    bottom->setStretchFactor(1, 2);
     auto* centre = new QSplitter(Qt::Vertical, this);
     centre->addWidget(plot_);
-    centre->addWidget(progress_);
+    centre->addWidget(bottom);
     centre->setStretchFactor(0, 3);
     centre->setStretchFactor(1, 1);
-    centre->setSizes({560, 200});
+    centre->setSizes({600, 220});
     setCentralWidget(centre);
 
+    statusLabel_ = new QLabel(tr("No search open"), this);
+    statusBar()->addPermanentWidget(statusLabel_);
     createMenus();
     connectParts();
-    statusBar()->showMessage(tr("Ready"));
-    resize(1280, 800);
+    setArchivePath(QString());
+    resize(1500, 900);
 }
 
 MainWindow::~MainWindow() = default;
 
 void MainWindow::createMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("&Load data"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::loadCurrentTask);
+    file->addAction(tr("&New search"), QKeySequence::New, this, [this] {
+        if (search_->isBusy()) return;
+        resetView();
+        setArchivePath(QString());
+    });
+    file->addAction(tr("&Open archive…"), QKeySequence::Open, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open search archive"), defaultArchivePath(),
+                                                          tr("gruq archives (*.gruq);;All files (*)"));
+        if (!path.isEmpty()) openArchive(path);
+    });
+    recentMenu_ = file->addMenu(tr("Open &recent"));
+    rebuildRecentMenu();
+    resumeAction_ = file->addAction(tr("&Resume search"), QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::resumeSearch);
+    file->addSeparator();
+    file->addAction(tr("Export front as &CSV…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export front"), QString(), tr("CSV (*.csv)"));
+        if (!path.isEmpty()) exportFront(path.endsWith(QStringLiteral(".csv")) ? path : path + QStringLiteral(".csv"));
+    });
+    file->addAction(tr("Export front as &JSON…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export front"), QString(), tr("JSON (*.json)"));
+        if (!path.isEmpty()) exportFront(path.endsWith(QStringLiteral(".json")) ? path : path + QStringLiteral(".json"));
+    });
+    file->addAction(tr("Export plot as P&NG…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), QString(), tr("PNG (*.png)"));
+        if (!path.isEmpty()) exportPlot(path.endsWith(QStringLiteral(".png")) ? path : path + QStringLiteral(".png"));
+    });
+    file->addAction(tr("Export plot as P&DF…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), QString(), tr("PDF (*.pdf)"));
+        if (!path.isEmpty()) exportPlot(path.endsWith(QStringLiteral(".pdf")) ? path : path + QStringLiteral(".pdf"));
+    });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* run = menuBar()->addMenu(tr("&Search"));
+    startAction_ = run->addAction(tr("&Start"), QKeySequence(Qt::CTRL | Qt::Key_Return), this, [this] { startSearch(QString()); });
+    pauseAction_ = run->addAction(tr("&Pause / resume"), QKeySequence(Qt::CTRL | Qt::Key_P), this, [this] {
+        search_->state() == SearchController::State::Paused ? search_->resumeRun() : search_->pause();
+    });
+    stopAction_ = run->addAction(tr("S&top"), QKeySequence(Qt::CTRL | Qt::Key_Period), search_, &SearchController::stop);
+    run->addSeparator();
+    run->addAction(tr("&Load data"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::loadCurrentTask);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    auto* axisGroup = new QActionGroup(this);
+    QAction* percent = view->addAction(tr("Size as %&of the 8-bit model"));
+    QAction* bytes = view->addAction(tr("Size in &bytes"));
+    for (QAction* a : {percent, bytes}) {
+        a->setCheckable(true);
+        axisGroup->addAction(a);
+    }
+    percent->setChecked(true);
+    percent->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+    bytes->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
+    connect(percent, &QAction::triggered, this, [this] { plot_->setSizeAxis(ParetoPlot::SizeAxis::PercentOf8Bit); });
+    connect(bytes, &QAction::triggered, this, [this] { plot_->setSizeAxis(ParetoPlot::SizeAxis::Bytes); });
+    view->addAction(tr("&Fit plot"), QKeySequence(Qt::CTRL | Qt::Key_0), plot_, &ParetoPlot::rescale);
+
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About gruq"), this, [this] {
         QMessageBox::about(this, tr("About gruq"),
@@ -70,39 +181,289 @@ void MainWindow::createMenus() {
 }
 
 void MainWindow::connectParts() {
-    connect(taskPanel_, &TaskPanel::loadRequested, this, &MainWindow::loadCurrentTask);
-    connect(taskPanel_, &TaskPanel::trainRequested, this, [this] {
-        taskPanel_->saveSettings();
-        plot_->clearFloatAccuracy();
-        controller_->trainBaseline(taskPanel_->task(), taskPanel_->loadOptions(), taskPanel_->trainConfig());
+    // Data and float model.
+    connect(settings_, &SearchSettingsPanel::loadRequested, this, &MainWindow::loadCurrentTask);
+    connect(settings_, &SearchSettingsPanel::trainRequested, this, [this] {
+        settings_->saveSettings();
+        baseline_->trainBaseline(settings_->task(), settings_->loadOptions(), settings_->trainConfig());
     });
-    connect(taskPanel_, &TaskPanel::cancelRequested, controller_, &BaselineController::cancel);
-
-    connect(controller_, &BaselineController::busyChanged, taskPanel_, &TaskPanel::setBusy);
-    connect(controller_, &BaselineController::busyChanged, this, [this](bool busy) {
-        if (!busy) progress_->setIdle();
-        statusBar()->showMessage(busy ? tr("Working…") : tr("Ready"));
+    connect(settings_, &SearchSettingsPanel::cancelRequested, baseline_, &BaselineController::cancel);
+    connect(baseline_, &BaselineController::busyChanged, settings_, &SearchSettingsPanel::setDataBusy);
+    connect(baseline_, &BaselineController::progress, progress_, &ProgressPanel::showProgress);
+    connect(baseline_, &BaselineController::busyChanged, this, [this](bool busy) {
+        if (!busy && !search_->isBusy()) progress_->setIdle();
     });
-    connect(controller_, &BaselineController::progress, progress_, &ProgressPanel::showProgress);
-    connect(controller_, &BaselineController::logLine, progress_, &ProgressPanel::appendLog);
-    connect(controller_, &BaselineController::dataLoaded, summary_, &DataSummaryView::showSummary);
-    connect(controller_, &BaselineController::baselineReady, summary_, &DataSummaryView::showBaseline);
-    connect(controller_, &BaselineController::baselineReady, this,
-            [this](const BaselineResult& r) { plot_->setFloatAccuracy(r.validationAccuracy); });
-    connect(controller_, &BaselineController::failed, this, [this](const QString& title, const QString& message) {
+    connect(baseline_, &BaselineController::logLine, progress_, &ProgressPanel::appendLog);
+    connect(baseline_, &BaselineController::dataLoaded, summary_, &DataSummaryView::showSummary);
+    connect(baseline_, &BaselineController::dataLoaded, this, [this](const DataSummary& s) {
+        context_.classNames = s.classNames;
+        inspector_->setContext(context_);
+    });
+    connect(baseline_, &BaselineController::baselineReady, summary_, &DataSummaryView::showBaseline);
+    connect(baseline_, &BaselineController::baselineReady, this, [this](const BaselineResult& r) {
+        if (rows_.isEmpty()) plot_->setFloatAccuracy(r.validationAccuracy);
+    });
+    connect(baseline_, &BaselineController::failed, this, [this](const QString& title, const QString& message) {
         progress_->appendLog(title + QStringLiteral(": ") + message);
         showError(this, title, message);
     });
+
+    // Search.
+    connect(settings_, &SearchSettingsPanel::startRequested, this, [this] { startSearch(QString()); });
+    connect(settings_, &SearchSettingsPanel::pauseToggled, this, [this] {
+        search_->state() == SearchController::State::Paused ? search_->resumeRun() : search_->pause();
+    });
+    connect(settings_, &SearchSettingsPanel::stopRequested, search_, &SearchController::stop);
+    connect(search_, &SearchController::stateChanged, this, [this](SearchController::State s) {
+        const bool running = s != SearchController::State::Idle;
+        settings_->setSearchState(running, s == SearchController::State::Paused);
+        startAction_->setEnabled(!running);
+        pauseAction_->setEnabled(running);
+        stopAction_->setEnabled(running);
+        resumeAction_->setEnabled(!running && !archivePath_.isEmpty());
+        if (!running) progress_->setIdle();
+        statusLabel_->setText(running ? (s == SearchController::State::Paused ? tr("Paused") : tr("Searching…"))
+                                      : (archivePath_.isEmpty() ? tr("No search open") : QFileInfo(archivePath_).fileName()));
+    });
+    connect(search_, &SearchController::prepared, this,
+            [this](const QStringList& classes, double floatValidation, double floatTest) {
+                context_.classNames = classes;
+                context_.floatValidationAccuracy = floatValidation;
+                context_.floatTestAccuracy = floatTest;
+                inspector_->setContext(context_);
+                plot_->setFloatAccuracy(floatValidation);
+            });
+    connect(search_, &SearchController::individualEvaluated, this, [this](const IndividualRow& row, bool) { addRow(row); });
+    connect(search_, &SearchController::generationFinished, this, [this](const GenerationRow& g) {
+        hypervolume_->addGeneration(g.generation, g.hypervolume);
+    });
+    connect(search_, &SearchController::progress, this, [this](const ProgressInfo& p) {
+        progress_->showProgress(p.stage, p.done, p.planned, p.elapsedSeconds,
+                                tr("%1 computed, %2 reused%3")
+                                    .arg(p.computed)
+                                    .arg(p.reused)
+                                    .arg(p.etaSeconds >= 0 ? tr(" · %1 min left").arg(p.etaSeconds / 60, 0, 'f', 1) : QString()));
+    });
+    connect(search_, &SearchController::logLine, progress_, &ProgressPanel::appendLog);
+    connect(search_, &SearchController::finished, this, [this](bool, const QString& summary) {
+        progress_->appendLog(summary);
+        statusBar()->showMessage(summary, 10000);
+        // Test accuracies of the final front were written at the end: show them.
+        if (!archivePath_.isEmpty()) {
+            try {
+                for (const auto& a : SearchArchive::open(archivePath_.toStdString(), true).individuals()) {
+                    if (a.testAccuracy >= 0 && rows_.contains(a.id) && rows_[a.id].testAccuracy < 0) addRow(IndividualRow::from(a));
+                }
+            } catch (const std::exception&) {
+            }
+        }
+    });
+    connect(search_, &SearchController::failed, this, [this](const QString& title, const QString& message) {
+        progress_->appendLog(title + QStringLiteral(": ") + message);
+        showError(this, title, message);
+    });
+    connect(search_, &SearchController::confusionReady, inspector_, &SchemeInspector::setConfusion);
+
+    // Selection.
+    connect(plot_, &ParetoPlot::pointSelected, this, &MainWindow::selectIndividual);
+    connect(inspector_, &SchemeInspector::confusionRequested, this, [this](qint64 id) {
+        if (rows_.contains(id) && !archivePath_.isEmpty()) search_->computeConfusion(archivePath_, rows_[id]);
+    });
+    connect(inspector_, &SchemeInspector::exportRequested, this, [this](qint64 id) {
+        showError(this, tr("Export not available yet"),
+                  tr("Exporting #%1 as a firmware blob comes with the exporter; the genome is shown in the inspector.").arg(id));
+    });
+}
+
+void MainWindow::resetView() {
+    rows_.clear();
+    context_.eightBit = IndividualRow();
+    plot_->clearAll();
+    hypervolume_->clear();
+    inspector_->clearSelection();
+}
+
+void MainWindow::addRow(const IndividualRow& row) {
+    rows_.insert(row.id, row);
+    plot_->addIndividual(row);
+    if (isAllEight(row)) {
+        context_.eightBit = row;
+        inspector_->setContext(context_);
+    }
+    updateFront();
+    if (inspector_->currentId() == row.id) inspector_->showIndividual(row);
+}
+
+void MainWindow::updateFront() {
+    std::vector<ArchivedIndividual> keys;
+    for (const auto& r : rows_) keys.push_back(frontKey(r));
+    QVector<qint64> ids;
+    for (const auto& a : paretoFront(keys)) ids << a.id;
+    plot_->setFront(ids);
+}
+
+void MainWindow::selectIndividual(qint64 id) {
+    if (!rows_.contains(id)) return;
+    plot_->select(id);
+    inspector_->showIndividual(rows_[id]);
 }
 
 void MainWindow::loadCurrentTask() {
-    taskPanel_->saveSettings();
-    controller_->loadData(taskPanel_->task(), taskPanel_->loadOptions(), taskPanel_->trainConfig());
+    settings_->saveSettings();
+    baseline_->loadData(settings_->task(), settings_->loadOptions(), settings_->trainConfig());
+}
+
+QString MainWindow::defaultArchivePath() const {
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/runs");
+    QDir().mkpath(dir);
+    return dir;
+}
+
+void MainWindow::startSearch(const QString& requestedPath) {
+    if (search_->isBusy()) return;
+    SearchSettings settings = settings_->searchSettings();
+    try {
+        settings.validate();
+    } catch (const std::exception& e) {
+        showError(this, tr("Invalid settings"), QString::fromUtf8(e.what()));
+        return;
+    }
+    settings_->saveSettings();
+    const QString path = requestedPath.isEmpty()
+                             ? defaultArchivePath() + QStringLiteral("/%1-%2.gruq")
+                                                          .arg(QString::fromStdString(settings.task))
+                                                          .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")))
+                             : requestedPath;
+    resetView();
+    plot_->setGenerations(settings.nsga2.generations);
+    setArchivePath(path);
+    rememberRecent(path);
+    progress_->appendLog(tr("New search → %1").arg(path));
+    search_->start(settings, path);
+}
+
+bool MainWindow::openArchive(const QString& path) {
+    if (search_->isBusy()) {
+        showError(this, tr("A search is running"), tr("Stop the running search before opening another archive."));
+        return false;
+    }
+    try {
+        const SearchArchive archive = SearchArchive::open(path.toStdString(), /*readOnly=*/true);
+        const SearchSettings settings = SearchSettings::fromJson(archive.settingsJson());
+        resetView();
+        settings_->setSearchSettings(settings);
+        plot_->setGenerations(settings.nsga2.generations);
+        const auto floatModel = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
+        if (floatModel.is_object()) {
+            context_.floatValidationAccuracy = floatModel.value("validation_accuracy", -1.0);
+            context_.floatTestAccuracy = floatModel.value("test_accuracy", -1.0);
+            if (context_.floatValidationAccuracy >= 0) plot_->setFloatAccuracy(context_.floatValidationAccuracy);
+        }
+        for (const auto& a : archive.individuals()) addRow(IndividualRow::from(a));
+        for (const auto& g : archive.generations()) hypervolume_->addGeneration(g.generation, g.hypervolume);
+        plot_->rescale();
+        inspector_->setContext(context_);
+        setArchivePath(path);
+        rememberRecent(path);
+        const QString status = QString::fromStdString(archive.state("status").value_or("unknown"));
+        progress_->appendLog(tr("Opened %1: %2 evaluations, %3 generations, status %4.")
+                                 .arg(path)
+                                 .arg(archive.individualCount())
+                                 .arg(archive.generations().size())
+                                 .arg(status));
+        if (status != QStringLiteral("finished")) progress_->appendLog(tr("This search is not finished: File ▸ Resume search continues it."));
+        return true;
+    } catch (const std::exception& e) {
+        showError(this, tr("Cannot open archive"), QString::fromUtf8(e.what()));
+        return false;
+    }
+}
+
+void MainWindow::resumeSearch() {
+    if (search_->isBusy() || archivePath_.isEmpty()) return;
+    progress_->appendLog(tr("Resuming %1 (stored evaluations are reused).").arg(archivePath_));
+    search_->resume(archivePath_, settings_->searchSettings().workers);
+}
+
+bool MainWindow::exportFront(const QString& path) {
+    std::vector<ArchivedIndividual> keys;
+    for (const auto& r : rows_) keys.push_back(frontKey(r));
+    QVector<IndividualRow> front;
+    for (const auto& a : paretoFront(keys)) front << rows_[a.id];
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        showError(this, tr("Cannot export"), tr("%1: %2").arg(path, f.errorString()));
+        return false;
+    }
+    if (path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive)) {
+        QJsonArray array;
+        for (const auto& r : front) {
+            array.append(QJsonObject{{"id", r.id},
+                                     {"genome", r.genome},
+                                     {"layout", r.layout},
+                                     {"validation_accuracy", r.validationAccuracy},
+                                     {"test_accuracy", r.testAccuracy},
+                                     {"size_bits", r.sizeBits},
+                                     {"size_bytes", r.sizeBytes()},
+                                     {"size_fraction", r.sizeFraction},
+                                     {"generation", r.generation},
+                                     {"baseline", r.baseline}});
+        }
+        f.write(QJsonDocument(array).toJson());
+    } else {
+        QTextStream out(&f);
+        out << "id,validation_accuracy,test_accuracy,size_bits,size_bytes,size_fraction,generation,baseline,genome\n";
+        for (const auto& r : front) {
+            out << r.id << ',' << r.validationAccuracy << ',' << r.testAccuracy << ',' << r.sizeBits << ',' << r.sizeBytes()
+                << ',' << r.sizeFraction << ',' << r.generation << ',' << (r.baseline ? 1 : 0) << ",\"" << r.genome << "\"\n";
+        }
+    }
+    if (!f.flush()) {
+        showError(this, tr("Cannot export"), tr("%1: %2").arg(path, f.errorString()));
+        return false;
+    }
+    progress_->appendLog(tr("Front (%1 schemes) exported to %2").arg(front.size()).arg(path));
+    return true;
+}
+
+bool MainWindow::exportPlot(const QString& path) {
+    const bool ok = path.endsWith(QStringLiteral(".pdf"), Qt::CaseInsensitive) ? plot_->savePdf(path) : plot_->savePng(path);
+    if (!ok) showError(this, tr("Cannot export"), tr("%1: could not write the plot").arg(path));
+    else progress_->appendLog(tr("Plot exported to %1").arg(path));
+    return ok;
+}
+
+void MainWindow::setArchivePath(const QString& path) {
+    archivePath_ = path;
+    setWindowTitle(path.isEmpty() ? tr("gruq — mixed-precision GRU quantization")
+                                  : tr("%1 — gruq").arg(QFileInfo(path).fileName()));
+    if (resumeAction_) resumeAction_->setEnabled(!path.isEmpty() && !search_->isBusy());
+    statusLabel_->setText(path.isEmpty() ? tr("No search open") : QFileInfo(path).fileName());
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+    QSettings s;
+    QStringList recent = s.value(QStringLiteral("archives/recent")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent) recent.removeLast();
+    s.setValue(QStringLiteral("archives/recent"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    recentMenu_->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("archives/recent")).toStringList();
+    for (const QString& path : recent) {
+        recentMenu_->addAction(QFileInfo(path).fileName(), this, [this, path] { openArchive(path); })->setToolTip(path);
+    }
+    recentMenu_->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    taskPanel_->saveSettings();
-    controller_->cancel();
+    settings_->saveSettings();
+    baseline_->cancel();
+    search_->stop();  // cooperative: finished evaluations are already in the archive
     event->accept();
 }
 

@@ -1,15 +1,26 @@
 #pragma once
-// The main window only assembles the parts: task panel, data summary, plot, progress/log, and the
-// controller that runs core work off the GUI thread.
+// The main window only assembles the parts and routes signals between them: settings panel, Pareto
+// plot, hypervolume plot, progress/log, scheme inspector, data summary, and the two controllers that run
+// core work off the GUI thread. Archive files (open, recent, export) are handled here too.
+#include "search_types.h"
+
 #include <QMainWindow>
+#include <QMap>
+
+class QAction;
+class QMenu;
+class QLabel;
 
 namespace gruq::ui {
 
-class TaskPanel;
+class SearchSettingsPanel;
 class DataSummaryView;
 class ParetoPlot;
+class HypervolumePlot;
 class ProgressPanel;
+class SchemeInspector;
 class BaselineController;
+class SearchController;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -17,10 +28,19 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    BaselineController* controller() const { return controller_; }
+    BaselineController* controller() const { return baseline_; }
+    SearchController* searchController() const { return search_; }
+    ParetoPlot* paretoPlot() const { return plot_; }
+    SchemeInspector* inspector() const { return inspector_; }
+    QString archivePath() const { return archivePath_; }
 
 public slots:
-    void loadCurrentTask();  // called once at start: shows the default (or last used) task's data
+    void loadCurrentTask();                        // data summary + cached float model of the settings
+    void startSearch(const QString& archivePath);  // empty = a new file in the runs folder
+    bool openArchive(const QString& path);         // shows a stored search; false (and a dialog) on error
+    void resumeSearch();                           // continues the open archive
+    bool exportFront(const QString& path);         // .csv or .json by extension
+    bool exportPlot(const QString& path);          // .png or .pdf by extension
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -28,12 +48,33 @@ protected:
 private:
     void createMenus();
     void connectParts();
+    void resetView();
+    void addRow(const IndividualRow& row);
+    void updateFront();
+    void selectIndividual(qint64 id);
+    void setArchivePath(const QString& path);
+    void rememberRecent(const QString& path);
+    void rebuildRecentMenu();
+    QString defaultArchivePath() const;
 
-    TaskPanel* taskPanel_;
+    SearchSettingsPanel* settings_;
     DataSummaryView* summary_;
     ParetoPlot* plot_;
+    HypervolumePlot* hypervolume_;
     ProgressPanel* progress_;
-    BaselineController* controller_;
+    SchemeInspector* inspector_;
+    BaselineController* baseline_;
+    SearchController* search_;
+    QLabel* statusLabel_;
+    QMenu* recentMenu_ = nullptr;
+    QAction* resumeAction_ = nullptr;
+    QAction* pauseAction_ = nullptr;
+    QAction* stopAction_ = nullptr;
+    QAction* startAction_ = nullptr;
+
+    QString archivePath_;
+    QMap<qint64, IndividualRow> rows_;
+    InspectorContext context_;
 };
 
 }  // namespace gruq::ui

@@ -2,54 +2,278 @@
 
 #include <qcustomplot.h>
 
+#include <QToolTip>
 #include <QVBoxLayout>
+
+#include <cmath>
 
 namespace gruq::ui {
 
 ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent) {
     plot_ = new QCustomPlot(this);
     plot_->setObjectName(QStringLiteral("paretoPlot"));
-    plot_->xAxis->setLabel(tr("Model size (% of the 8-bit model)"));
-    plot_->yAxis->setLabel(tr("Validation accuracy (%)"));
-    plot_->xAxis->setRange(0, 105);
-    plot_->yAxis->setRange(0, 100);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    plot_->yAxis->setLabel(tr("Validation accuracy (%, integer engine)"));
+    plot_->setMouseTracking(true);
+
+    colourScale_ = new QCPColorScale(plot_);
+    colourScale_->setType(QCPAxis::atRight);
+    colourScale_->setLabel(tr("generation"));
+    colourScale_->setBarWidth(10);
+    QCPColorGradient gradient(QCPColorGradient::gpHot);
+    gradient.setColorStopAt(0.0, QColor(68, 1, 84));     // viridis-like: early = dark, late = bright
+    gradient.setColorStopAt(0.5, QColor(33, 145, 140));
+    gradient.setColorStopAt(1.0, QColor(253, 231, 37));
+    colourScale_->setGradient(gradient);
+    colourScale_->setDataRange(QCPRange(0, generations_));
+    plot_->plotLayout()->addElement(0, 1, colourScale_);
+    auto* margins = new QCPMarginGroup(plot_);
+    plot_->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
+    colourScale_->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
+
+    frontLine_ = plot_->addGraph();
+    frontLine_->setName(tr("front"));
+    frontLine_->setLineStyle(QCPGraph::lsStepLeft);
+    frontLine_->setPen(QPen(QColor(220, 50, 47), 2));
+    baselineGraph_ = plot_->addGraph();
+    baselineGraph_->setName(tr("homogeneous"));
+    baselineGraph_->setLineStyle(QCPGraph::lsNone);
+    baselineGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(Qt::black, 1.5), QColor(255, 255, 255), 11));
+    selectionGraph_ = plot_->addGraph();
+    selectionGraph_->setLineStyle(QCPGraph::lsNone);
+    selectionGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(0, 120, 215), 2.5), Qt::NoBrush, 18));
 
     floatLine_ = new QCPItemStraightLine(plot_);
     floatLine_->setPen(QPen(QColor(90, 90, 90), 1.5, Qt::DashLine));
     floatLine_->setVisible(false);
     floatLabel_ = new QCPItemText(plot_);
+    floatLabel_->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
     floatLabel_->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
     floatLabel_->setColor(QColor(90, 90, 90));
     floatLabel_->setVisible(false);
-
     hint_ = new QCPItemText(plot_);
     hint_->position->setType(QCPItemPosition::ptAxisRectRatio);
     hint_->position->setCoords(0.5, 0.5);
-    hint_->setText(tr("The accuracy / size front of a search appears here."));
+    hint_->setText(tr("Start a search or open an archive: every evaluated scheme appears here."));
     hint_->setColor(QColor(140, 140, 140));
+
+    plot_->legend->setVisible(true);
+    plot_->legend->setFont(QFont(font().family(), 8));
+    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    selectionGraph_->removeFromLegend();
+
+    connect(plot_, &QCustomPlot::mouseMove, this, &ParetoPlot::onMouseMove);
+    connect(plot_, &QCustomPlot::mousePress, this, &ParetoPlot::onMousePress);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(plot_);
+    setSizeAxis(SizeAxis::PercentOf8Bit);
+}
+
+double ParetoPlot::xOf(const IndividualRow& r) const {
+    return sizeAxis_ == SizeAxis::PercentOf8Bit ? 100.0 * r.sizeFraction : double(r.sizeBytes());
+}
+
+QColor ParetoPlot::colourForGeneration(int generation) const {
+    return colourScale_->gradient().color(generation, QCPRange(0, std::max(1, generations_)));
+}
+
+QCPGraph* ParetoPlot::graphForGeneration(int generation) {
+    auto it = generationGraphs_.find(generation);
+    if (it != generationGraphs_.end()) return it.value();
+    QCPGraph* g = plot_->addGraph();
+    g->setLineStyle(QCPGraph::lsNone);
+    const QColor c = colourForGeneration(generation);
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QPen(c.darker(130), 1), c, 7));
+    g->removeFromLegend();
+    generationGraphs_.insert(generation, g);
+    return g;
+}
+
+void ParetoPlot::addIndividual(const IndividualRow& row) {
+    const bool isNew = !rows_.contains(row.id);
+    rows_.insert(row.id, row);  // a known id only updates what the tooltip shows (e.g. test accuracy)
+    if (!isNew) return;
+    hint_->setVisible(false);
+    if (row.baseline) {
+        rebuild();  // baselines carry a label item
+    } else {
+        graphForGeneration(row.generation)->addData(xOf(row), yOf(row));
+    }
+    if (rows_.size() <= 3) rescale();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ParetoPlot::setFront(const QVector<qint64>& ids) {
+    frontIds_ = ids;
+    updateFrontLine();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ParetoPlot::updateFrontLine() {
+    QVector<double> xs, ys;
+    QVector<IndividualRow> front;
+    for (qint64 id : frontIds_) {
+        if (rows_.contains(id)) front << rows_[id];
+    }
+    std::sort(front.begin(), front.end(), [](const auto& a, const auto& b) { return a.sizeFraction < b.sizeFraction; });
+    for (const auto& r : front) {
+        xs << xOf(r);
+        ys << yOf(r);
+    }
+    frontLine_->setData(xs, ys, true);
+}
+
+void ParetoPlot::setGenerations(int generations) {
+    generations_ = std::max(1, generations);
+    colourScale_->setDataRange(QCPRange(0, generations_));
+    rebuild();
+}
+
+void ParetoPlot::rebuild() {
+    for (QCPGraph* g : generationGraphs_) plot_->removeGraph(g);
+    generationGraphs_.clear();
+    for (QCPItemText* t : baselineLabels_) plot_->removeItem(t);
+    baselineLabels_.clear();
+    baselineGraph_->data()->clear();
+    for (const IndividualRow& r : rows_) {
+        if (!r.baseline) {
+            graphForGeneration(r.generation)->addData(xOf(r), yOf(r));
+            continue;
+        }
+        baselineGraph_->addData(xOf(r), yOf(r));
+        auto* label = new QCPItemText(plot_);
+        label->position->setCoords(xOf(r), yOf(r));
+        label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+        label->setPadding(QMargins(6, 2, 0, 0));
+        label->setText(tr("%1-bit").arg(r.genes.isEmpty() ? 0 : r.genes.first()));
+        label->setFont(QFont(font().family(), 8, QFont::Bold));
+        baselineLabels_ << label;
+    }
+    updateFrontLine();
+    updateSelectionMarker();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void ParetoPlot::setFloatAccuracy(double accuracy) {
+    floatAccuracy_ = accuracy;
     const double y = 100.0 * accuracy;
     floatLine_->point1->setCoords(0, y);
     floatLine_->point2->setCoords(1, y);
     floatLine_->setVisible(true);
-    floatLabel_->position->setCoords(100, y);
+    floatLabel_->position->setCoords(0.98, y);
     floatLabel_->setText(tr("float %1%").arg(y, 0, 'f', 2));
     floatLabel_->setVisible(true);
-    plot_->yAxis->setRange(std::max(0.0, y - 30.0), std::min(100.0, y + 5.0));
-    plot_->replot();
+    if (rows_.isEmpty()) plot_->yAxis->setRange(std::max(0.0, y - 30.0), std::min(100.0, y + 5.0));
+    plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void ParetoPlot::clearFloatAccuracy() {
+    floatAccuracy_ = -1;
     floatLine_->setVisible(false);
     floatLabel_->setVisible(false);
-    plot_->replot();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
 }
+
+void ParetoPlot::setSizeAxis(SizeAxis axis) {
+    sizeAxis_ = axis;
+    plot_->xAxis->setLabel(axis == SizeAxis::PercentOf8Bit ? tr("Model size (% of the 8-bit model)")
+                                                           : tr("Model size (bytes)"));
+    rebuild();
+    rescale();
+}
+
+void ParetoPlot::rescale() {
+    if (rows_.isEmpty()) {
+        plot_->xAxis->setRange(0, sizeAxis_ == SizeAxis::PercentOf8Bit ? 105 : 25000);
+        plot_->yAxis->setRange(0, 100);
+    } else {
+        double xMax = 0, yMin = 100, yMax = 0;
+        for (const auto& r : rows_) {
+            xMax = std::max(xMax, xOf(r));
+            yMin = std::min(yMin, yOf(r));
+            yMax = std::max(yMax, yOf(r));
+        }
+        if (floatAccuracy_ > 0) yMax = std::max(yMax, 100.0 * floatAccuracy_);
+        plot_->xAxis->setRange(0, xMax * 1.05 + 1e-9);
+        plot_->yAxis->setRange(std::max(0.0, yMin - 2.0), std::min(100.0, yMax + 2.0));
+    }
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ParetoPlot::select(qint64 id) {
+    selected_ = rows_.contains(id) ? id : 0;
+    updateSelectionMarker();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ParetoPlot::updateSelectionMarker() {
+    selectionGraph_->data()->clear();
+    if (selected_ && rows_.contains(selected_)) selectionGraph_->addData(xOf(rows_[selected_]), yOf(rows_[selected_]));
+}
+
+void ParetoPlot::clearAll() {
+    rows_.clear();
+    frontIds_.clear();
+    selected_ = 0;
+    hint_->setVisible(true);
+    rebuild();
+    rescale();
+}
+
+QPointF ParetoPlot::pixelOf(qint64 id) const {
+    if (!rows_.contains(id)) return {-1, -1};
+    const IndividualRow& r = rows_[id];
+    const QPointF inPlot(plot_->xAxis->coordToPixel(xOf(r)), plot_->yAxis->coordToPixel(yOf(r)));
+    return plot_->mapTo(this, inPlot.toPoint());
+}
+
+qint64 ParetoPlot::idNear(const QPointF& pixel, double maxDistance) const {
+    qint64 best = 0;
+    double bestDistance = maxDistance;
+    for (auto it = rows_.constBegin(); it != rows_.constEnd(); ++it) {
+        const QPointF p = pixelOf(it.key());
+        const double d = std::hypot(p.x() - pixel.x(), p.y() - pixel.y());
+        if (d <= bestDistance) {
+            bestDistance = d;
+            best = it.key();
+        }
+    }
+    return best;
+}
+
+void ParetoPlot::onMouseMove(QMouseEvent* event) {
+    const QPointF pos = plot_->mapTo(this, event->position().toPoint());
+    const qint64 id = idNear(pos, 10.0);
+    if (!id) {
+        QToolTip::hideText();
+        return;
+    }
+    const IndividualRow& r = rows_[id];
+    const QString test = r.testAccuracy >= 0 ? tr("%1%").arg(100 * r.testAccuracy, 0, 'f', 2) : tr("not measured");
+    QToolTip::showText(event->globalPosition().toPoint(),
+                       tr("<b>#%1</b> %2<br>validation %3% · test %4<br>%5 bytes (%6% of 8-bit)<br><tt>%7</tt>")
+                           .arg(id)
+                           .arg(r.baseline ? tr("homogeneous baseline") : tr("generation %1").arg(r.generation))
+                           .arg(100 * r.validationAccuracy, 0, 'f', 2)
+                           .arg(test)
+                           .arg(r.sizeBytes())
+                           .arg(100 * r.sizeFraction, 0, 'f', 1)
+                           .arg(r.genome.toHtmlEscaped()),
+                       plot_);
+}
+
+void ParetoPlot::onMousePress(QMouseEvent* event) {
+    if (event->button() != Qt::LeftButton) return;
+    const qint64 id = idNear(plot_->mapTo(this, event->position().toPoint()), 25.0);
+    if (!id) return;
+    select(id);
+    emit pointSelected(id);
+}
+
+bool ParetoPlot::savePng(const QString& path, int width, int height) { return plot_->savePng(path, width, height); }
+
+bool ParetoPlot::savePdf(const QString& path) { return plot_->savePdf(path); }
 
 }  // namespace gruq::ui

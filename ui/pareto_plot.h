@@ -1,30 +1,85 @@
 #pragma once
-// The accuracy / model-size plot. Until a search runs it shows the float reference accuracy and the
-// training curve of the float baseline; the search issue fills in the evaluated individuals and front.
+// The live accuracy / model-size plot: every evaluated individual (coloured by generation), the current
+// front as a step line, the homogeneous baselines as labelled markers, the float accuracy as a line.
+// Hover shows a tooltip, a click selects the nearest point (pointSelected), wheel zooms, drag pans.
+#include "search_types.h"
+
+#include <QHash>
+#include <QMap>
 #include <QWidget>
 
 class QCustomPlot;
 class QCPItemStraightLine;
 class QCPItemText;
 class QCPGraph;
+class QCPColorScale;
+class QMouseEvent;
 
 namespace gruq::ui {
 
 class ParetoPlot : public QWidget {
     Q_OBJECT
 public:
+    enum class SizeAxis { PercentOf8Bit, Bytes };
+    Q_ENUM(SizeAxis)
+
     explicit ParetoPlot(QWidget* parent = nullptr);
     QCustomPlot* plot() const { return plot_; }
 
+    int pointCount() const { return rows_.size(); }
+    bool contains(qint64 id) const { return rows_.contains(id); }
+    QVector<qint64> frontIds() const { return frontIds_; }
+    qint64 selectedId() const { return selected_; }
+    SizeAxis sizeAxis() const { return sizeAxis_; }
+    // Widget pixel position of a point (for tests and tooltips); (-1,-1) when unknown.
+    QPointF pixelOf(qint64 id) const;
+    // The id nearest to a widget pixel within maxDistance pixels, or 0.
+    qint64 idNear(const QPointF& pixel, double maxDistance = 12.0) const;
+
+    bool savePng(const QString& path, int width = 1600, int height = 1000);
+    bool savePdf(const QString& path);
+
 public slots:
-    void setFloatAccuracy(double accuracy);  // fraction in [0, 1]
+    void addIndividual(const gruq::ui::IndividualRow& row);
+    void setFront(const QVector<qint64>& ids);
+    void setGenerations(int generations);  // colour scale range
+    void setFloatAccuracy(double accuracy);
     void clearFloatAccuracy();
+    void setSizeAxis(gruq::ui::ParetoPlot::SizeAxis axis);
+    void select(qint64 id);
+    void clearAll();
+    void rescale();
+
+signals:
+    void pointSelected(qint64 id);
 
 private:
+    double xOf(const IndividualRow& r) const;
+    double yOf(const IndividualRow& r) const { return 100.0 * r.validationAccuracy; }
+    QCPGraph* graphForGeneration(int generation);
+    QColor colourForGeneration(int generation) const;
+    void rebuild();
+    void updateFrontLine();
+    void updateSelectionMarker();
+    void onMouseMove(QMouseEvent* event);
+    void onMousePress(QMouseEvent* event);
+
     QCustomPlot* plot_;
+    QCPColorScale* colourScale_;
+    QCPGraph* frontLine_;
+    QCPGraph* baselineGraph_;
+    QCPGraph* selectionGraph_;
     QCPItemStraightLine* floatLine_;
     QCPItemText* floatLabel_;
     QCPItemText* hint_;
+    QList<QCPItemText*> baselineLabels_;
+    QMap<int, QCPGraph*> generationGraphs_;
+    QMap<qint64, IndividualRow> rows_;
+    QVector<qint64> frontIds_;
+    qint64 selected_ = 0;
+    int generations_ = 20;
+    double floatAccuracy_ = -1;
+    SizeAxis sizeAxis_ = SizeAxis::PercentOf8Bit;
 };
 
 }  // namespace gruq::ui

@@ -74,10 +74,9 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     result.bits = genome.resolve();
     result.size = modelSize(floatModel.shape, result.bits);
 
-    // Every random stream of this evaluation depends on the seed and the genome only.
-    const uint64_t streamSeed = fnv1a64(genome.toText(), config.seed ^ 0x9a7c3e11ULL);
-    torch::manual_seed(streamSeed);
-    StableRng rng(streamSeed);
+    // The only random stream of an evaluation (batch order) depends on the seed and the genome only,
+    // so results do not depend on which worker ran it.
+    StableRng rng(fnv1a64(genome.toText(), config.seed ^ 0x9a7c3e11ULL));
 
     QatGru model(floatModel, result.bits, config.emaMomentum);
     const torch::Tensor xTrain = sequencesToTensor(data.train), yTrain = labelsToTensor(data.train);

@@ -165,6 +165,17 @@ std::vector<int32_t> IntegerGruEngine::predict(const SequenceSet& set, int threa
     return predictions;
 }
 
+std::vector<std::vector<int64_t>> IntegerGruEngine::confusionMatrix(const SequenceSet& set, int threads) const {
+    const auto C = static_cast<size_t>(model_.shape.numClasses);
+    std::vector<std::vector<int64_t>> counts(C, std::vector<int64_t>(C, 0));
+    const std::vector<int32_t> predictions = predict(set, threads);
+    for (int64_t i = 0; i < set.count; ++i) {
+        const auto truth = static_cast<size_t>(set.y[size_t(i)]);
+        if (truth < C) ++counts[truth][size_t(predictions[size_t(i)])];
+    }
+    return counts;
+}
+
 double IntegerGruEngine::accuracy(const SequenceSet& set, int threads) const {
     if (set.count == 0) return 0.0;
     const std::vector<int32_t> predictions = predict(set, threads);

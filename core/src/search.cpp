@@ -81,6 +81,14 @@ public:
         return out;
     }
 
+    // Archive records of genomes that were already evaluated (a lookup: nothing is counted or reported).
+    std::vector<ArchivedIndividual> lookup(const std::vector<Genome>& genomes) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<ArchivedIndividual> out;
+        for (const Genome& g : genomes) out.push_back(cache_.at(g.toText()));
+        return out;
+    }
+
     // Test accuracy of a stored individual: from its in-memory model, else by evaluating it again
     // (evaluations are deterministic, so this reproduces the same model).
     void measureTest(ArchivedIndividual& a) {
@@ -308,7 +316,7 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
             const auto& xs = population.get_x();
             std::vector<Genome> genomes;
             for (const auto& x : xs) genomes.push_back(evaluator->genomeOf(x.data()));
-            for (const auto& a : evaluator->evaluateAll(genomes, false, false)) record.population.push_back(a.id);
+            for (const auto& a : evaluator->lookup(genomes)) record.population.push_back(a.id);
             const auto front = paretoFront(evaluator->cached());
             for (const auto& a : front) record.front.push_back(a.id);
             record.hypervolume = hypervolumeOf(front);
@@ -372,6 +380,7 @@ Prepared prepare(const SearchSettings& settings, SearchObserver* observer, Searc
     trainObserver.progress = [&](const Progress& p) { report({"float model: " + p.stage, p.done, p.total, p.elapsedSeconds, p.detail}); };
     out.baseline = trainFloatBaseline(out.data, floatConfig, trainObserver);
     if (observer) {
+        observer->prepared(out.data, out.baseline);
         observer->log("float model " + out.baseline.weights.shape.key() + ": validation " +
                       std::to_string(out.baseline.validationAccuracy) + ", test " + std::to_string(out.baseline.testAccuracy) +
                       (out.baseline.fromCache ? " (cached)" : ""));

@@ -29,6 +29,9 @@ public:
     std::vector<int32_t> predict(const SequenceSet& set, int threads = 0) const;
     double accuracy(const SequenceSet& set, int threads = 0) const;
 
+    // counts[true][predicted] over the set.
+    std::vector<std::vector<int64_t>> confusionMatrix(const SequenceSet& set, int threads = 0) const;
+
 private:
     QuantizedGru model_;
     // Prepared once: weights widened to int16 (so the dot products compile to pmaddwd-style SIMD) and

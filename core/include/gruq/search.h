@@ -73,6 +73,8 @@ struct SearchProgress {
 class SearchObserver {
 public:
     virtual ~SearchObserver() = default;
+    // The data and the float model are ready (before any genome is evaluated).
+    virtual void prepared(const TaskData& /*data*/, const FloatTrainReport& /*floatModel*/) {}
     virtual void individualEvaluated(const ArchivedIndividual& /*individual*/, bool /*reused*/) {}
     virtual void generationFinished(const ArchivedGeneration& /*generation*/) {}
     virtual void progress(const SearchProgress& /*progress*/) {}

@@ -1,0 +1,61 @@
+#pragma once
+// Inspector of one evaluated genome (the point clicked in the Pareto plot): the cell diagram coloured
+// by bit width, the gene table, accuracy / size metrics against the 8-bit and float references, and
+// the confusion matrix (computed by the controller in the background, shown when it arrives).
+#include "search_types.h"
+
+#include <QVector>
+#include <QWidget>
+
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace gruq::ui {
+
+class CellDiagram;
+
+class SchemeInspector : public QWidget {
+    Q_OBJECT
+public:
+    explicit SchemeInspector(QWidget* parent = nullptr);
+
+    void setContext(const InspectorContext& context);
+    // Shows a row; emits confusionRequested(id) when it is a different individual than the one shown.
+    void showIndividual(const IndividualRow& row);
+    void clearSelection();
+    // Rows: true class, columns: predicted class. Ignored unless `individualId` is the one shown.
+    void setConfusion(qint64 individualId, const QVector<QVector<int>>& matrix);
+
+    qint64 currentId() const { return currentValid_ ? current_.id : 0; }  // 0 when none or invalid
+    const CellDiagram* diagram() const { return diagram_; }
+
+signals:
+    void exportRequested(qint64 id);
+    void confusionRequested(qint64 id);
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    void showHeader();
+    void showGenes();
+    void showMetrics();
+    void resetConfusion(const QString& placeholder);
+    void fitTableHeight(QTableWidget* table);
+
+    InspectorContext context_;
+    IndividualRow current_;
+    bool currentValid_ = false;
+    QString error_;  // why the current row cannot be shown
+
+    QLabel* header_ = nullptr;
+    QPushButton* exportButton_ = nullptr;
+    CellDiagram* diagram_ = nullptr;
+    QLabel* metrics_ = nullptr;
+    QTableWidget* genes_ = nullptr;
+    QLabel* confusionPlaceholder_ = nullptr;
+    QTableWidget* confusion_ = nullptr;
+};
+
+}  // namespace gruq::ui

@@ -1,0 +1,74 @@
+#pragma once
+// Owns the worker thread that runs a search (core's runSearch / resumeSearch) and turns the core
+// observer's callbacks into queued signals. Pause / resume / stop are cooperative (SearchControl).
+// Also computes, in the background, the confusion matrix of a selected individual.
+#include "gruq/search.h"
+#include "search_types.h"
+
+#include <QObject>
+#include <QString>
+#include <QThread>
+
+#include <memory>
+
+namespace gruq::ui {
+
+struct ProgressInfo {
+    QString stage;
+    int generation = 0, generations = 0;
+    qint64 done = 0, planned = 0, computed = 0, reused = 0;
+    double elapsedSeconds = 0, etaSeconds = -1;
+};
+
+class SearchController : public QObject {
+    Q_OBJECT
+public:
+    enum class State { Idle, Running, Paused, Stopping };
+    Q_ENUM(State)
+
+    explicit SearchController(QObject* parent = nullptr);
+    ~SearchController() override;
+
+    State state() const { return state_; }
+    bool isBusy() const { return state_ != State::Idle; }
+    QString archivePath() const { return archivePath_; }
+
+public slots:
+    void start(const gruq::SearchSettings& settings, const QString& archivePath);
+    void resume(const QString& archivePath, int workers = 0);
+    void pause();
+    void resumeRun();
+    void stop();
+    // Re-creates the individual's integer model (evaluations are deterministic) and counts its test
+    // predictions per class; emits confusionReady. Runs on its own thread; settings come from the archive.
+    void computeConfusion(const QString& archivePath, const gruq::ui::IndividualRow& row);
+
+signals:
+    void stateChanged(gruq::ui::SearchController::State state);
+    void prepared(const QStringList& classNames, double floatValidationAccuracy, double floatTestAccuracy);
+    void individualEvaluated(const gruq::ui::IndividualRow& row, bool reused);
+    void generationFinished(const gruq::ui::GenerationRow& generation);
+    void progress(const gruq::ui::ProgressInfo& info);
+    void logLine(const QString& line);
+    void finished(bool cancelled, const QString& summary);
+    void failed(const QString& title, const QString& message);
+    void confusionReady(qint64 id, const QVector<QVector<int>>& matrix);
+
+private:
+    class Bridge;
+    template <typename Work>
+    void launch(const QString& archivePath, Work work);
+    void setState(State s);
+
+    State state_ = State::Idle;
+    QString archivePath_;
+    QThread* worker_ = nullptr;
+    QThread* confusionWorker_ = nullptr;
+    std::unique_ptr<SearchControl> control_;
+    std::unique_ptr<Bridge> bridge_;
+};
+
+}  // namespace gruq::ui
+
+Q_DECLARE_METATYPE(gruq::ui::ProgressInfo)
+Q_DECLARE_METATYPE(gruq::SearchSettings)

@@ -1,0 +1,289 @@
+#include "search_settings_panel.h"
+
+#include "gruq/genome.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace gruq::ui {
+
+QSpinBox* SearchSettingsPanel::spin(const char* name, int lo, int hi, int value, int step) {
+    auto* s = new QSpinBox(this);
+    s->setObjectName(QString::fromLatin1(name));
+    s->setRange(lo, hi);
+    s->setSingleStep(step);
+    s->setValue(value);
+    return s;
+}
+
+QDoubleSpinBox* SearchSettingsPanel::doubleSpin(const char* name, double lo, double hi, double value, int decimals,
+                                                double step) {
+    auto* s = new QDoubleSpinBox(this);
+    s->setObjectName(QString::fromLatin1(name));
+    s->setDecimals(decimals);
+    s->setRange(lo, hi);
+    s->setSingleStep(step);
+    s->setValue(value);
+    return s;
+}
+
+SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
+    const SearchSettings defaults;
+    task_ = new QComboBox(this);
+    task_->setObjectName(QStringLiteral("taskCombo"));
+    for (const TaskInfo& t : knownTasks()) task_->addItem(QString::fromStdString(t.title), QString::fromStdString(t.name));
+    path_ = new QLineEdit(this);
+    path_->setObjectName(QStringLiteral("dataPath"));
+    path_->setClearButtonEnabled(true);
+    auto* browse = new QToolButton(this);
+    browse->setText(QStringLiteral("…"));
+    browse->setToolTip(tr("Choose the data folder"));
+    auto* pathRow = new QHBoxLayout;
+    pathRow->setContentsMargins(0, 0, 0, 0);
+    pathRow->addWidget(path_);
+    pathRow->addWidget(browse);
+
+    hidden_ = spin("hiddenSize", 4, 1024, 64);
+    epochs_ = spin("epochs", 1, 500, 20);
+    seed_ = spin("seed", 0, 1'000'000, 0);
+    layout_ = new QComboBox(this);
+    layout_->setObjectName(QStringLiteral("layoutCombo"));
+    for (const GenomeLayout* l : knownLayouts()) {
+        layout_->addItem(QStringLiteral("%1 (%2 genes)").arg(QString::fromStdString(l->name)).arg(l->geneCount()),
+                         QString::fromStdString(l->name));
+    }
+    minBits_ = spin("minBits", 2, 8, defaults.minBits);
+    maxBits_ = spin("maxBits", 2, 8, defaults.maxBits);
+    population_ = spin("population", 8, 400, defaults.nsga2.population, 4);
+    generations_ = spin("generations", 0, 1000, defaults.nsga2.generations);
+    crossover_ = doubleSpin("crossover", 0, 1, defaults.nsga2.crossoverProbability, 2, 0.05);
+    etaC_ = doubleSpin("etaC", 1, 99, defaults.nsga2.crossoverDistributionIndex, 1, 1);
+    mutation_ = doubleSpin("mutation", 0, 1, defaults.nsga2.mutationProbability, 3, 0.01);
+    etaM_ = doubleSpin("etaM", 1, 99, defaults.nsga2.mutationDistributionIndex, 1, 1);
+    qatEpochs_ = spin("qatEpochs", 0, 100, defaults.qat.epochs);
+    qatSamples_ = spin("qatSamples", 0, 10'000'000, int(defaults.qat.samplesPerEpoch), 1024);
+    qatSamples_->setSpecialValueText(tr("whole training split"));
+    qatLr_ = doubleSpin("qatLr", 1e-6, 1.0, defaults.qat.learningRate, 6, 1e-4);
+    workers_ = spin("workers", 0, 256, 0);
+    workers_->setSpecialValueText(tr("all cores"));
+    // The population must stay a multiple of 4 (NSGA-II's tournament pairs), the bit range ordered.
+    connect(population_, &QSpinBox::editingFinished, this, [this] { population_->setValue((population_->value() + 3) / 4 * 4); });
+    connect(minBits_, &QSpinBox::valueChanged, this, [this](int v) { maxBits_->setMinimum(v); });
+    connect(maxBits_, &QSpinBox::valueChanged, this, [this](int v) { minBits_->setMaximum(v); });
+
+    auto* taskBox = new QGroupBox(tr("Task and model"), this);
+    auto* taskForm = new QFormLayout(taskBox);
+    taskForm->addRow(tr("&Task"), task_);
+    auto* pathLabel = new QLabel(tr("&Data folder"), this);
+    pathLabel->setBuddy(path_);  // the row holds a layout, so the mnemonic needs an explicit buddy
+    taskForm->addRow(pathLabel, pathRow);
+    taskForm->addRow(tr("&Hidden size"), hidden_);
+    taskForm->addRow(tr("Float &epochs"), epochs_);
+    taskForm->addRow(tr("&Seed"), seed_);
+
+    auto* genomeBox = new QGroupBox(tr("Genome and NSGA-II"), this);
+    auto* genomeForm = new QFormLayout(genomeBox);
+    genomeForm->addRow(tr("La&yout"), layout_);
+    auto* bitsRow = new QHBoxLayout;
+    bitsRow->addWidget(minBits_);
+    bitsRow->addWidget(new QLabel(tr("to"), this));
+    bitsRow->addWidget(maxBits_);
+    genomeForm->addRow(tr("Bits"), bitsRow);
+    genomeForm->addRow(tr("&Population"), population_);
+    genomeForm->addRow(tr("&Generations"), generations_);
+    genomeForm->addRow(tr("Crossover p / η"), [&] {
+        auto* row = new QHBoxLayout;
+        row->addWidget(crossover_);
+        row->addWidget(etaC_);
+        return row;
+    }());
+    genomeForm->addRow(tr("Mutation p / η"), [&] {
+        auto* row = new QHBoxLayout;
+        row->addWidget(mutation_);
+        row->addWidget(etaM_);
+        return row;
+    }());
+
+    auto* qatBox = new QGroupBox(tr("QAT budget per genome"), this);
+    auto* qatForm = new QFormLayout(qatBox);
+    qatForm->addRow(tr("Epochs"), qatEpochs_);
+    qatForm->addRow(tr("Sequences per epoch"), qatSamples_);
+    qatForm->addRow(tr("Learning rate"), qatLr_);
+    qatForm->addRow(tr("&Workers"), workers_);
+
+    start_ = new QPushButton(tr("&Start search"), this);
+    start_->setObjectName(QStringLiteral("startButton"));
+    start_->setDefault(true);
+    pause_ = new QPushButton(tr("&Pause"), this);
+    pause_->setObjectName(QStringLiteral("pauseButton"));
+    stop_ = new QPushButton(tr("S&top"), this);
+    stop_->setObjectName(QStringLiteral("stopButton"));
+    auto* runRow = new QHBoxLayout;
+    runRow->addWidget(start_);
+    runRow->addWidget(pause_);
+    runRow->addWidget(stop_);
+
+    load_ = new QPushButton(tr("&Load data"), this);
+    load_->setObjectName(QStringLiteral("loadButton"));
+    train_ = new QPushButton(tr("Train &float model"), this);
+    train_->setObjectName(QStringLiteral("trainButton"));
+    cancel_ = new QPushButton(tr("&Cancel"), this);
+    cancel_->setObjectName(QStringLiteral("cancelButton"));
+    auto* dataRow = new QHBoxLayout;
+    dataRow->addWidget(load_);
+    dataRow->addWidget(train_);
+    dataRow->addWidget(cancel_);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(taskBox);
+    layout->addLayout(dataRow);
+    layout->addWidget(genomeBox);
+    layout->addWidget(qatBox);
+    layout->addLayout(runRow);
+    layout->addStretch();
+
+    connect(browse, &QToolButton::clicked, this, &SearchSettingsPanel::browseFolder);
+    connect(task_, &QComboBox::currentIndexChanged, this, &SearchSettingsPanel::updateDefaultPathHint);
+    connect(load_, &QPushButton::clicked, this, &SearchSettingsPanel::loadRequested);
+    connect(train_, &QPushButton::clicked, this, &SearchSettingsPanel::trainRequested);
+    connect(cancel_, &QPushButton::clicked, this, &SearchSettingsPanel::cancelRequested);
+    connect(start_, &QPushButton::clicked, this, &SearchSettingsPanel::startRequested);
+    connect(pause_, &QPushButton::clicked, this, &SearchSettingsPanel::pauseToggled);
+    connect(stop_, &QPushButton::clicked, this, &SearchSettingsPanel::stopRequested);
+
+    restoreSettings();
+    updateDefaultPathHint();
+    setDataBusy(false);
+    setSearchState(false, false);
+}
+
+QString SearchSettingsPanel::task() const { return task_->currentData().toString(); }
+
+TaskLoadOptions SearchSettingsPanel::loadOptions() const {
+    TaskLoadOptions o;
+    o.path = path_->text().trimmed().toStdString();
+    o.seed = static_cast<uint64_t>(seed_->value());
+    return o;
+}
+
+FloatTrainConfig SearchSettingsPanel::trainConfig() const {
+    FloatTrainConfig c;
+    c.hiddenSize = hidden_->value();
+    c.epochs = epochs_->value();
+    c.seed = static_cast<uint64_t>(seed_->value());
+    return c;
+}
+
+SearchSettings SearchSettingsPanel::searchSettings() const {
+    SearchSettings s;
+    s.task = task().toStdString();
+    s.data = loadOptions();
+    s.floatModel = trainConfig();
+    s.layout = layout_->currentData().toString().toStdString();
+    s.minBits = minBits_->value();
+    s.maxBits = maxBits_->value();
+    s.nsga2.population = population_->value();
+    s.nsga2.generations = generations_->value();
+    s.nsga2.crossoverProbability = crossover_->value();
+    s.nsga2.crossoverDistributionIndex = etaC_->value();
+    s.nsga2.mutationProbability = mutation_->value();
+    s.nsga2.mutationDistributionIndex = etaM_->value();
+    s.qat.epochs = qatEpochs_->value();
+    s.qat.samplesPerEpoch = qatSamples_->value();
+    s.qat.learningRate = qatLr_->value();
+    s.seed = static_cast<uint64_t>(seed_->value());
+    s.workers = workers_->value();
+    return s;
+}
+
+void SearchSettingsPanel::setSearchSettings(const SearchSettings& s) {
+    const int t = task_->findData(QString::fromStdString(s.task));
+    if (t >= 0) task_->setCurrentIndex(t);
+    path_->setText(QString::fromStdString(s.data.path));
+    seed_->setValue(static_cast<int>(s.seed));
+    hidden_->setValue(static_cast<int>(s.floatModel.hiddenSize));
+    epochs_->setValue(s.floatModel.epochs);
+    const int l = layout_->findData(QString::fromStdString(s.layout));
+    if (l >= 0) layout_->setCurrentIndex(l);
+    minBits_->setValue(s.minBits);
+    maxBits_->setValue(s.maxBits);
+    population_->setValue(s.nsga2.population);
+    generations_->setValue(s.nsga2.generations);
+    crossover_->setValue(s.nsga2.crossoverProbability);
+    etaC_->setValue(s.nsga2.crossoverDistributionIndex);
+    mutation_->setValue(s.nsga2.mutationProbability);
+    etaM_->setValue(s.nsga2.mutationDistributionIndex);
+    qatEpochs_->setValue(s.qat.epochs);
+    qatSamples_->setValue(static_cast<int>(s.qat.samplesPerEpoch));
+    qatLr_->setValue(s.qat.learningRate);
+    workers_->setValue(s.workers);
+}
+
+void SearchSettingsPanel::setDataBusy(bool busy) {
+    load_->setEnabled(!busy && !searchRunning_);
+    train_->setEnabled(!busy && !searchRunning_);
+    cancel_->setEnabled(busy);
+    start_->setEnabled(!busy && !searchRunning_);
+}
+
+void SearchSettingsPanel::setSearchState(bool running, bool paused) {
+    searchRunning_ = running;
+    start_->setEnabled(!running);
+    pause_->setEnabled(running);
+    pause_->setText(paused ? tr("&Resume") : tr("&Pause"));
+    stop_->setEnabled(running);
+    load_->setEnabled(!running);
+    train_->setEnabled(!running);
+    for (QWidget* w : std::initializer_list<QWidget*>{task_, path_, hidden_, epochs_, seed_, layout_, minBits_, maxBits_,
+                                                      population_, generations_, crossover_, etaC_, mutation_, etaM_,
+                                                      qatEpochs_, qatSamples_, qatLr_, workers_}) {
+        w->setEnabled(!running);
+    }
+}
+
+void SearchSettingsPanel::browseFolder() {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Data folder"), path_->text());
+    if (!dir.isEmpty()) path_->setText(dir);
+}
+
+void SearchSettingsPanel::updateDefaultPathHint() {
+    const TaskInfo& info = taskInfo(task().toStdString());
+    path_->setPlaceholderText(tr("default: %1").arg(QString::fromStdString(info.defaultPath)));
+    path_->setToolTip(tr("%1. Leave empty for the default folder.").arg(QString::fromStdString(info.dataKind)));
+}
+
+void SearchSettingsPanel::saveSettings() const {
+    QSettings q;
+    q.setValue(QStringLiteral("search/settings"), QString::fromStdString(searchSettings().toJson()));
+    q.setValue(QStringLiteral("task/name"), task());
+    q.setValue(QStringLiteral("task/path"), path_->text());
+}
+
+void SearchSettingsPanel::restoreSettings() {
+    QSettings q;
+    const QString json = q.value(QStringLiteral("search/settings")).toString();
+    if (!json.isEmpty()) {
+        try {
+            setSearchSettings(SearchSettings::fromJson(json.toStdString()));
+            return;
+        } catch (const std::exception&) {
+            // Settings written by another version: fall back to the defaults below.
+        }
+    }
+    const int index = task_->findData(q.value(QStringLiteral("task/name"), QString::fromStdString(defaultTaskName())));
+    task_->setCurrentIndex(index >= 0 ? index : 0);
+    path_->setText(q.value(QStringLiteral("task/path")).toString());
+}
+
+}  // namespace gruq::ui

@@ -1,0 +1,61 @@
+#pragma once
+// Every setting of a search: task and data folder, model shape, genome layout and bit range, NSGA-II,
+// QAT budget, seed and workers. Inputs are range-checked widgets; values are remembered (QSettings).
+// Also hosts the run buttons (Start / Pause-Resume / Stop) and the data / float-model buttons.
+#include "gruq/float_training.h"
+#include "gruq/search.h"
+#include "gruq/task_registry.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLineEdit;
+class QSpinBox;
+class QPushButton;
+
+namespace gruq::ui {
+
+class SearchSettingsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SearchSettingsPanel(QWidget* parent = nullptr);
+
+    QString task() const;
+    TaskLoadOptions loadOptions() const;
+    FloatTrainConfig trainConfig() const;
+    SearchSettings searchSettings() const;
+    void setSearchSettings(const SearchSettings& settings);  // e.g. from an opened archive
+
+    void setDataBusy(bool busy);                            // data / float-model work running
+    void setSearchState(bool running, bool paused);         // updates Start / Pause / Stop
+    void saveSettings() const;
+
+signals:
+    void loadRequested();
+    void trainRequested();
+    void cancelRequested();
+    void startRequested();
+    void pauseToggled();
+    void stopRequested();
+
+private slots:
+    void browseFolder();
+    void updateDefaultPathHint();
+
+private:
+    void restoreSettings();
+    QSpinBox* spin(const char* name, int lo, int hi, int value, int step = 1);
+    QDoubleSpinBox* doubleSpin(const char* name, double lo, double hi, double value, int decimals, double step);
+
+    QComboBox* task_;
+    QLineEdit* path_;
+    QSpinBox *hidden_, *epochs_, *seed_;
+    QComboBox* layout_;
+    QSpinBox *minBits_, *maxBits_, *population_, *generations_, *qatEpochs_, *qatSamples_, *workers_;
+    QDoubleSpinBox *crossover_, *etaC_, *mutation_, *etaM_, *qatLr_;
+    QPushButton *load_, *train_, *cancel_, *start_, *pause_, *stop_;
+    bool searchRunning_ = false;
+};
+
+}  // namespace gruq::ui

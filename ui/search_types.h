@@ -1,0 +1,51 @@
+#pragma once
+// Plain Qt value types the search GUI passes around (queued signals carry them between threads).
+#include "gruq/archive.h"
+
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+namespace gruq::ui {
+
+struct IndividualRow {
+    qint64 id = 0;
+    QString layout;                  // "default17"
+    QString genome;                  // canonical text
+    QVector<int> genes;              // bits per gene, layout order
+    double validationAccuracy = 0;   // integer engine
+    double fakeQuantValidationAccuracy = -1;
+    double testAccuracy = -1;        // -1 = not measured
+    double fakeQuantTestAccuracy = -1;
+    qint64 sizeBits = 0;
+    double sizeFraction = 0;         // of the all-8-bit model
+    double seconds = 0;
+    int generation = 0;              // -1 for baselines
+    bool baseline = false;
+
+    qint64 sizeBytes() const { return (sizeBits + 7) / 8; }
+    static IndividualRow from(const ArchivedIndividual& a);
+};
+
+struct GenerationRow {
+    int generation = 0;
+    QVector<qint64> population;
+    QVector<qint64> front;
+    double hypervolume = 0;
+    double seconds = 0;
+    static GenerationRow from(const ArchivedGeneration& g);
+};
+
+// What the inspector needs besides the selected row.
+struct InspectorContext {
+    QStringList classNames;
+    double floatValidationAccuracy = -1;
+    double floatTestAccuracy = -1;
+    IndividualRow eightBit;          // the homogeneous 8-bit baseline (id 0 when unknown)
+};
+
+}  // namespace gruq::ui
+
+Q_DECLARE_METATYPE(gruq::ui::IndividualRow)
+Q_DECLARE_METATYPE(gruq::ui::GenerationRow)
