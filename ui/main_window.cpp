@@ -72,6 +72,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     scroll->setWidget(settings_);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     auto* settingsDock = new QDockWidget(tr("Search settings"), this);
     settingsDock->setObjectName(QStringLiteral("settingsDock"));
     settingsDock->setWidget(scroll);
@@ -92,14 +93,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     bottom->addWidget(hypervolume_);
     bottom->addWidget(progress_);
     bottom->setStretchFactor(0, 1);
-    bottom->setStretchFactor(1, 2);
+    bottom->setStretchFactor(1, 1);
+    hypervolume_->setMinimumWidth(260);
     auto* centre = new QSplitter(Qt::Vertical, this);
     centre->addWidget(plot_);
     centre->addWidget(bottom);
     centre->setStretchFactor(0, 3);
     centre->setStretchFactor(1, 1);
-    centre->setSizes({600, 220});
+    centre->setSizes({560, 260});
     setCentralWidget(centre);
+    resizeDocks({settingsDock, detailDock}, {360, 440}, Qt::Horizontal);
 
     statusLabel_ = new QLabel(tr("No search open"), this);
     statusBar()->addPermanentWidget(statusLabel_);
@@ -239,10 +242,7 @@ void MainWindow::connectParts() {
     });
     connect(search_, &SearchController::progress, this, [this](const ProgressInfo& p) {
         progress_->showProgress(p.stage, p.done, p.planned, p.elapsedSeconds,
-                                tr("%1 computed, %2 reused%3")
-                                    .arg(p.computed)
-                                    .arg(p.reused)
-                                    .arg(p.etaSeconds >= 0 ? tr(" · %1 min left").arg(p.etaSeconds / 60, 0, 'f', 1) : QString()));
+                                tr("%1 computed, %2 reused").arg(p.computed).arg(p.reused));
     });
     connect(search_, &SearchController::logLine, progress_, &ProgressPanel::appendLog);
     connect(search_, &SearchController::finished, this, [this](bool, const QString& summary) {

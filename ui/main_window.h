@@ -41,6 +41,7 @@ public slots:
     void resumeSearch();                           // continues the open archive
     bool exportFront(const QString& path);         // .csv or .json by extension
     bool exportPlot(const QString& path);          // .png or .pdf by extension
+    void selectIndividual(qint64 id);              // plot highlight + inspector
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -51,7 +52,6 @@ private:
     void resetView();
     void addRow(const IndividualRow& row);
     void updateFront();
-    void selectIndividual(qint64 id);
     void setArchivePath(const QString& path);
     void rememberRecent(const QString& path);
     void rebuildRecentMenu();

@@ -63,6 +63,10 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent) {
     selectionGraph_->removeFromLegend();
 
     connect(plot_, &QCustomPlot::mouseMove, this, &ParetoPlot::onMouseMove);
+    connect(plot_, &QCustomPlot::mouseWheel, this, [this] { autoFit_ = false; });
+    connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
+        if (e->buttons() & Qt::LeftButton) autoFit_ = false;  // a drag pans
+    });
     connect(plot_, &QCustomPlot::mousePress, this, &ParetoPlot::onMousePress);
 
     auto* layout = new QVBoxLayout(this);
@@ -101,7 +105,7 @@ void ParetoPlot::addIndividual(const IndividualRow& row) {
     } else {
         graphForGeneration(row.generation)->addData(xOf(row), yOf(row));
     }
-    if (rows_.size() <= 3) rescale();
+    if (autoFit_) rescale();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -185,6 +189,7 @@ void ParetoPlot::setSizeAxis(SizeAxis axis) {
 }
 
 void ParetoPlot::rescale() {
+    autoFit_ = true;
     if (rows_.isEmpty()) {
         plot_->xAxis->setRange(0, sizeAxis_ == SizeAxis::PercentOf8Bit ? 105 : 25000);
         plot_->yAxis->setRange(0, 100);
@@ -196,7 +201,7 @@ void ParetoPlot::rescale() {
             yMax = std::max(yMax, yOf(r));
         }
         if (floatAccuracy_ > 0) yMax = std::max(yMax, 100.0 * floatAccuracy_);
-        plot_->xAxis->setRange(0, xMax * 1.05 + 1e-9);
+        plot_->xAxis->setRange(0, xMax * 1.1 + 1e-9);  // room for the baseline labels
         plot_->yAxis->setRange(std::max(0.0, yMin - 2.0), std::min(100.0, yMax + 2.0));
     }
     plot_->replot(QCustomPlot::rpQueuedReplot);

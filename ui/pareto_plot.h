@@ -78,6 +78,7 @@ private:
     QVector<qint64> frontIds_;
     qint64 selected_ = 0;
     int generations_ = 20;
+    bool autoFit_ = true;  // follow new points until the user zooms or pans; "Fit plot" turns it back on
     double floatAccuracy_ = -1;
     SizeAxis sizeAxis_ = SizeAxis::PercentOf8Bit;
 };

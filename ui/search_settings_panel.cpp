@@ -43,6 +43,9 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     task_ = new QComboBox(this);
     task_->setObjectName(QStringLiteral("taskCombo"));
     for (const TaskInfo& t : knownTasks()) task_->addItem(QString::fromStdString(t.title), QString::fromStdString(t.name));
+    // Long task titles must not dictate the panel's width (it lives in a narrow dock).
+    task_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    task_->setMinimumContentsLength(14);
     path_ = new QLineEdit(this);
     path_->setObjectName(QStringLiteral("dataPath"));
     path_->setClearButtonEnabled(true);
