@@ -291,7 +291,7 @@ void SchemeInspector::resetConfusion(const QString& placeholder) {
 void SchemeInspector::setConfusion(qint64 individualId, const QVector<QVector<int>>& matrix) {
     if (!currentValid_ || individualId != current_.id) return;  // a late answer for an earlier selection
     if (matrix.isEmpty()) {
-        resetConfusion(tr("No confusion matrix (no samples)."));
+        resetConfusion(tr("No confusion matrix available for this scheme."));
         return;
     }
     const int classes = static_cast<int>(matrix.size());

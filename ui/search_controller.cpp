@@ -131,7 +131,12 @@ void SearchController::stop() {
 
 void SearchController::computeConfusion(const QString& archivePath, const IndividualRow& row) {
     if (confusionWorker_) {
-        if (confusionWorker_->isRunning()) return;  // one at a time; the inspector asks again on selection
+        if (confusionWorker_->isRunning()) {  // one at a time: remember the newest request for later
+            pendingConfusionArchive_ = archivePath;
+            pendingConfusionRow_ = row;
+            confusionPending_ = true;
+            return;
+        }
         delete confusionWorker_;
     }
     const std::string path = archivePath.toStdString();
@@ -157,7 +162,14 @@ void SearchController::computeConfusion(const QString& archivePath, const Indivi
             emit confusionReady(row.id, matrix);
         } catch (const std::exception& e) {
             emit logLine(tr("Confusion matrix of #%1 unavailable: %2").arg(row.id).arg(QString::fromStdString(e.what())));
+            emit confusionReady(row.id, {});  // the inspector then says so instead of waiting forever
         }
+    });
+    connect(confusionWorker_, &QThread::finished, this, [this] {
+        if (!confusionPending_) return;
+        confusionPending_ = false;
+        confusionWorker_->wait();  // finished() is emitted just before the thread really ends
+        computeConfusion(pendingConfusionArchive_, pendingConfusionRow_);
     });
     confusionWorker_->start(QThread::LowPriority);
 }

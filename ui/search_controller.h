@@ -66,6 +66,10 @@ private:
     QThread* confusionWorker_ = nullptr;
     std::unique_ptr<SearchControl> control_;
     std::unique_ptr<Bridge> bridge_;
+    // The latest confusion request that arrived while another was computing (older ones are dropped).
+    QString pendingConfusionArchive_;
+    IndividualRow pendingConfusionRow_;
+    bool confusionPending_ = false;
 };
 
 }  // namespace gruq::ui
