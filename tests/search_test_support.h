@@ -1,10 +1,22 @@
 #pragma once
 // A tiny search configuration over a tiny MNIST-format folder, shared by the search tests.
 #include "gruq/search.h"
+#include "test_support.h"
+
+#include <QDir>
 
 #include <string>
 
 namespace gruq::test {
+
+// data/ (a tiny MNIST-format folder) and cache/ inside root.
+struct TinySearchFolders {
+    std::string data, cache;
+    explicit TinySearchFolders(const std::string& root) : data(root + "/data"), cache(root + "/cache") {
+        QDir().mkpath(QString::fromStdString(data));
+        writeTinyMnist(data, 400, 100, true);
+    }
+};
 
 inline SearchSettings tinySearchSettings(const std::string& dataDir, const std::string& cacheDir) {
     SearchSettings s;

@@ -3,6 +3,8 @@
 #include "gruq/archive.h"
 #include "gruq/errors.h"
 
+#include "test_support.h"
+
 #include <QtTest>
 
 #include <sqlite3.h>
@@ -30,15 +32,8 @@ namespace {
 const std::string kSettings = R"({"task":"mnist","population":24,"generations":10,"seed":7})";
 const std::string kFloatModel = R"({"hash":"3fa9c0de","hidden":64,"accuracy":0.9812})";
 
-std::string readBytes(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-void writeBytes(const std::string& path, const std::string& bytes) {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using test::readBytes;
+using test::writeBytes;
 
 bool sameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 

@@ -2,6 +2,8 @@
 #include "gruq/errors.h"
 #include "gruq/idx_reader.h"
 
+#include "test_support.h"
+
 #include <QtTest>
 
 #include <fstream>
@@ -17,15 +19,8 @@ IdxArray sampleImages() {
     return a;
 }
 
-std::string readBytes(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-void writeBytes(const std::string& path, const std::string& bytes) {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using test::readBytes;
+using test::writeBytes;
 
 // Runs fn, expects an InputError whose message names `path` and contains `fragment`.
 template <typename Fn>

@@ -45,10 +45,9 @@ class TestSearchKill : public QObject {
 
 private slots:
     void initTestCase() {
-        data_ = dir_.path().toStdString() + "/data";
-        cache_ = dir_.path().toStdString() + "/cache";
-        QDir().mkpath(QString::fromStdString(data_));
-        test::writeTinyMnist(data_, 400, 100, true);
+        const test::TinySearchFolders folders(dir_.path().toStdString());
+        data_ = folders.data;
+        cache_ = folders.cache;
     }
 
     void killedSearchResumesWithoutLoss() {

@@ -5,9 +5,21 @@
 #include <QTemporaryDir>
 
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace gruq::test {
+
+inline std::string readBytes(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+inline void writeBytes(const std::string& path, const std::string& bytes) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
 
 // A tiny MNIST-format folder: images are 28x28 with one bright stripe at a row (or column) that
 // depends on the label, so a small GRU can learn them; labels cycle 0..9.
