@@ -328,7 +328,13 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
         };
 
         evaluator->setStage(0, "generation 0/" + std::to_string(gens));
-        pagmo::population population(problem, bfe, static_cast<pagmo::population::size_type>(pop), seed32);
+        std::vector<pagmo::vector_double> seeds;
+        if (settings.baselines && settings.seedWithBaselines) {
+            for (const auto& b : result.baselines) seeds.emplace_back(b.genes.begin(), b.genes.end());
+            if (seeds.size() * 2 > size_t(pop)) seeds.resize(size_t(pop) / 2);  // keep at least half random
+        }
+        pagmo::population population(problem, bfe, static_cast<pagmo::population::size_type>(pop) - seeds.size(), seed32);
+        for (const auto& x : seeds) population.push_back(x);  // already evaluated: answered from the cache
         recordGeneration(0, population);
         for (int g = 1; g <= gens; ++g) {
             evaluator->setStage(g, "generation " + std::to_string(g) + "/" + std::to_string(gens));

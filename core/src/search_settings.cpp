@@ -95,6 +95,7 @@ std::string SearchSettings::toJson() const {
     j["seed"] = seed;
     j["workers"] = workers;
     j["baselines"] = baselines;
+    j["seed_with_baselines"] = seedWithBaselines;
     return j.dump(2);
 }
 
@@ -146,6 +147,7 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
     read(j, "seed", s.seed);
     read(j, "workers", s.workers);
     read(j, "baselines", s.baselines);
+    read(j, "seed_with_baselines", s.seedWithBaselines);
     s.validate();
     return s;
 }

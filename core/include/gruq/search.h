@@ -46,6 +46,8 @@ struct SearchSettings {
     uint64_t seed = 0;                    // NSGA-II seed (QAT streams use qat.seed and the genome)
     int workers = 0;                      // parallel evaluations; 0 = all cores
     bool baselines = true;                // evaluate every homogeneous bit width too
+    bool seedWithBaselines = true;        // put them into the initial population (warm start of the
+                                          // high-accuracy end; the rest of the population is random)
 
     // Resolved values: workers x threads per worker <= cores.
     int resolvedWorkers() const;
