@@ -79,25 +79,30 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     StableRng rng(fnv1a64(genome.toText(), config.seed ^ 0x9a7c3e11ULL));
 
     QatGru model(floatModel, result.bits, config.emaMomentum);
-    const torch::Tensor xTrain = sequencesToTensor(data.train), yTrain = labelsToTensor(data.train);
     const int64_t n = data.train.count;
     std::vector<int64_t> order(static_cast<size_t>(n));
     auto shuffledOrder = [&] {
         for (int64_t i = 0; i < n; ++i) order[size_t(i)] = i;
         stableShuffle(order, rng);
-        return torch::from_blob(order.data(), {n}, torch::kInt64).clone();
+        return order;
+    };
+    // Batches are gathered straight from the data: only the rows a batch uses are copied (a whole-split
+    // tensor per evaluation would cost ~170 MB of memory traffic on row-wise MNIST).
+    auto batchOf = [&](const std::vector<int64_t>& perm, int64_t start, int64_t count) {
+        return std::make_pair(gatherSequences(data.train, perm.data() + start, count),
+                              gatherLabels(data.train, perm.data() + start, count));
     };
 
     // Calibration: float forward passes observe every operator's range.
     {
         torch::NoGradGuard noGrad;
         model->setMode(QatMode::Calibrate);
-        const torch::Tensor perm = shuffledOrder();
+        const std::vector<int64_t> perm = shuffledOrder();
         const int64_t batches = std::min<int64_t>(config.calibrationBatches, (n + config.batchSize - 1) / config.batchSize);
         for (int64_t b = 0; b < batches; ++b) {
             checkCancel(options.cancel);
             const int64_t count = std::min<int64_t>(config.batchSize, n - b * config.batchSize);
-            model->forward(xTrain.index_select(0, perm.narrow(0, b * config.batchSize, count)));
+            model->forward(batchOf(perm, b * config.batchSize, count).first);
             if (options.progress) options.progress({"calibrating", b + 1, batches, secondsSince(start), ""});
         }
     }
@@ -112,7 +117,7 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.learningRate));
     int64_t step = 0;
     for (int epoch = 1; epoch <= config.epochs; ++epoch) {
-        const torch::Tensor perm = shuffledOrder();
+        const std::vector<int64_t> perm = shuffledOrder();
         const auto epochStart = Clock::now();
         for (int64_t b = 0; b < batchesPerEpoch; ++b, ++step) {
             checkCancel(options.cancel);
@@ -121,10 +126,10 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
             const double lr = config.learningRate * (0.05 + 0.95 * 0.5 * (1.0 + std::cos(M_PI * progress)));
             for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
             const int64_t count = std::min<int64_t>(config.batchSize, perEpoch - b * config.batchSize);
-            const torch::Tensor idx = perm.narrow(0, b * config.batchSize, count);
+            const auto [x, y] = batchOf(perm, b * config.batchSize, count);
             optimizer.zero_grad();
             const torch::Tensor loss =
-                torch::nn::functional::cross_entropy(model->forward(xTrain.index_select(0, idx)), yTrain.index_select(0, idx));
+                torch::nn::functional::cross_entropy(model->forward(x), y);
             loss.backward();
             if (config.gradClipNorm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), config.gradClipNorm);
             optimizer.step();

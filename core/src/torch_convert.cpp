@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <cstring>
+
 #include <mutex>
 #include <thread>
 
@@ -14,6 +16,23 @@ torch::Tensor sequencesToTensor(const SequenceSet& set) {
 
 torch::Tensor labelsToTensor(const SequenceSet& set) {
     return torch::from_blob(const_cast<int32_t*>(set.y.data()), {set.count}, torch::kInt32).to(torch::kInt64);
+}
+
+torch::Tensor gatherSequences(const SequenceSet& set, const int64_t* indices, int64_t count) {
+    torch::Tensor out = torch::empty({count, set.steps, set.features}, torch::kFloat32);
+    float* dst = out.data_ptr<float>();
+    const int64_t rowSize = set.sequenceSize();
+    for (int64_t i = 0; i < count; ++i) {
+        std::memcpy(dst + i * rowSize, set.sequence(indices[i]), size_t(rowSize) * sizeof(float));
+    }
+    return out;
+}
+
+torch::Tensor gatherLabels(const SequenceSet& set, const int64_t* indices, int64_t count) {
+    torch::Tensor out = torch::empty({count}, torch::kInt64);
+    int64_t* dst = out.data_ptr<int64_t>();
+    for (int64_t i = 0; i < count; ++i) dst[i] = set.y[size_t(indices[i])];
+    return out;
 }
 
 std::vector<float> tensorToVector(const torch::Tensor& t) {

@@ -11,6 +11,10 @@ namespace gruq {
 torch::Tensor sequencesToTensor(const SequenceSet& set);
 torch::Tensor labelsToTensor(const SequenceSet& set);  // int64 [count]
 
+// [count x steps x features] / int64 [count] tensors of the rows indices[0..count) of `set`.
+torch::Tensor gatherSequences(const SequenceSet& set, const int64_t* indices, int64_t count);
+torch::Tensor gatherLabels(const SequenceSet& set, const int64_t* indices, int64_t count);
+
 std::vector<float> tensorToVector(const torch::Tensor& t);
 torch::Tensor vectorToTensor(const std::vector<float>& v, torch::IntArrayRef shape);
 
