@@ -11,6 +11,7 @@
 #include "search_settings_panel.h"
 
 #include "gruq/archive.h"
+#include "gruq/front_export.h"
 #include "gruq/search.h"
 
 #include <nlohmann/json.hpp>
@@ -24,9 +25,6 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -36,7 +34,6 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QTextStream>
 
 namespace gruq::ui {
 namespace {
@@ -386,39 +383,22 @@ void MainWindow::resumeSearch() {
 }
 
 bool MainWindow::exportFront(const QString& path) {
-    std::vector<ArchivedIndividual> keys;
-    for (const auto& r : rows_) keys.push_back(frontKey(r));
-    QVector<IndividualRow> front;
-    for (const auto& a : paretoFront(keys)) front << rows_[a.id];
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-        showError(this, tr("Cannot export"), tr("%1: %2").arg(path, f.errorString()));
+    if (archivePath_.isEmpty()) {
+        showError(this, tr("Nothing to export"), tr("Open or run a search first."));
         return false;
     }
-    if (path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive)) {
-        QJsonArray array;
-        for (const auto& r : front) {
-            array.append(QJsonObject{{"id", r.id},
-                                     {"genome", r.genome},
-                                     {"layout", r.layout},
-                                     {"validation_accuracy", r.validationAccuracy},
-                                     {"test_accuracy", r.testAccuracy},
-                                     {"size_bits", r.sizeBits},
-                                     {"size_bytes", r.sizeBytes()},
-                                     {"size_fraction", r.sizeFraction},
-                                     {"generation", r.generation},
-                                     {"baseline", r.baseline}});
-        }
-        f.write(QJsonDocument(array).toJson());
-    } else {
-        QTextStream out(&f);
-        out << "id,validation_accuracy,test_accuracy,size_bits,size_bytes,size_fraction,generation,baseline,genome\n";
-        for (const auto& r : front) {
-            out << r.id << ',' << r.validationAccuracy << ',' << r.testAccuracy << ',' << r.sizeBits << ',' << r.sizeBytes()
-                << ',' << r.sizeFraction << ',' << r.generation << ',' << (r.baseline ? 1 : 0) << ",\"" << r.genome << "\"\n";
-        }
+    std::vector<ArchivedIndividual> front;
+    try {
+        front = paretoFront(SearchArchive::open(archivePath_.toStdString(), /*readOnly=*/true).individuals());
+    } catch (const std::exception& e) {
+        showError(this, tr("Cannot export"), QString::fromUtf8(e.what()));
+        return false;
     }
-    if (!f.flush()) {
+    const std::string text = path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive) ? individualsJson(front)
+                                                                                         : individualsCsv(front);
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(text.data(), qint64(text.size())) != qint64(text.size()) ||
+        !f.flush()) {
         showError(this, tr("Cannot export"), tr("%1: %2").arg(path, f.errorString()));
         return false;
     }

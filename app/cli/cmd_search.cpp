@@ -4,9 +4,9 @@
 
 #include "gruq/archive.h"
 #include "gruq/errors.h"
+#include "gruq/front_export.h"
 #include "gruq/search.h"
 
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -151,29 +151,9 @@ int runFront(const FrontArgs& a) {
     }
     const auto rows = a.all ? everything : paretoFront(everything);
     if (a.json) {
-        nlohmann::json j = nlohmann::json::array();
-        for (const auto& i : rows) {
-            j.push_back({{"id", i.id},
-                         {"genome", i.genome},
-                         {"layout", i.layout},
-                         {"validation_accuracy", i.validationAccuracy},
-                         {"fake_quant_validation_accuracy", i.fakeQuantValidationAccuracy},
-                         {"test_accuracy", i.testAccuracy},
-                         {"size_bits", i.sizeBits},
-                         {"size_bytes", (i.sizeBits + 7) / 8},
-                         {"size_fraction", i.sizeFraction},
-                         {"seconds", i.seconds},
-                         {"generation", i.generation},
-                         {"baseline", i.baseline}});
-        }
-        std::cout << j.dump(2) << '\n';
+        std::cout << individualsJson(rows);
     } else if (a.csv) {
-        std::printf("id,validation_accuracy,test_accuracy,size_bits,size_bytes,size_fraction,generation,baseline,genome\n");
-        for (const auto& i : rows) {
-            std::printf("%lld,%.6f,%.6f,%lld,%lld,%.6f,%d,%d,\"%s\"\n", static_cast<long long>(i.id), i.validationAccuracy,
-                        i.testAccuracy, static_cast<long long>(i.sizeBits), static_cast<long long>((i.sizeBits + 7) / 8),
-                        i.sizeFraction, i.generation, i.baseline ? 1 : 0, i.genome.c_str());
-        }
+        std::cout << individualsCsv(rows);
     } else {
         const auto status = archive.state("status");
         std::printf("%s: %lld evaluations, %zu generations, status %s\n", a.archive.c_str(),
