@@ -1,6 +1,7 @@
 // Evaluation throughput of the search's worker pool: 1 worker (all cores to torch) against N workers
 // (one core each), on the same genomes, side by side in one run. Prints per-repeat times, medians and
-// the speed-up. Usage: bench_search_workers [--task smnist-row] [--genomes 8] [--repeats 3] [--workers 2]
+// the speed-up. The default batch is one default population (24 genomes), as a search hands it to the
+// pool. Usage: bench_search_workers [--task smnist-row] [--genomes 24] [--repeats 2] [--workers 2]
 #include "gruq/search.h"
 
 #include <algorithm>
@@ -23,7 +24,7 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
     std::string task = "smnist-row";
-    int genomes = 8, repeats = 3, workers = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+    int genomes = 24, repeats = 2, workers = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--task")) task = argv[i + 1];
         else if (!std::strcmp(argv[i], "--genomes")) genomes = std::atoi(argv[i + 1]);
