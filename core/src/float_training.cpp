@@ -158,17 +158,18 @@ std::string cacheDirOf(const FloatTrainConfig& config) {
     return config.cacheDir.empty() ? userCacheDir() + "/models" : config.cacheDir;
 }
 
-std::string modelPathOf(const TaskData& data, const FloatTrainConfig& config) {
+std::string modelPathOf(const TaskData& data, const FloatTrainConfig& config, const std::string& key) {
     const GruShape shape{data.train.features, config.hiddenSize, data.numClasses()};
     return cacheDirOf(config) + "/float-" + data.task + "-" + shape.key() + "-s" + std::to_string(config.seed) + "-" +
-           hex64(fnv1a64(config.cacheKey(data))) + ".bin";
+           hex64(fnv1a64(key)) + ".bin";
 }
 
 }  // namespace
 
 std::optional<FloatTrainReport> findCachedFloatBaseline(const TaskData& data, const FloatTrainConfig& config) {
     FloatTrainReport report;
-    if (loadCached(modelPathOf(data, config), config.cacheKey(data), report)) return report;
+    const std::string key = config.cacheKey(data);  // hashes the data: compute it once
+    if (loadCached(modelPathOf(data, config, key), key, report)) return report;
     return std::nullopt;
 }
 
@@ -178,7 +179,7 @@ FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig
     const GruShape shape{data.train.features, config.hiddenSize, data.numClasses()};
     const std::string key = config.cacheKey(data);
     const std::string cacheDir = cacheDirOf(config);
-    const std::string modelPath = modelPathOf(data, config);
+    const std::string modelPath = modelPathOf(data, config, key);
 
     FloatTrainReport report;
     if (config.useCache && loadCached(modelPath, key, report)) return report;

@@ -79,11 +79,12 @@ torch::Tensor QatGruImpl::fakeQuantActivation(const torch::Tensor& v, QuantPoint
     return torch::fake_quantize_per_tensor_affine(v, q.scale, q.zeroPoint, 0, q.qmax());
 }
 
-torch::Tensor QatGruImpl::fakeQuantWeight(const torch::Tensor& w, QuantPoint p) const {
+torch::Tensor QatGruImpl::fakeQuantWeight(const torch::Tensor& w, QuantPoint p, double* scaleOut) const {
+    *scaleOut = 1.0;
     if (!quantizing()) return w;
     const int b = bits_[idx(p)];
-    const double scale = symmetricWeightScale(b, w.detach().abs().max().item<double>());
-    return torch::fake_quantize_per_tensor_affine(w, scale, 0, -weightQmax(b), weightQmax(b));
+    *scaleOut = symmetricWeightScale(b, w.detach().abs().max().item<double>());
+    return torch::fake_quantize_per_tensor_affine(w, *scaleOut, 0, -weightQmax(b), weightQmax(b));
 }
 
 torch::Tensor QatGruImpl::fakeQuantBias(const torch::Tensor& b, double scale) const {
@@ -93,7 +94,6 @@ torch::Tensor QatGruImpl::fakeQuantBias(const torch::Tensor& b, double scale) co
 
 torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
     const int64_t B = x.size(0), T = x.size(1), H = shape_.hiddenSize;
-    const bool q = quantizing();
 
     // Weights and biases per gate, fake-quantized once per forward.
     std::vector<torch::Tensor> wI(3), wH(3), bI(3), bH(3);
@@ -101,10 +101,9 @@ torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
     const ActivationQuant hq = activationQuantFor(QuantPoint::H, bits_, ranges_);
     for (int g = 0; g < 3; ++g) {
         const torch::Tensor wi = wIh.narrow(0, g * H, H), wh = wHh.narrow(0, g * H, H);
-        wI[size_t(g)] = fakeQuantWeight(wi, offset(QuantPoint::WIr, g));
-        wH[size_t(g)] = fakeQuantWeight(wh, offset(QuantPoint::WHr, g));
-        const double sWi = q ? symmetricWeightScale(bits_[idx(offset(QuantPoint::WIr, g))], wi.detach().abs().max().item<double>()) : 1.0;
-        const double sWh = q ? symmetricWeightScale(bits_[idx(offset(QuantPoint::WHr, g))], wh.detach().abs().max().item<double>()) : 1.0;
+        double sWi = 1.0, sWh = 1.0;  // the weight scales also set the bias scales
+        wI[size_t(g)] = fakeQuantWeight(wi, offset(QuantPoint::WIr, g), &sWi);
+        wH[size_t(g)] = fakeQuantWeight(wh, offset(QuantPoint::WHr, g), &sWh);
         bI[size_t(g)] = fakeQuantBias(bIh.narrow(0, g * H, H), sWi * xq.scale);
         bH[size_t(g)] = fakeQuantBias(bHh.narrow(0, g * H, H), sWh * hq.scale);
     }
@@ -137,8 +136,8 @@ torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
         h = fakeQuantActivation(zn + zh, QuantPoint::H);
     }
 
-    const torch::Tensor wF = fakeQuantWeight(wFc, QuantPoint::WFc);
-    const double sWf = q ? symmetricWeightScale(bits_[idx(QuantPoint::WFc)], wFc.detach().abs().max().item<double>()) : 1.0;
+    double sWf = 1.0;
+    const torch::Tensor wF = fakeQuantWeight(wFc, QuantPoint::WFc, &sWf);
     const torch::Tensor logits = fakeQuantActivation(torch::addmm(fakeQuantBias(bFc, sWf * hq.scale), h, wF.t()), QuantPoint::Fc);
     commitObservations();
     return logits;

@@ -35,7 +35,8 @@ public:
 
 private:
     torch::Tensor fakeQuantActivation(const torch::Tensor& v, QuantPoint p);
-    torch::Tensor fakeQuantWeight(const torch::Tensor& w, QuantPoint p) const;
+    // Fake-quantized weights; *scale receives their scale (1 when not quantizing).
+    torch::Tensor fakeQuantWeight(const torch::Tensor& w, QuantPoint p, double* scale) const;
     torch::Tensor fakeQuantBias(const torch::Tensor& b, double scale) const;
     void observe(const torch::Tensor& v, QuantPoint p);
     void commitObservations();
