@@ -26,6 +26,7 @@ private:
 void addTaskOptions(CLI::App& command, TaskLoadOptions& options);
 
 std::string formatSeconds(double seconds);  // "1:05:03" / "4:07" / "12.3 s"
+std::string formatPercent(double fraction); // 0.8945 -> "89.45%"; negative (= not measured) -> "-"
 
 }  // namespace gruq::cli
 

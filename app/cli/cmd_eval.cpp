@@ -38,12 +38,6 @@ Genome genomeFrom(const EvalArgs& a) {
     return parseGenomeText(a.genomeText, layoutByName(a.layout));
 }
 
-std::string percent(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
-    return v < 0 ? std::string("-") : std::string(buf);
-}
-
 int runEval(EvalArgs args) {
     const Genome genome = genomeFrom(args);  // bad genomes fail before any data is loaded
     args.floatConfig.threads = args.qat.threads = args.load.threads;
@@ -92,11 +86,11 @@ int runEval(EvalArgs args) {
     }
     std::printf("genome       %s  (layout %s)\n", e.genome.toText().c_str(), e.genome.layout->name.c_str());
     std::printf("model        %s float GRU: validation %s, test %s\n", baseline.weights.shape.key().c_str(),
-                percent(baseline.validationAccuracy).c_str(), percent(baseline.testAccuracy).c_str());
+                formatPercent(baseline.validationAccuracy).c_str(), formatPercent(baseline.testAccuracy).c_str());
     std::printf("                       integer engine   fake-quant\n");
-    std::printf("validation   %18s %12s\n", percent(e.validationAccuracy).c_str(), percent(e.fakeQuantValidationAccuracy).c_str());
-    std::printf("test         %18s %12s\n", percent(e.testAccuracy).c_str(), percent(e.fakeQuantTestAccuracy).c_str());
-    std::printf("agreement    %s of %s predictions identical\n", percent(e.agreement).c_str(), args.noTest ? "validation" : "test");
+    std::printf("validation   %18s %12s\n", formatPercent(e.validationAccuracy).c_str(), formatPercent(e.fakeQuantValidationAccuracy).c_str());
+    std::printf("test         %18s %12s\n", formatPercent(e.testAccuracy).c_str(), formatPercent(e.fakeQuantTestAccuracy).c_str());
+    std::printf("agreement    %s of %s predictions identical\n", formatPercent(e.agreement).c_str(), args.noTest ? "validation" : "test");
     std::printf("size         %lld bits = %lld bytes = %.1f%% of the 8-bit model (%lld bytes)\n",
                 static_cast<long long>(e.size.totalBits()), static_cast<long long>(e.size.totalBytes()),
                 100 * e.size.fractionOf8Bit, static_cast<long long>(eight.totalBytes()));

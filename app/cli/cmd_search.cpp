@@ -24,7 +24,7 @@ class TerminalObserver : public SearchObserver {
 public:
     void individualEvaluated(const ArchivedIndividual& a, bool reused) override {
         std::lock_guard<std::mutex> lock(mutex_);
-        lastDetail_ = (reused ? "reused " : "") + std::to_string(a.id) + ": " + percentText(a.validationAccuracy) + " @ " +
+        lastDetail_ = (reused ? "reused " : "") + std::to_string(a.id) + ": " + formatPercent(a.validationAccuracy) + " @ " +
                       std::to_string(static_cast<int>(100 * a.sizeFraction + 0.5)) + "%";
     }
     void generationFinished(const ArchivedGeneration& g) override {
@@ -55,11 +55,6 @@ public:
     }
 
 private:
-    static std::string percentText(double v) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
-        return buf;
-    }
     std::mutex mutex_;
     ProgressBar bar_;
     std::string lastDetail_;
@@ -68,10 +63,8 @@ private:
 void printFrontTable(const std::vector<ArchivedIndividual>& front, const std::vector<ArchivedIndividual>& baselines) {
     std::printf("%5s %9s %9s %8s %7s  %s\n", "id", "val acc", "test acc", "bytes", "% 8bit", "genome");
     auto row = [](const ArchivedIndividual& a, const char* tag) {
-        char test[16] = "-";
-        if (a.testAccuracy >= 0) std::snprintf(test, sizeof test, "%.2f%%", 100 * a.testAccuracy);
         std::printf("%5lld %8.2f%% %9s %8lld %6.1f%%  %s%s\n", static_cast<long long>(a.id), 100 * a.validationAccuracy,
-                    test, static_cast<long long>((a.sizeBits + 7) / 8), 100 * a.sizeFraction, a.genome.c_str(), tag);
+                    formatPercent(a.testAccuracy).c_str(), static_cast<long long>((a.sizeBits + 7) / 8), 100 * a.sizeFraction, a.genome.c_str(), tag);
     };
     for (const auto& a : front) row(a, a.baseline ? "  (homogeneous)" : "");
     if (!baselines.empty()) {
