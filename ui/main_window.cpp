@@ -237,8 +237,8 @@ void MainWindow::connectParts() {
     connect(search_, &SearchController::generationFinished, this, [this](const GenerationRow& g) {
         hypervolume_->addGeneration(g.generation, g.hypervolume);
     });
-    connect(search_, &SearchController::progress, this, [this](const ProgressInfo& p) {
-        progress_->showProgress(p.stage, p.done, p.planned, p.elapsedSeconds,
+    connect(search_, &SearchController::progress, this, [this](const SearchProgress& p) {
+        progress_->showProgress(QString::fromStdString(p.stage), p.evaluationsDone, p.evaluationsPlanned, p.elapsedSeconds,
                                 tr("%1 computed, %2 reused").arg(p.computed).arg(p.reused));
     });
     connect(search_, &SearchController::logLine, progress_, &ProgressPanel::appendLog);

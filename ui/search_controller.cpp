@@ -18,19 +18,7 @@ public:
         emit c_->individualEvaluated(IndividualRow::from(a), reused);
     }
     void generationFinished(const ArchivedGeneration& g) override { emit c_->generationFinished(GenerationRow::from(g)); }
-    void progress(const SearchProgress& p) override {
-        ProgressInfo info;
-        info.stage = QString::fromStdString(p.stage);
-        info.generation = p.generation;
-        info.generations = p.generations;
-        info.done = p.evaluationsDone;
-        info.planned = p.evaluationsPlanned;
-        info.computed = p.computed;
-        info.reused = p.reused;
-        info.elapsedSeconds = p.elapsedSeconds;
-        info.etaSeconds = p.etaSeconds;
-        emit c_->progress(info);
-    }
+    void progress(const SearchProgress& p) override { emit c_->progress(p); }
     void log(const std::string& line) override { emit c_->logLine(QString::fromStdString(line)); }
 
 private:
@@ -40,7 +28,7 @@ private:
 SearchController::SearchController(QObject* parent) : QObject(parent), bridge_(std::make_unique<Bridge>(this)) {
     qRegisterMetaType<IndividualRow>();
     qRegisterMetaType<GenerationRow>();
-    qRegisterMetaType<ProgressInfo>();
+    qRegisterMetaType<SearchProgress>();
     qRegisterMetaType<SearchSettings>();
 }
 

@@ -13,13 +13,6 @@
 
 namespace gruq::ui {
 
-struct ProgressInfo {
-    QString stage;
-    int generation = 0, generations = 0;
-    qint64 done = 0, planned = 0, computed = 0, reused = 0;
-    double elapsedSeconds = 0, etaSeconds = -1;
-};
-
 class SearchController : public QObject {
     Q_OBJECT
 public:
@@ -48,7 +41,7 @@ signals:
     void prepared(const QStringList& classNames, double floatValidationAccuracy, double floatTestAccuracy);
     void individualEvaluated(const gruq::ui::IndividualRow& row, bool reused);
     void generationFinished(const gruq::ui::GenerationRow& generation);
-    void progress(const gruq::ui::ProgressInfo& info);
+    void progress(const gruq::SearchProgress& progress);
     void logLine(const QString& line);
     void finished(bool cancelled, const QString& summary);
     void failed(const QString& title, const QString& message);
@@ -74,5 +67,5 @@ private:
 
 }  // namespace gruq::ui
 
-Q_DECLARE_METATYPE(gruq::ui::ProgressInfo)
+Q_DECLARE_METATYPE(gruq::SearchProgress)
 Q_DECLARE_METATYPE(gruq::SearchSettings)
