@@ -1,5 +1,7 @@
 #include "cli_common.h"
 
+#include "gruq/errors.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -109,6 +111,36 @@ const CancelFlag* interruptFlag() {
     }();
     (void)installed;
     return &g_interrupt;
+}
+
+}  // namespace gruq::cli
+
+namespace gruq::cli {
+
+Genome GenomeArgs::parse() const {
+    if (bits != 0 && !text.empty()) throw InputError("arguments", "give either --genome or --bits, not both");
+    if (bits != 0) return uniformGenome(layoutByName(layout), bits);
+    if (text.empty()) throw InputError("arguments", "give --genome \"<text>\" or --bits N");
+    if (text.front() == '{') return parseGenomeJson(text);
+    return parseGenomeText(text, layoutByName(layout));
+}
+
+void addGenomeOptions(CLI::App& cmd, GenomeArgs& a) {
+    cmd.add_option("--genome", a.text, "genome text, e.g. \"x8 w_ih4 w_hh6 ...\" (or its JSON form)");
+    cmd.add_option("--bits", a.bits, "homogeneous genome: every gene at N bits")->check(CLI::Range(2, 8));
+    cmd.add_option("--layout", a.layout, "genome layout: default17, homogeneous, per-gate")->capture_default_str();
+}
+
+void addModelOptions(CLI::App& cmd, FloatTrainConfig& floatConfig, QatConfig& qat) {
+    cmd.add_option("--hidden", floatConfig.hiddenSize, "GRU hidden size")->capture_default_str();
+    cmd.add_option("--float-epochs", floatConfig.epochs, "float baseline epochs (cached)")->capture_default_str();
+    cmd.add_option("--qat-epochs", qat.epochs, "QAT fine-tuning epochs")->capture_default_str();
+    cmd.add_option("--qat-samples", qat.samplesPerEpoch, "QAT sequences per epoch (0 = all)")->capture_default_str();
+    cmd.add_option("--qat-lr", qat.learningRate, "QAT learning rate")->capture_default_str();
+    cmd.add_option("--qat-batch", qat.batchSize, "QAT batch size")->capture_default_str();
+    cmd.add_option("--calibration-batches", qat.calibrationBatches, "float batches for range calibration")
+        ->capture_default_str();
+    cmd.add_option("--qat-seed", qat.seed, "QAT seed")->capture_default_str();
 }
 
 }  // namespace gruq::cli

@@ -1,5 +1,8 @@
 #pragma once
 // Shared pieces of the gruq-cli subcommands: a terminal progress bar and task options.
+#include "gruq/evaluate.h"
+#include "gruq/float_training.h"
+#include "gruq/genome.h"
 #include "gruq/progress.h"
 #include "gruq/task_registry.h"
 
@@ -24,6 +27,18 @@ private:
 
 // --path, --seed, --max-train, --max-test, --threads on a subcommand.
 void addTaskOptions(CLI::App& command, TaskLoadOptions& options);
+
+// --genome / --bits / --layout: one genome from the command line.
+struct GenomeArgs {
+    std::string text;
+    std::string layout = "default17";
+    int bits = 0;
+    Genome parse() const;  // InputError("arguments" / "genome", ...) on bad or missing input
+};
+void addGenomeOptions(CLI::App& command, GenomeArgs& args);
+
+// --hidden, --float-epochs and the --qat-* budget of one genome evaluation.
+void addModelOptions(CLI::App& command, FloatTrainConfig& floatConfig, QatConfig& qat);
 
 std::string formatSeconds(double seconds);  // "1:05:03" / "4:07" / "12.3 s"
 std::string formatPercent(double fraction); // 0.8945 -> "89.45%"; negative (= not measured) -> "-"

@@ -23,23 +23,13 @@ struct EvalArgs {
     TaskLoadOptions load;
     FloatTrainConfig floatConfig;
     QatConfig qat;
-    std::string genomeText;
-    std::string layout = "default17";
-    int bits = 0;
+    GenomeArgs genome;
     bool noTest = false;
     bool json = false;
 };
 
-Genome genomeFrom(const EvalArgs& a) {
-    if (a.bits != 0 && !a.genomeText.empty()) throw InputError("arguments", "give either --genome or --bits, not both");
-    if (a.bits != 0) return uniformGenome(layoutByName(a.layout), a.bits);
-    if (a.genomeText.empty()) throw InputError("arguments", "give --genome \"<text>\" or --bits N");
-    if (!a.genomeText.empty() && a.genomeText.front() == '{') return parseGenomeJson(a.genomeText);
-    return parseGenomeText(a.genomeText, layoutByName(a.layout));
-}
-
 int runEval(EvalArgs args) {
-    const Genome genome = genomeFrom(args);  // bad genomes fail before any data is loaded
+    const Genome genome = args.genome.parse();  // bad genomes fail before any data is loaded
     args.floatConfig.threads = args.qat.threads = args.load.threads;
     ProgressBar bar;
     const TaskData data = loadTask(args.task, args.load, std::ref(bar), interruptFlag());
@@ -108,18 +98,8 @@ void addEvalCommand(CLI::App& app, CommandRunner& runner) {
     CLI::App* cmd = app.add_subcommand("eval", "quantize one genome: calibrate, QAT fine-tune, integer-engine accuracy, size");
     cmd->add_option("--task", a->task, "task name")->capture_default_str();
     addTaskOptions(*cmd, a->load);
-    cmd->add_option("--genome", a->genomeText, "genome text, e.g. \"x8 w_ih4 w_hh6 ...\" (or its JSON form)");
-    cmd->add_option("--bits", a->bits, "homogeneous genome: every gene at N bits")->check(CLI::Range(2, 8));
-    cmd->add_option("--layout", a->layout, "genome layout: default17, homogeneous, per-gate")->capture_default_str();
-    cmd->add_option("--hidden", a->floatConfig.hiddenSize, "GRU hidden size")->capture_default_str();
-    cmd->add_option("--float-epochs", a->floatConfig.epochs, "float baseline epochs (cached)")->capture_default_str();
-    cmd->add_option("--qat-epochs", a->qat.epochs, "QAT fine-tuning epochs")->capture_default_str();
-    cmd->add_option("--qat-samples", a->qat.samplesPerEpoch, "QAT sequences per epoch (0 = all)")->capture_default_str();
-    cmd->add_option("--qat-lr", a->qat.learningRate, "QAT learning rate")->capture_default_str();
-    cmd->add_option("--qat-batch", a->qat.batchSize, "QAT batch size")->capture_default_str();
-    cmd->add_option("--calibration-batches", a->qat.calibrationBatches, "float batches for range calibration")
-        ->capture_default_str();
-    cmd->add_option("--qat-seed", a->qat.seed, "QAT seed")->capture_default_str();
+    addGenomeOptions(*cmd, a->genome);
+    addModelOptions(*cmd, a->floatConfig, a->qat);
     cmd->add_flag("--no-test", a->noTest, "skip the test split");
     cmd->add_flag("--json", a->json, "print JSON");
     cmd->callback([&runner, a] { runner = [a] { return runEval(*a); }; });

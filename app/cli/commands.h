@@ -14,6 +14,8 @@ void addDataCommands(CLI::App& app, CommandRunner& runner);
 void addSearchCommands(CLI::App& app, CommandRunner& runner);
 // Registers "eval" (one genome).
 void addEvalCommand(CLI::App& app, CommandRunner& runner);
+// Registers "export" (firmware folder) and "blob-info".
+void addExportCommands(CLI::App& app, CommandRunner& runner);
 // Registers "train" (float baseline).
 void addTrainCommand(CLI::App& app, CommandRunner& runner);
 

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     gruq::cli::addTrainCommand(app, runner);
     gruq::cli::addEvalCommand(app, runner);
     gruq::cli::addSearchCommands(app, runner);
+    gruq::cli::addExportCommands(app, runner);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,68 @@
+#pragma once
+// Export of a quantized model as a firmware folder: model.bin (docs/blob-format.md), a C header/source
+// pair embedding the blob and the input tables, the C99 runtime (resources/runtime, compiled into the
+// library so installed binaries carry it), model.json and a README with the API and the flash / RAM
+// figures.
+#include "gruq/dataset.h"
+#include "gruq/genome.h"
+#include "gruq/quantized_gru.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gruq {
+
+// Integer input quantization from raw features (gruq_quantize_input in the runtime):
+//   code_f = clamp(Z_x + floor((raw_f * multiplier[f] + offset[f]) / 2^shift + 1/2), 0, 2^b - 1)
+// with multiplier[f] / 2^shift = rawScale / (std_f S_x), offset[f] / 2^shift = -mean_f / (std_f S_x).
+struct InputQuantizer {
+    double rawScale = 1.0;  // real feature value (before normalisation) of raw integer 1
+    std::vector<int32_t> multiplier;
+    std::vector<int64_t> offset;
+    int32_t shift = 1;
+
+    void quantize(const ActivationQuant& x, const int16_t* raw, uint8_t* codes) const;  // the runtime's rule
+};
+InputQuantizer inputQuantizerFor(const QuantizedGru& model, const Normalization& norm, double rawScale);
+
+// Raw-input scale when the user gives none: pixel tasks take bytes (1/255); other tasks a power-of-two
+// Q format whose int16 range holds mean +- 8 std of every feature.
+double defaultRawScale(const std::string& task, const Normalization& norm);
+
+// What the export README and model.json report next to the arrays.
+struct ExportFacts {
+    std::string task;
+    std::vector<std::string> classNames;
+    std::string source;             // "archive run.gruq, individual #12" / "genome given on the command line"
+    double validationAccuracy = -1; // integer engine, -1 when unknown
+    double testAccuracy = -1;
+};
+
+struct FirmwareExport {
+    QuantizedGru model;
+    Genome genome;
+    Normalization normalization;
+    double rawScale = 1.0;
+    ExportFacts facts;
+};
+
+struct ExportSummary {
+    std::string directory;
+    std::vector<std::string> files;   // written, relative to directory
+    int64_t blobBytes = 0;            // model.bin = header + size objective
+    int64_t sizeObjectiveBytes = 0;
+    int64_t inputTableBytes = 0;      // multiplier + offset tables (flash)
+    int64_t workspaceBytes = 0;       // RAM: 7 H
+};
+
+// Writes the folder (created if missing; existing files of the same names are replaced, other files
+// are left alone). Each file is written to a temporary name first and renamed, so a failure never
+// leaves a half-written model.bin. InputError naming the folder on failure.
+ExportSummary exportFirmware(const FirmwareExport& what, const std::string& directory);
+
+// The runtime sources shipped with every export (embedded at build time from resources/runtime).
+const std::string& runtimeHeaderSource();
+const std::string& runtimeSource();
+
+}  // namespace gruq

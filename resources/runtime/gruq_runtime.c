@@ -1,0 +1,528 @@
+/* gruq runtime: integer-only inference of a gruq GRU classifier blob. See gruq_runtime.h,
+ * docs/blob-format.md (the bytes) and docs/quantization.md (the arithmetic).
+ *
+ * C99, no malloc, no floating point. Reproduces gruq::IntegerGruEngine::run (core/src/integer_engine.cpp)
+ * bit for bit. Every read stays inside [blob, blob + blob_bytes), also for hostile blobs: the header is
+ * read only once the buffer is known to hold 640 bytes, the payload only once its size has been checked
+ * against what shape and bits imply (computed in 64 bits), and lookup tables are indexed only by clamped
+ * codes. Input codes are never used as indices.
+ */
+#include "gruq_runtime.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Header layout (docs/blob-format.md)                                                              */
+
+#define OFF_MAGIC 0u
+#define OFF_VERSION 4u
+#define OFF_HEADER_BYTES 6u
+#define OFF_BLOB_BYTES 8u
+#define OFF_CRC 12u
+#define OFF_F 16u
+#define OFF_H 18u
+#define OFF_C 20u
+#define OFF_LAYOUT 22u
+#define OFF_GENE_COUNT 23u
+#define OFF_GENOME 24u
+#define OFF_POINT_BITS 56u
+#define OFF_ZERO_POINTS 88u
+#define OFF_MULTIPLIERS 444u
+#define OFF_ADDS 524u
+#define OFF_PAYLOAD_BYTES 604u
+#define OFF_RESERVED 608u
+#define RESERVED_BYTES 32u
+
+#define MAX_FEATURES_PLUS_HIDDEN 2048u
+#define MAX_CLASSES 1024u
+#define MIN_BITS 2u
+#define MAX_BITS 8u
+#define MIN_SHIFT 1
+#define MAX_SHIFT 62
+#define BIAS_LIMIT INT32_C(1073741824) /* 2^30 */
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Little-endian fields                                                                             */
+
+static uint32_t rd_u16(const uint8_t* p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
+
+static uint32_t rd_u32(const uint8_t* p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* Two's-complement reinterpretation without implementation-defined conversions. */
+static int32_t to_i32(uint32_t u) { return u < 0x80000000u ? (int32_t)u : -(int32_t)(~u) - 1; }
+
+static int32_t rd_i32(const uint8_t* p) { return to_i32(rd_u32(p)); }
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Arithmetic (docs/quantization.md, "The one rounding rule")                                      */
+
+/* floor(x / 2^n + 1/2) for n in [1, 62], for every int64 x, without overflow and without relying on
+ * the implementation-defined right shift of negative values: floor(x / 2^n) plus bit n-1 of x (the
+ * fraction is >= 1/2 exactly when that bit of the two's-complement representation is set). */
+static int64_t round_shift(int64_t x, int n) {
+    const int64_t q = x >= 0 ? (x >> n) : -((-(x + 1)) >> n) - 1;
+    return q + (int64_t)(((uint64_t)x >> (n - 1)) & 1u);
+}
+
+static int32_t clamp_code(int64_t v, int32_t qmax) { return (int32_t)(v < 0 ? 0 : (v > qmax ? qmax : v)); }
+
+/* clamp(Z + floor(v * M / 2^n + 1/2), 0, qmax). |v| < 2^32 always holds here, so v * M fits int64. */
+static int32_t requant(int64_t v, const gruq_multiplier* m, int32_t zero_point, int32_t qmax) {
+    return clamp_code(zero_point + round_shift(v * m->mantissa, m->shift), qmax);
+}
+
+/* clamp(Z + floor((a A + b B) / 2^n + 1/2), 0, qmax), a and b already minus their zero points. */
+static int32_t add_codes(int32_t a, int32_t b, const gruq_add_multiplier* m, int32_t zero_point, int32_t qmax) {
+    const int64_t sum = (int64_t)a * m->mantissa_a + (int64_t)b * m->mantissa_b;
+    return clamp_code(zero_point + round_shift(sum, m->shift), qmax);
+}
+
+static int32_t qmax_of(const gruq_model* m, int point) { return (int32_t)((1u << m->bits[point]) - 1u); }
+
+/* ------------------------------------------------------------------------------------------------ */
+/* CRC-32 (zlib): reflected polynomial 0xEDB88320, init and final xor 0xFFFFFFFF, a nibble at a time. */
+
+static const uint32_t crc_nibble[16] = {
+    0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+    0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu, 0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
+
+static uint32_t crc32_of(const uint8_t* p, uint32_t n) {
+    uint32_t crc = 0xFFFFFFFFu;
+    uint32_t i;
+    for (i = 0; i < n; ++i) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ crc_nibble[crc & 15u];
+        crc = (crc >> 4) ^ crc_nibble[crc & 15u];
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* LSB-first bit stream                                                                             */
+
+/* Sequential reader. It fetches a byte only when the next field needs bits from it, so it never
+ * touches the byte after the one holding the last bit it returns. */
+typedef struct {
+    const uint8_t* p; /* next byte to fetch */
+    uint32_t buf;     /* buffered bits, LSB first */
+    uint32_t n;       /* number of buffered bits, 0..7 between reads */
+} bit_reader;
+
+static void br_init(bit_reader* r, const uint8_t* stream, uint32_t bit) {
+    const uint32_t skip = bit & 7u;
+    r->p = stream + (bit >> 3);
+    r->buf = 0;
+    r->n = 0;
+    if (skip != 0) {
+        r->buf = (uint32_t)(*r->p++) >> skip;
+        r->n = 8u - skip;
+    }
+}
+
+/* Next b-bit field (b in 2..8), unsigned. */
+static uint32_t br_get(bit_reader* r, uint32_t b) {
+    uint32_t v;
+    if (r->n < b) {
+        r->buf |= (uint32_t)(*r->p++) << r->n;
+        r->n += 8u;
+    }
+    v = r->buf & ((1u << b) - 1u);
+    r->buf >>= b;
+    r->n -= b;
+    return v;
+}
+
+/* b-bit two's complement field value -> signed value. */
+static int32_t sign_extend(uint32_t v, uint32_t b) {
+    return (v & (1u << (b - 1u))) ? (int32_t)v - (int32_t)(1u << b) : (int32_t)v;
+}
+
+/* The b-bit unsigned field at stream bit `bit` (random access, for the lookup tables). */
+static uint32_t read_field(const uint8_t* stream, uint32_t bit, uint32_t b) {
+    const uint8_t* p = stream + (bit >> 3);
+    const uint32_t off = bit & 7u;
+    uint32_t v = (uint32_t)p[0] >> off;
+    if (off + b > 8u) v |= (uint32_t)p[1] << (8u - off);
+    return v & ((1u << b) - 1u);
+}
+
+static int32_t lut(const gruq_model* m, uint32_t first_bit, int out_point, int32_t index) {
+    const uint32_t b = m->bits[out_point];
+    return (int32_t)read_field(m->bitstream, first_bit + (uint32_t)index * b, b);
+}
+
+/* sum_k w[k] (in[k] - zin) over the next `cols` b-bit weights of the reader. |w| <= 127,
+ * |in - zin| <= 255 and cols < 2048 keep it far inside int32. */
+static int32_t dot_row(bit_reader* r, uint32_t b, const uint8_t* in, int32_t zin, uint32_t cols) {
+    int32_t acc = 0;
+    uint32_t k;
+    if (b == 8u && r->n == 0) { /* byte-aligned 8-bit row: plain bytes */
+        const uint8_t* w = r->p;
+        for (k = 0; k < cols; ++k) {
+            const int32_t wk = (int32_t)w[k] - (int32_t)((w[k] & 0x80u) << 1);
+            acc += wk * ((int32_t)in[k] - zin);
+        }
+        r->p += cols;
+        return acc;
+    }
+    for (k = 0; k < cols; ++k) acc += sign_extend(br_get(r, b), b) * ((int32_t)in[k] - zin);
+    return acc;
+}
+
+/* out[j] = requant(bias[j] + sum_k w[j,k] (in[k] - zin)) for `rows` rows read from r. Identical to the
+ * C++ engine's form (bias - zin sum_k w) + sum_k w in[k]: no intermediate overflows in either. */
+static void mat_vec(bit_reader* r, uint32_t b, const uint8_t* bias, const uint8_t* in, int32_t zin, uint32_t rows,
+                    uint32_t cols, const gruq_multiplier* mul, int32_t zout, int32_t qmax, uint8_t* out) {
+    uint32_t j;
+    for (j = 0; j < rows; ++j) {
+        const int64_t acc = (int64_t)dot_row(r, b, in, zin, cols) + rd_i32(bias + 4u * j);
+        out[j] = (uint8_t)requant(acc, mul, zout, qmax);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Validation                                                                                       */
+
+static int is_weight_point(int p) { return (p >= GRUQ_W_IR && p <= GRUQ_W_HN) || p == GRUQ_W_FC; }
+
+/* Every weight of a (rows x cols) b-bit matrix must satisfy |w| <= 2^(b-1) - 1, i.e. differ from the
+ * field 1 << (b-1) (= -2^(b-1)). */
+static int weights_ok(bit_reader* r, uint32_t b, uint32_t rows, uint32_t cols) {
+    const uint32_t forbidden = 1u << (b - 1u);
+    uint64_t i;
+    const uint64_t n = (uint64_t)rows * cols;
+    for (i = 0; i < n; ++i) {
+        if (br_get(r, b) == forbidden) return 0;
+    }
+    return 1;
+}
+
+static int check_params(const gruq_model* m, const uint8_t* blob, uint64_t stream_bits) {
+    const uint32_t F = m->input_features, H = m->hidden_size, C = m->classes;
+    uint32_t i;
+    bit_reader r;
+    int p, g;
+
+    for (p = 0; p < GRUQ_POINT_COUNT; ++p) {
+        const int32_t z = m->zero_point[p];
+        const int32_t b = (int32_t)m->bits[p];
+        if (is_weight_point(p) || p == GRUQ_SIG_R || p == GRUQ_SIG_Z) {
+            if (z != 0) return 0;
+        } else if (p == GRUQ_TANH_N) {
+            if (z != (int32_t)(1u << (b - 1)) - 1) return 0;
+        } else if (z < 0 || z > qmax_of(m, p)) {
+            return 0;
+        }
+    }
+    for (i = 0; i < 10u; ++i) {
+        const int32_t mant = rd_i32(blob + OFF_MULTIPLIERS + 8u * i);
+        const int32_t shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * i + 4u);
+        if (mant < 0 || shift < MIN_SHIFT || shift > MAX_SHIFT) return 0;
+    }
+    for (i = 0; i < 4u; ++i) {
+        const int32_t a = rd_i32(blob + OFF_ADDS + 12u * i);
+        const int32_t b = rd_i32(blob + OFF_ADDS + 12u * i + 4u);
+        const int32_t shift = rd_i32(blob + OFF_ADDS + 12u * i + 8u);
+        if (a < 0 || b < 0 || shift < MIN_SHIFT || shift > MAX_SHIFT) return 0;
+    }
+    for (i = 0; i < 6u * H + C; ++i) {
+        const int32_t bias = rd_i32(m->biases + 4u * i);
+        if (bias < -BIAS_LIMIT || bias > BIAS_LIMIT) return 0;
+    }
+    br_init(&r, m->bitstream, 0);
+    for (g = 0; g < 3; ++g) {
+        if (!weights_ok(&r, m->bits[GRUQ_W_IR + g], H, F)) return 0;
+    }
+    for (g = 0; g < 3; ++g) {
+        if (!weights_ok(&r, m->bits[GRUQ_W_HR + g], H, H)) return 0;
+    }
+    if (!weights_ok(&r, m->bits[GRUQ_W_FC], C, H)) return 0;
+    if (stream_bits % 8u != 0) { /* padding bits of the last stream byte */
+        const uint8_t last = m->bitstream[stream_bits / 8u];
+        if ((last >> (uint32_t)(stream_bits % 8u)) != 0) return 0;
+    }
+    for (i = 0; i < RESERVED_BYTES; ++i) {
+        if (blob[OFF_RESERVED + i] != 0) return 0;
+    }
+    return 1;
+}
+
+int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes) {
+    uint32_t field_bytes, F, H, C, layout, genes, expected_genes, i;
+    uint64_t w_ih_bits, w_hh_bits, w_fc_bits, lut_bits, stream_bits, payload;
+    int p;
+
+    if (model == NULL || blob == NULL) return GRUQ_ERR_ARGUMENT;
+    memset(model, 0, sizeof *model);
+
+    if (blob_bytes < 16u) return GRUQ_ERR_TRUNCATED;
+    field_bytes = rd_u32(blob + OFF_BLOB_BYTES);
+    if (blob_bytes < field_bytes) return GRUQ_ERR_TRUNCATED;
+    if (blob[OFF_MAGIC] != 0x47u || blob[OFF_MAGIC + 1] != 0x52u || blob[OFF_MAGIC + 2] != 0x55u ||
+        blob[OFF_MAGIC + 3] != 0x51u) {
+        return GRUQ_ERR_MAGIC;
+    }
+    if (rd_u16(blob + OFF_VERSION) != GRUQ_FORMAT_VERSION) return GRUQ_ERR_VERSION;
+    if (rd_u16(blob + OFF_HEADER_BYTES) != GRUQ_HEADER_BYTES) return GRUQ_ERR_HEADER;
+    if (blob_bytes > field_bytes || field_bytes < GRUQ_HEADER_BYTES) return GRUQ_ERR_SIZE;
+    /* From here on blob_bytes == field_bytes >= 640: the whole header is readable. */
+    if (crc32_of(blob + 16, blob_bytes - 16u) != rd_u32(blob + OFF_CRC)) return GRUQ_ERR_CRC;
+
+    F = rd_u16(blob + OFF_F);
+    H = rd_u16(blob + OFF_H);
+    C = rd_u16(blob + OFF_C);
+    if (F < 1u || H < 1u || F + H > MAX_FEATURES_PLUS_HIDDEN || C < 1u || C > MAX_CLASSES) return GRUQ_ERR_SHAPE;
+
+    layout = blob[OFF_LAYOUT];
+    genes = blob[OFF_GENE_COUNT];
+    expected_genes = layout == 0u ? 17u : (layout == 1u ? 1u : (layout == 2u ? 25u : 0u));
+    if (expected_genes == 0u || genes != expected_genes) return GRUQ_ERR_BITS;
+    for (i = 0; i < 32u; ++i) {
+        const uint32_t b = blob[OFF_GENOME + i];
+        if (i < genes ? (b < MIN_BITS || b > MAX_BITS) : b != 0u) return GRUQ_ERR_BITS;
+    }
+    for (i = 0; i < 32u; ++i) {
+        const uint32_t b = blob[OFF_POINT_BITS + i];
+        if (i < (uint32_t)GRUQ_POINT_COUNT ? (b < MIN_BITS || b > MAX_BITS) : b != 0u) return GRUQ_ERR_BITS;
+    }
+    for (p = 0; p < GRUQ_POINT_COUNT; ++p) model->bits[p] = blob[OFF_POINT_BITS + (uint32_t)p];
+
+    /* Sizes implied by shape and bits (64-bit: no overflow for any header values). */
+    w_ih_bits = (uint64_t)H * F * ((uint64_t)model->bits[GRUQ_W_IR] + model->bits[GRUQ_W_IZ] + model->bits[GRUQ_W_IN]);
+    w_hh_bits = (uint64_t)H * H * ((uint64_t)model->bits[GRUQ_W_HR] + model->bits[GRUQ_W_HZ] + model->bits[GRUQ_W_HN]);
+    w_fc_bits = (uint64_t)C * H * model->bits[GRUQ_W_FC];
+    lut_bits = ((uint64_t)1u << model->bits[GRUQ_SUM_R]) * model->bits[GRUQ_SIG_R] +
+               ((uint64_t)1u << model->bits[GRUQ_SUM_Z]) * model->bits[GRUQ_SIG_Z] +
+               ((uint64_t)1u << model->bits[GRUQ_SUM_N]) * model->bits[GRUQ_TANH_N];
+    stream_bits = w_ih_bits + w_hh_bits + w_fc_bits + lut_bits;
+    payload = 4u * (6u * (uint64_t)H + C) + (stream_bits + 7u) / 8u;
+    if (rd_u32(blob + OFF_PAYLOAD_BYTES) != payload || (uint64_t)blob_bytes != GRUQ_HEADER_BYTES + payload) {
+        return GRUQ_ERR_SIZE;
+    }
+    /* From here on the payload is known to be inside the buffer; every offset fits uint32. */
+
+    model->input_features = (uint16_t)F;
+    model->hidden_size = (uint16_t)H;
+    model->classes = (uint16_t)C;
+    for (p = 0; p < GRUQ_POINT_COUNT; ++p) model->zero_point[p] = rd_i32(blob + OFF_ZERO_POINTS + 4u * (uint32_t)p);
+    for (i = 0; i < 3u; ++i) {
+        model->ih[i].mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * i);
+        model->ih[i].shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * i + 4u);
+        model->hh[i].mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * (3u + i));
+        model->hh[i].shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * (3u + i) + 4u);
+    }
+    model->fc.mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * 6u);
+    model->fc.shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * 6u + 4u);
+    model->mul_rn.mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * 7u);
+    model->mul_rn.shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * 7u + 4u);
+    model->mul_zn.mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * 8u);
+    model->mul_zn.shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * 8u + 4u);
+    model->mul_zh.mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * 9u);
+    model->mul_zh.shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * 9u + 4u);
+    {
+        gruq_add_multiplier* adds[4];
+        adds[0] = &model->sum_r;
+        adds[1] = &model->sum_z;
+        adds[2] = &model->sum_n;
+        adds[3] = &model->h;
+        for (i = 0; i < 4u; ++i) {
+            adds[i]->mantissa_a = rd_i32(blob + OFF_ADDS + 12u * i);
+            adds[i]->mantissa_b = rd_i32(blob + OFF_ADDS + 12u * i + 4u);
+            adds[i]->shift = rd_i32(blob + OFF_ADDS + 12u * i + 8u);
+        }
+    }
+    model->biases = blob + GRUQ_HEADER_BYTES;
+    model->bitstream = model->biases + 4u * (6u * H + C);
+    model->w_ih_bit = 0;
+    model->w_hh_bit = (uint32_t)w_ih_bits;
+    model->w_fc_bit = (uint32_t)(w_ih_bits + w_hh_bits);
+    model->lut_sig_r_bit = (uint32_t)(w_ih_bits + w_hh_bits + w_fc_bits);
+    model->lut_sig_z_bit = model->lut_sig_r_bit + (1u << model->bits[GRUQ_SUM_R]) * model->bits[GRUQ_SIG_R];
+    model->lut_tanh_n_bit = model->lut_sig_z_bit + (1u << model->bits[GRUQ_SUM_Z]) * model->bits[GRUQ_SIG_Z];
+
+    if (!check_params(model, blob, stream_bits)) {
+        memset(model, 0, sizeof *model);
+        return GRUQ_ERR_PARAM;
+    }
+    model->blob = blob;
+    model->blob_bytes = blob_bytes;
+    return GRUQ_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Inference                                                                                        */
+
+uint32_t gruq_workspace_bytes(const gruq_model* model) {
+    return model == NULL ? 0u : 7u * (uint32_t)model->hidden_size;
+}
+
+int gruq_state_init(gruq_state* state, const gruq_model* model, void* workspace, uint32_t workspace_bytes) {
+    uint8_t* ws = (uint8_t*)workspace;
+    uint32_t H;
+    if (state == NULL || model == NULL || workspace == NULL || model->blob == NULL) return GRUQ_ERR_ARGUMENT;
+    H = model->hidden_size;
+    if (workspace_bytes < gruq_workspace_bytes(model)) return GRUQ_ERR_WORKSPACE;
+    state->model = model;
+    state->h = ws;
+    state->ih = ws + H;
+    state->hh = ws + 4u * H;
+    gruq_reset(state);
+    return GRUQ_OK;
+}
+
+void gruq_reset(gruq_state* state) {
+    if (state == NULL || state->model == NULL) return;
+    memset(state->h, (int)state->model->zero_point[GRUQ_H], state->model->hidden_size);
+}
+
+void gruq_step(gruq_state* state, const uint8_t* input_codes) {
+    const gruq_model* m;
+    const uint8_t* bias_hh;
+    uint32_t F, H, j;
+    int g;
+    bit_reader r;
+    uint8_t *h, *ih, *hh;
+    int32_t z_ih[3], z_hh[3], z_h, z_sig_r, z_sig_z, z_tanh, z_rn, z_zn, z_zh, q_sig_z;
+
+    if (state == NULL || state->model == NULL || input_codes == NULL) return;
+    m = state->model;
+    F = m->input_features;
+    H = m->hidden_size;
+    h = state->h;
+    ih = state->ih;
+    hh = state->hh;
+    z_h = m->zero_point[GRUQ_H];
+
+    /* ih = requant(W_ih x + b_ih), hh = requant(W_hh h + b_hh), gate by gate (r, z, n). */
+    br_init(&r, m->bitstream, m->w_ih_bit);
+    for (g = 0; g < 3; ++g) {
+        mat_vec(&r, m->bits[GRUQ_W_IR + g], m->biases + 4u * H * (uint32_t)g, input_codes, m->zero_point[GRUQ_X], H, F,
+                &m->ih[g], m->zero_point[GRUQ_IH_R + g], qmax_of(m, GRUQ_IH_R + g), ih + H * (uint32_t)g);
+    }
+    bias_hh = m->biases + 4u * 3u * H;
+    br_init(&r, m->bitstream, m->w_hh_bit);
+    for (g = 0; g < 3; ++g) {
+        mat_vec(&r, m->bits[GRUQ_W_HR + g], bias_hh + 4u * H * (uint32_t)g, h, z_h, H, H, &m->hh[g],
+                m->zero_point[GRUQ_HH_R + g], qmax_of(m, GRUQ_HH_R + g), hh + H * (uint32_t)g);
+    }
+    for (g = 0; g < 3; ++g) {
+        z_ih[g] = m->zero_point[GRUQ_IH_R + g];
+        z_hh[g] = m->zero_point[GRUQ_HH_R + g];
+    }
+    z_sig_r = m->zero_point[GRUQ_SIG_R];
+    z_sig_z = m->zero_point[GRUQ_SIG_Z];
+    z_tanh = m->zero_point[GRUQ_TANH_N];
+    z_rn = m->zero_point[GRUQ_MUL_RN];
+    z_zn = m->zero_point[GRUQ_MUL_ZN];
+    z_zh = m->zero_point[GRUQ_MUL_ZH];
+    q_sig_z = qmax_of(m, GRUQ_SIG_Z);
+
+    /* Element-wise part. h[j] is read (old value) before it is overwritten, and only by element j. */
+    for (j = 0; j < H; ++j) {
+        const int32_t sr = add_codes((int32_t)ih[j] - z_ih[0], (int32_t)hh[j] - z_hh[0], &m->sum_r,
+                                     m->zero_point[GRUQ_SUM_R], qmax_of(m, GRUQ_SUM_R));
+        const int32_t sz = add_codes((int32_t)ih[H + j] - z_ih[1], (int32_t)hh[H + j] - z_hh[1], &m->sum_z,
+                                     m->zero_point[GRUQ_SUM_Z], qmax_of(m, GRUQ_SUM_Z));
+        const int32_t rc = lut(m, m->lut_sig_r_bit, GRUQ_SIG_R, sr);
+        const int32_t zc = lut(m, m->lut_sig_z_bit, GRUQ_SIG_Z, sz);
+        const int32_t rn = requant((int64_t)(rc - z_sig_r) * ((int32_t)hh[2u * H + j] - z_hh[2]), &m->mul_rn, z_rn,
+                                   qmax_of(m, GRUQ_MUL_RN));
+        const int32_t sn = add_codes((int32_t)ih[2u * H + j] - z_ih[2], rn - z_rn, &m->sum_n, m->zero_point[GRUQ_SUM_N],
+                                     qmax_of(m, GRUQ_SUM_N));
+        const int32_t nc = lut(m, m->lut_tanh_n_bit, GRUQ_TANH_N, sn);
+        /* 1 - z exactly: the sigmoid quantizer has 1 = qmax S_z, so 1 - z has code qmax + Z_z - z. */
+        const int32_t one_minus_z = q_sig_z + z_sig_z - zc;
+        const int32_t zn = requant((int64_t)one_minus_z * (nc - z_tanh), &m->mul_zn, z_zn, qmax_of(m, GRUQ_MUL_ZN));
+        const int32_t zh = requant((int64_t)(zc - z_sig_z) * ((int32_t)h[j] - z_h), &m->mul_zh, z_zh,
+                                   qmax_of(m, GRUQ_MUL_ZH));
+        h[j] = (uint8_t)add_codes(zn - z_zn, zh - z_zh, &m->h, z_h, qmax_of(m, GRUQ_H));
+    }
+}
+
+int gruq_logits(const gruq_state* state, int32_t* logits) {
+    const gruq_model* m;
+    bit_reader r;
+    uint32_t H, C, c;
+    const uint8_t* bias_fc;
+    int32_t best_value = -1, z_h, z_fc, q_fc;
+    uint32_t wb;
+    int best = 0;
+
+    if (state == NULL || state->model == NULL) return GRUQ_ERR_ARGUMENT;
+    m = state->model;
+    H = m->hidden_size;
+    C = m->classes;
+    bias_fc = m->biases + 4u * 6u * H;
+    z_h = m->zero_point[GRUQ_H];
+    z_fc = m->zero_point[GRUQ_FC];
+    q_fc = qmax_of(m, GRUQ_FC);
+    wb = m->bits[GRUQ_W_FC];
+    br_init(&r, m->bitstream, m->w_fc_bit);
+    for (c = 0; c < C; ++c) {
+        const int64_t acc = (int64_t)dot_row(&r, wb, state->h, z_h, H) + rd_i32(bias_fc + 4u * c);
+        const int32_t code = requant(acc, &m->fc, z_fc, q_fc);
+        if (logits != NULL) logits[c] = code;
+        if (code > best_value) { /* strictly greater: ties go to the lowest index */
+            best_value = code;
+            best = (int)c;
+        }
+    }
+    return best;
+}
+
+int gruq_classify(gruq_state* state, const uint8_t* input_codes, uint32_t steps, int32_t* logits) {
+    uint32_t t, F;
+    if (state == NULL || state->model == NULL || (input_codes == NULL && steps > 0u)) return GRUQ_ERR_ARGUMENT;
+    F = state->model->input_features;
+    gruq_reset(state);
+    for (t = 0; t < steps; ++t) gruq_step(state, input_codes + (uint64_t)t * F);
+    return gruq_logits(state, logits);
+}
+
+void gruq_quantize_input(const gruq_model* model, const int32_t* multiplier, const int64_t* offset, int32_t shift,
+                         const int16_t* raw, uint8_t* codes) {
+    uint32_t f;
+    int32_t z, qmax;
+    if (model == NULL || multiplier == NULL || offset == NULL || raw == NULL || codes == NULL) return;
+    if (shift < MIN_SHIFT) shift = MIN_SHIFT; /* out-of-contract shifts: keep the arithmetic defined */
+    if (shift > MAX_SHIFT) shift = MAX_SHIFT;
+    z = model->zero_point[GRUQ_X];
+    qmax = qmax_of(model, GRUQ_X);
+    for (f = 0; f < model->input_features; ++f) {
+        const int64_t product = (int64_t)raw[f] * multiplier[f]; /* |product| < 2^46 */
+        const int64_t off = offset[f];
+        int64_t sum;
+        /* Saturate instead of overflowing: a saturated sum clamps to the same code as the exact one. */
+        if (off > 0 && product > INT64_MAX - off) {
+            sum = INT64_MAX;
+        } else if (off < 0 && product < INT64_MIN - off) {
+            sum = INT64_MIN;
+        } else {
+            sum = product + off;
+        }
+        codes[f] = (uint8_t)clamp_code(z + round_shift(sum, shift), qmax);
+    }
+}
+
+const char* gruq_error_string(int code) {
+    switch (code) {
+    case GRUQ_OK: return "OK: no error.";
+    case GRUQ_ERR_ARGUMENT: return "Invalid argument: a required pointer is null or the model is not initialised.";
+    case GRUQ_ERR_TRUNCATED: return "Truncated blob: the buffer is shorter than 16 bytes or than its blob-bytes field.";
+    case GRUQ_ERR_MAGIC: return "Bad magic: this is not a gruq model blob.";
+    case GRUQ_ERR_VERSION: return "Unsupported version: this runtime reads blob format version 1 only.";
+    case GRUQ_ERR_HEADER: return "Bad header: the header-size field is not 640.";
+    case GRUQ_ERR_SIZE:
+        return "Size mismatch: the blob or payload size disagrees with the buffer length or with the shape and bits.";
+    case GRUQ_ERR_CRC: return "CRC mismatch: the blob is damaged.";
+    case GRUQ_ERR_SHAPE: return "Bad shape: features, hidden size or classes out of range.";
+    case GRUQ_ERR_BITS: return "Bad bits: genome layout, gene count or a bit width out of range.";
+    case GRUQ_ERR_PARAM:
+        return "Bad parameter: a zero point, multiplier, shift, bias, weight code, padding bit or reserved byte is "
+               "invalid.";
+    case GRUQ_ERR_WORKSPACE: return "Workspace too small: it needs gruq_workspace_bytes() bytes (7 x hidden size).";
+    default: return "Unknown error code.";
+    }
+}

@@ -1,0 +1,119 @@
+/* gruq runtime: integer-only inference of a gruq GRU classifier blob (docs/blob-format.md).
+ *
+ * C99, no malloc, no floating point, only <stdint.h> and <string.h>. The model is read in place from
+ * the blob (flash); all mutable state lives in a caller-provided workspace of gruq_workspace_bytes().
+ *
+ *     gruq_model model;
+ *     static uint8_t workspace[GRUQ_MODEL_WORKSPACE_BYTES];        (from the exported model header)
+ *     gruq_state state;
+ *     if (gruq_model_init(&model, gruq_model_blob, gruq_model_blob_bytes) != GRUQ_OK) ...
+ *     gruq_state_init(&state, &model, workspace, sizeof workspace);
+ *     int cls = gruq_classify(&state, codes, steps, logits);      (or gruq_reset + gruq_step per frame)
+ */
+#ifndef GRUQ_RUNTIME_H
+#define GRUQ_RUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GRUQ_FORMAT_VERSION 1u
+#define GRUQ_HEADER_BYTES 640u
+#define GRUQ_POINT_COUNT 25
+
+/* Error codes (negative); GRUQ_OK is 0. See docs/blob-format.md for the order of the checks. */
+enum {
+    GRUQ_OK = 0,
+    GRUQ_ERR_ARGUMENT = -1,  /* a null pointer */
+    GRUQ_ERR_TRUNCATED = -2, /* buffer shorter than 16 bytes or than the blob-bytes field */
+    GRUQ_ERR_MAGIC = -3,     /* not a gruq blob */
+    GRUQ_ERR_VERSION = -4,   /* format version this runtime does not know */
+    GRUQ_ERR_HEADER = -5,    /* header size field is not 640 */
+    GRUQ_ERR_SIZE = -6,      /* blob / payload size inconsistent with the buffer or with shape and bits */
+    GRUQ_ERR_CRC = -7,       /* checksum mismatch: the blob is damaged */
+    GRUQ_ERR_SHAPE = -8,     /* F, H or C out of range */
+    GRUQ_ERR_BITS = -9,      /* layout, gene count or a bit width out of range */
+    GRUQ_ERR_PARAM = -10,    /* zero point, multiplier, shift, bias, weight code, padding or reserved byte */
+    GRUQ_ERR_WORKSPACE = -11 /* workspace too small */
+};
+
+/* Quantization point indices (docs/blob-format.md). */
+enum {
+    GRUQ_X = 0, GRUQ_W_IR, GRUQ_W_IZ, GRUQ_W_IN, GRUQ_W_HR, GRUQ_W_HZ, GRUQ_W_HN,
+    GRUQ_IH_R, GRUQ_IH_Z, GRUQ_IH_N, GRUQ_HH_R, GRUQ_HH_Z, GRUQ_HH_N,
+    GRUQ_SUM_R, GRUQ_SUM_Z, GRUQ_SIG_R, GRUQ_SIG_Z, GRUQ_MUL_RN, GRUQ_SUM_N, GRUQ_TANH_N,
+    GRUQ_MUL_ZN, GRUQ_MUL_ZH, GRUQ_H, GRUQ_W_FC, GRUQ_FC
+};
+
+typedef struct {
+    int32_t mantissa; /* M < 2^31 */
+    int32_t shift;    /* n in [1, 62] */
+} gruq_multiplier;
+
+typedef struct {
+    int32_t mantissa_a, mantissa_b; /* A, B < 2^31 */
+    int32_t shift;                  /* shared n in [1, 62] */
+} gruq_add_multiplier;
+
+/* A validated model: header fields decoded, arrays left in the blob. Read-only after init. */
+typedef struct {
+    const uint8_t* blob;
+    uint32_t blob_bytes;
+    uint16_t input_features, hidden_size, classes; /* F, H, C */
+    uint8_t bits[GRUQ_POINT_COUNT];
+    int32_t zero_point[GRUQ_POINT_COUNT];
+    gruq_multiplier ih[3], hh[3], fc, mul_rn, mul_zn, mul_zh;
+    gruq_add_multiplier sum_r, sum_z, sum_n, h;
+    const uint8_t* biases;    /* i32 little-endian: b_ih[3H], b_hh[3H], b_fc[C] */
+    const uint8_t* bitstream; /* packed weights and LUTs */
+    uint32_t w_ih_bit, w_hh_bit, w_fc_bit, lut_sig_r_bit, lut_sig_z_bit, lut_tanh_n_bit; /* stream offsets */
+} gruq_model;
+
+/* Per-sequence state in the caller's workspace. */
+typedef struct {
+    const gruq_model* model;
+    uint8_t* h;  /* H hidden-state codes */
+    uint8_t* ih; /* 3H scratch codes */
+    uint8_t* hh; /* 3H scratch codes */
+} gruq_state;
+
+/* Validates the blob (magic, version, sizes, CRC, every parameter) and decodes its header. */
+int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes);
+
+/* Bytes of workspace a state of this model needs (7 H). */
+uint32_t gruq_workspace_bytes(const gruq_model* model);
+
+/* Binds a state to a model and a workspace, and resets it. */
+int gruq_state_init(gruq_state* state, const gruq_model* model, void* workspace, uint32_t workspace_bytes);
+
+/* Hidden state back to real 0 (code Z_h): call before each new sequence. */
+void gruq_reset(gruq_state* state);
+
+/* One time step: F input codes of the x quantizer. */
+void gruq_step(gruq_state* state, const uint8_t* input_codes);
+
+/* Logit codes (C values, fc quantizer) of the current hidden state; returns the argmax class
+ * (ties go to the lowest index). */
+int gruq_logits(const gruq_state* state, int32_t* logits);
+
+/* reset + steps x gruq_step + gruq_logits over steps x F codes; logits may be NULL. Returns the class. */
+int gruq_classify(gruq_state* state, const uint8_t* input_codes, uint32_t steps, int32_t* logits);
+
+/* Input quantization in integers: for each feature f,
+ *     code_f = clamp(Z_x + floor((raw_f * multiplier[f] + offset[f]) / 2^shift + 1/2), 0, 2^b(x) - 1)
+ * where multiplier[f] / 2^shift = raw_scale / (std_f S_x) and offset[f] / 2^shift = -mean_f / (std_f S_x)
+ * fold the dataset normalisation and the x quantizer (the export writes these tables next to the blob).
+ * shift in [1, 62]. */
+void gruq_quantize_input(const gruq_model* model, const int32_t* multiplier, const int64_t* offset, int32_t shift,
+                         const int16_t* raw, uint8_t* codes);
+
+/* A short English description of an error code ("CRC mismatch: the blob is damaged", ...). */
+const char* gruq_error_string(int code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GRUQ_RUNTIME_H */
