@@ -4,12 +4,14 @@
 // results do not depend on the thread count.
 #include "gruq/integer_engine.h"
 #include "gruq/split.h"
+#include "model_test_support.h"
 
 #include <QtTest>
 
 #include <cmath>
 
 using namespace gruq;
+using namespace gruq::test;
 
 namespace {
 
@@ -71,40 +73,6 @@ FloatTrace runFloat(const FloatGruWeights& w, const SequenceSet& set, Activation
         }
     }
     return trace;
-}
-
-FloatGruWeights randomWeights(int64_t F, int64_t H, int64_t C, uint64_t seed) {
-    StableRng rng(seed);
-    FloatGruWeights w;
-    w.shape = {F, H, C};
-    auto fill = [&](std::vector<float>& v, size_t n, double scale) {
-        v.resize(n);
-        for (float& x : v) x = float(rng.uniform(-scale, scale));
-    };
-    fill(w.wIh, size_t(3 * H * F), 1.0 / std::sqrt(double(F)));
-    fill(w.wHh, size_t(3 * H * H), 1.5 / std::sqrt(double(H)));
-    fill(w.bIh, size_t(3 * H), 0.3);
-    fill(w.bHh, size_t(3 * H), 0.3);
-    fill(w.wFc, size_t(C * H), 2.0 / std::sqrt(double(H)));
-    fill(w.bFc, size_t(C), 0.1);
-    return w;
-}
-
-SequenceSet randomSequences(int64_t count, int64_t steps, int64_t F, uint64_t seed) {
-    StableRng rng(seed);
-    SequenceSet s;
-    s.count = count;
-    s.steps = steps;
-    s.features = F;
-    for (int64_t i = 0; i < count * steps * F; ++i) s.x.push_back(float(rng.normal()));
-    for (int64_t i = 0; i < count; ++i) s.y.push_back(int32_t(i % 3));
-    return s;
-}
-
-BitAssignment allBits(int b) {
-    BitAssignment bits;
-    bits.fill(b);
-    return bits;
 }
 
 // Mean absolute error of dequantized engine logits vs float logits, relative to the logit range.
