@@ -61,6 +61,11 @@ struct ExportSummary {
 // leaves a half-written model.bin. InputError naming the folder on failure.
 ExportSummary exportFirmware(const FirmwareExport& what, const std::string& directory);
 
+// Runtime figures quoted in every export README, measured with arm-none-eabi-gcc 12 (-mcpu=cortex-m4
+// -mthumb -Os); test_firmware_export re-measures them and fails when they drift by more than 15%.
+constexpr int64_t kRuntimeCodeBytesCortexM4 = 4423;
+constexpr int64_t kRuntimeStructBytes32 = 316; // sizeof(gruq_model) + sizeof(gruq_state) on a 32-bit target
+
 // The runtime sources shipped with every export (embedded at build time from resources/runtime).
 const std::string& runtimeHeaderSource();
 const std::string& runtimeSource();
