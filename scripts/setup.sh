@@ -19,6 +19,10 @@ PACKAGES=(
   libgl-dev fonts-dejavu-core
   # data: default task (Fashion-MNIST IDX files), speech generator
   dataset-fashion-mnist espeak-ng
+  # export checks: the C runtime cross-built for Cortex-M4 and for 32-bit ARM Linux (run under qemu),
+  # and fuzzed with libFuzzer (clang + its runtime)
+  gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
+  clang libclang-rt-14-dev
   # running and looking at the GUI headless
   xvfb xauth imagemagick
 )

@@ -1,6 +1,9 @@
 // Drives the real main window offscreen: loads a task's data, trains the float baseline on a worker
-// thread while the GUI stays live, shows the result, and reports a bad data folder as a dialog.
+// thread while the GUI stays live, shows the result, and reports a bad data folder as a dialog; runs a
+// search live, inspects a point and exports it as firmware through the inspector's button.
 #include "baseline_controller.h"
+#include "export_controller.h"
+#include "gruq/blob.h"
 #include "gruq/archive.h"
 #include "main_window.h"
 #include "pareto_plot.h"
@@ -13,6 +16,7 @@
 #include <QtTest>
 #include <QApplication>
 #include <QComboBox>
+#include <QFileDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -152,6 +156,44 @@ private slots:
         QVERIFY(genes);
         QCOMPARE(genes->rowCount(), 17);
         for (int i = 0; i < 17; ++i) QCOMPARE(genes->item(i, 1)->data(Qt::UserRole).toInt(), stored->genes[size_t(i)]);
+
+        // Export that point as firmware from the inspector's button: pick a folder in the dialog,
+        // the model is rebuilt on a worker thread, and a summary dialog reports the written folder.
+        const QString firmwareDir = home_.path() + QStringLiteral("/firmware");
+        QDir().mkpath(firmwareDir);
+        QTimer picker;
+        connect(&picker, &QTimer::timeout, [&] {
+            for (QWidget* top : QApplication::topLevelWidgets()) {
+                auto* dialog = qobject_cast<QFileDialog*>(top);
+                if (dialog && dialog->isVisible()) {
+                    picker.stop();
+                    dialog->setDirectory(firmwareDir);
+                    dialog->selectFile(firmwareDir);
+                    QMetaObject::invokeMethod(dialog, "accept", Qt::QueuedConnection);
+                }
+            }
+        });
+        picker.start(50);
+        QTest::mouseClick(child<QPushButton>(*w.inspector(), "exportButton"), Qt::LeftButton);
+        QMessageBox* exportDone = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((exportDone = w.findChild<QMessageBox*>(QStringLiteral("exportDoneDialog"))) != nullptr, 60000);
+        QVERIFY2(exportDone->text().contains(firmwareDir), qPrintable(exportDone->text()));
+        exportDone->accept();
+        const BlobContents blob = readBlobFile((firmwareDir + QStringLiteral("/model.bin")).toStdString());
+        QCOMPARE(blob.genome.toText(), stored->genome);
+        QVERIFY(QFileInfo::exists(firmwareDir + QStringLiteral("/gruq_runtime.c")));
+        QTRY_VERIFY(!w.exportController()->isBusy());
+        // A folder that cannot be created: a dialog naming it, nothing else disturbed.
+        const QString blocker = home_.path() + QStringLiteral("/not-a-folder");
+        test::writeBytes(blocker.toStdString(), "x");
+        w.exportFirmware(target, blocker + QStringLiteral("/sub"));
+        QMessageBox* error = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((error = w.findChild<QMessageBox*>(QStringLiteral("errorDialog"))) != nullptr, 60000);
+        QVERIFY2(error->text().contains(QStringLiteral("not-a-folder")) ||
+                     error->informativeText().contains(QStringLiteral("not-a-folder")),
+                 qPrintable(error->text() + error->informativeText()));
+        error->accept();
+        QTRY_VERIFY(!w.exportController()->isBusy());
 
         // Stop a longer search part-way, reopen its archive, resume it to the end.
         child<QSpinBox>(w, "generations")->setValue(4);

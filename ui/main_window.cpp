@@ -3,6 +3,7 @@
 #include "baseline_controller.h"
 #include "data_summary_view.h"
 #include "error_dialog.h"
+#include "export_controller.h"
 #include "hypervolume_plot.h"
 #include "pareto_plot.h"
 #include "progress_panel.h"
@@ -64,6 +65,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     inspector_ = new SchemeInspector(this);
     baseline_ = new BaselineController(this);
     search_ = new SearchController(this);
+    export_ = new ExportController(this);
 
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(settings_);
@@ -267,8 +269,27 @@ void MainWindow::connectParts() {
         if (rows_.contains(id) && !archivePath_.isEmpty()) search_->computeConfusion(archivePath_, rows_[id]);
     });
     connect(inspector_, &SchemeInspector::exportRequested, this, [this](qint64 id) {
-        showError(this, tr("Export not available yet"),
-                  tr("Exporting #%1 as a firmware blob comes with the exporter; the genome is shown in the inspector.").arg(id));
+        const QString start = QDir(QStandardPaths::writableLocation(QStandardPaths::HomeLocation))
+                                  .filePath(QStringLiteral("gruq-export-%1").arg(id));
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Export #%1 to folder").arg(id), start);
+        if (!dir.isEmpty()) exportFirmware(id, dir);
+    });
+    connect(export_, &ExportController::progress, progress_, &ProgressPanel::showProgress);
+    connect(export_, &ExportController::logLine, progress_, &ProgressPanel::appendLog);
+    connect(export_, &ExportController::busyChanged, this, [this](bool busy) {
+        if (!busy && !search_->isBusy()) progress_->setIdle();
+    });
+    connect(export_, &ExportController::exported, this, [this](qint64, const QString&, const QString& summary) {
+        progress_->appendLog(summary.section('\n', 0, 0));
+        auto* box = new QMessageBox(QMessageBox::Information, tr("Firmware exported"), summary, QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("exportDoneDialog"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setWindowModality(Qt::WindowModal);
+        box->show();
+    });
+    connect(export_, &ExportController::failed, this, [this](const QString& title, const QString& message) {
+        progress_->appendLog(title + QStringLiteral(": ") + message);
+        showError(this, title, message);
     });
 }
 
@@ -380,6 +401,24 @@ void MainWindow::resumeSearch() {
     if (search_->isBusy() || archivePath_.isEmpty()) return;
     progress_->appendLog(tr("Resuming %1 (stored evaluations are reused).").arg(archivePath_));
     search_->resume(archivePath_, settings_->searchSettings().workers);
+}
+
+void MainWindow::exportFirmware(qint64 id, const QString& directory) {
+    if (archivePath_.isEmpty() || !rows_.contains(id)) {
+        showError(this, tr("Nothing to export"), tr("Select a point of an open or running search first."));
+        return;
+    }
+    if (export_->isBusy()) {
+        showError(this, tr("Export running"), tr("Wait for the current export to finish."));
+        return;
+    }
+    if (QFileInfo::exists(QDir(directory).filePath(QStringLiteral("model.bin"))) &&
+        QMessageBox::question(this, tr("Replace export?"),
+                              tr("%1 already holds an exported model. Replace it?").arg(directory)) != QMessageBox::Yes) {
+        return;
+    }
+    progress_->appendLog(tr("Exporting #%1 to %2 (rebuilding its integer model)...").arg(id).arg(directory));
+    export_->exportIndividual(archivePath_, id, directory);
 }
 
 bool MainWindow::exportFront(const QString& path) {

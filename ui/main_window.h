@@ -1,7 +1,7 @@
 #pragma once
 // The main window only assembles the parts and routes signals between them: settings panel, Pareto
 // plot, hypervolume plot, progress/log, scheme inspector, data summary, and the two controllers that run
-// core work off the GUI thread. Archive files (open, recent, export) are handled here too.
+// core work off the GUI thread (plus the firmware export controller). Archive files (open, recent, export) are handled here too.
 #include "search_types.h"
 
 #include <QMainWindow>
@@ -21,6 +21,7 @@ class ProgressPanel;
 class SchemeInspector;
 class BaselineController;
 class SearchController;
+class ExportController;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -30,6 +31,7 @@ public:
 
     BaselineController* controller() const { return baseline_; }
     SearchController* searchController() const { return search_; }
+    ExportController* exportController() const { return export_; }
     ParetoPlot* paretoPlot() const { return plot_; }
     SchemeInspector* inspector() const { return inspector_; }
     QString archivePath() const { return archivePath_; }
@@ -42,6 +44,8 @@ public slots:
     bool exportFront(const QString& path);         // .csv or .json by extension
     bool exportPlot(const QString& path);          // .png or .pdf by extension
     void selectIndividual(qint64 id);              // plot highlight + inspector
+    // Firmware folder of an individual of the open archive (asks before replacing an earlier export).
+    void exportFirmware(qint64 id, const QString& directory);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -65,6 +69,7 @@ private:
     SchemeInspector* inspector_;
     BaselineController* baseline_;
     SearchController* search_;
+    ExportController* export_;
     QLabel* statusLabel_;
     QMenu* recentMenu_ = nullptr;
     QAction* resumeAction_ = nullptr;

@@ -1,5 +1,6 @@
 #include "search_controller.h"
 
+#include "gruq/archive_model.h"
 #include "gruq/errors.h"
 #include "gruq/integer_engine.h"
 
@@ -130,17 +131,8 @@ void SearchController::computeConfusion(const QString& archivePath, const Indivi
     const std::string path = archivePath.toStdString();
     confusionWorker_ = QThread::create([this, path, row] {
         try {
-            const SearchArchive archive = SearchArchive::open(path, true);
-            const SearchSettings settings = SearchSettings::fromJson(archive.settingsJson());
-            const TaskData data = loadTask(settings.task, settings.data);
-            FloatTrainConfig floatConfig = settings.floatModel;
-            const FloatTrainReport floatModel = trainFloatBaseline(data, floatConfig);
-            QatConfig qat = settings.qat;
-            qat.threads = settings.threadsPerWorker();  // same thread count as the search: the same model
-            const GenomeEvaluation e = evaluateGenome(
-                data, floatModel.weights, parseGenomeText(row.genome.toStdString(), layoutByName(row.layout.toStdString())),
-                qat);
-            const auto counts = IntegerGruEngine(e.model).confusionMatrix(data.test, 1);
+            const RebuiltIndividual r = rebuildArchivedIndividual(path, row.id);  // as the search built it
+            const auto counts = IntegerGruEngine(r.evaluation.model).confusionMatrix(r.data.test, 1);
             QVector<QVector<int>> matrix;
             for (const auto& r : counts) {
                 QVector<int> line;
