@@ -1,10 +1,12 @@
-// gruq-cli end to end: data info, float training, and errors as messages with non-zero exits.
+// gruq-cli end to end: data info, float training, evaluation, search + firmware export, and errors as
+// messages with non-zero exits.
 #include "test_support.h"
 
 #include <QtTest>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QFileInfo>
 #include <QProcess>
 
 class TestCli : public QObject {
@@ -89,6 +91,51 @@ private slots:
         const Result range = run({"eval", "--path", dataDir_.path(), "--layout", "homogeneous", "--genome", "bits9"});
         QCOMPARE(range.exitCode, 3);
         QVERIFY2(range.err.contains(QStringLiteral("'bits': 9 bits is outside 2..8")), qPrintable(range.err));
+    }
+
+    void exportFromArchiveAndFromGenome() {
+        const QString archive = cacheDir_.path() + QStringLiteral("/run.gruq");
+        const Result search = run({"search", "--path", dataDir_.path(), "--hidden", "8", "--float-epochs", "2",
+                                   "--population", "8", "--generations", "1", "--qat-samples", "64", "--qat-batch", "32",
+                                   "--calibration-batches", "2", "--workers", "1", "--out", archive});
+        QVERIFY2(search.exitCode == 0, qPrintable(search.err));
+        const Result front = run({"front", archive, "--json"});
+        QVERIFY2(front.exitCode == 0, qPrintable(front.err));
+        const QJsonArray rows = QJsonDocument::fromJson(front.out.toUtf8()).array();
+        QVERIFY(!rows.isEmpty());
+        const QJsonObject pick = rows.last().toObject();
+        const QString id = QString::number(pick["id"].toInt());
+
+        const QString out = cacheDir_.path() + QStringLiteral("/fw");
+        const Result e = run({"export", archive, "--pick", id, "--out", out});
+        QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+        QVERIFY2(!e.err.contains(QStringLiteral("warning")), qPrintable(e.err));  // rebuilt model == archived one
+        for (const char* f : {"model.bin", "gruq_model.h", "gruq_model.c", "gruq_runtime.h", "gruq_runtime.c", "README.md", "model.json"}) {
+            QVERIFY2(QFileInfo::exists(out + "/" + f), f);
+        }
+        const Result info = run({"blob-info", out + QStringLiteral("/model.bin")});
+        QVERIFY2(info.exitCode == 0, qPrintable(info.err));
+        QVERIFY2(info.out.contains(pick["genome"].toString()), qPrintable(info.out));
+
+        // An existing export is not overwritten without --force; a missing id is an error naming the archive.
+        const Result again = run({"export", archive, "--pick", id, "--out", out});
+        QCOMPARE(again.exitCode, 3);
+        QVERIFY2(again.err.contains(QStringLiteral("--force")), qPrintable(again.err));
+        const Result missing = run({"export", archive, "--pick", "9999", "--out", out + "2"});
+        QCOMPARE(missing.exitCode, 3);
+        QVERIFY2(missing.err.contains(archive) && missing.err.contains(QStringLiteral("#9999")), qPrintable(missing.err));
+
+        // Directly from a genome (2-bit homogeneous), then a damaged copy of its blob.
+        const Result direct = run({"export", "--path", dataDir_.path(), "--hidden", "8", "--float-epochs", "2",
+                                   "--qat-samples", "64", "--qat-batch", "32", "--calibration-batches", "2", "--threads",
+                                   "1", "--bits", "2", "--out", out + "-2bit"});
+        QVERIFY2(direct.exitCode == 0, qPrintable(direct.err));
+        std::string blob = gruq::test::readBytes((out + "-2bit/model.bin").toStdString());
+        blob[blob.size() - 3] ^= 1;
+        gruq::test::writeBytes((out + "-2bit/damaged.bin").toStdString(), blob);
+        const Result damaged = run({"blob-info", out + "-2bit/damaged.bin"});
+        QCOMPARE(damaged.exitCode, 3);
+        QVERIFY2(damaged.err.contains(QStringLiteral("damaged.bin")) && damaged.err.contains(QStringLiteral("CRC")), qPrintable(damaged.err));
     }
 
     void missingFolderIsAnErrorNamingIt() {
