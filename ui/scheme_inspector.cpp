@@ -77,9 +77,9 @@ SchemeInspector::SchemeInspector(QWidget* parent) : QWidget(parent) {
     header_->setWordWrap(true);
     header_->setTextFormat(Qt::RichText);
     header_->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
-    exportButton_ = new QPushButton(tr("Export…"), this);
+    exportButton_ = new QPushButton(tr("Export firmware…"), this);
     exportButton_->setObjectName(QStringLiteral("exportButton"));
-    exportButton_->setToolTip(tr("Export this scheme (genome, bit widths, metrics)"));
+    exportButton_->setToolTip(tr("Write a firmware folder for this model: blob, C arrays, C runtime, README"));
     top->addWidget(header_, 1);
     top->addWidget(exportButton_, 0, Qt::AlignTop);
     outer->addLayout(top);
