@@ -103,6 +103,7 @@ struct SearchArgs {
     std::string out;
     std::string resume;
     bool noBaselines = false;
+    bool noRefine = false;
 };
 
 int runSearchCommand(SearchArgs a) {
@@ -126,6 +127,7 @@ int runSearchCommand(SearchArgs a) {
         }
     }
     if (a.noBaselines) settings.baselines = false;
+    if (a.noRefine) settings.refineBaselines = false;
     settings.validate();
     return finishSearch(runSearch(settings, a.out, &observer, &control), observer);
 }
@@ -189,6 +191,7 @@ void addSearchCommands(CLI::App& app, CommandRunner& runner) {
     cmd->add_option("--seed", s.seed, "NSGA-II seed")->capture_default_str();
     cmd->add_option("--workers", s.workers, "parallel evaluations (0 = all cores)")->capture_default_str();
     cmd->add_flag("--no-baselines", a->noBaselines, "skip the homogeneous baselines");
+    cmd->add_flag("--no-refine", a->noRefine, "skip the final evaluation of the neighbours of undominated baselines");
     cmd->callback([&runner, a] { runner = [a] { return runSearchCommand(*a); }; });
 
     auto f = std::make_shared<FrontArgs>();

@@ -43,6 +43,7 @@ public:
         stage_ = stage;
     }
     void setPlanned(int64_t planned) { planned_ = planned; }
+    void addPlanned(int64_t more) { planned_ += more; }
     int64_t computed() const { return computed_; }
     int64_t reused() const { return reused_; }
 
@@ -274,6 +275,33 @@ struct GenomeBatchEvaluator {
     std::string get_name() const { return "gruq worker pool"; }
 };
 
+// The one-gene-lower neighbours of every homogeneous baseline that no mixed solution dominates yet:
+// the designs an engineer would try next to beat a uniform bit width. Deterministic (it depends only
+// on stored results), so a resumed search replays it from the cache.
+void refineUndominatedBaselines(GenomeEvaluator& evaluator, const SearchSettings& settings) {
+    const std::vector<ArchivedIndividual> all = evaluator.cached();
+    std::vector<Genome> neighbours;
+    for (const ArchivedIndividual& b : all) {
+        if (!b.baseline) continue;
+        const bool dominated = std::any_of(all.begin(), all.end(), [&](const ArchivedIndividual& m) {
+            return !m.baseline && m.validationAccuracy >= b.validationAccuracy && m.sizeFraction < b.sizeFraction;
+        });
+        if (dominated) continue;
+        for (size_t i = 0; i < b.genes.size(); ++i) {
+            if (b.genes[i] <= settings.minBits) continue;
+            Genome g;
+            g.layout = &evaluator.layout();
+            g.bits = b.genes;
+            --g.bits[i];
+            neighbours.push_back(g);
+        }
+    }
+    if (neighbours.empty()) return;
+    evaluator.log("refining " + std::to_string(neighbours.size()) + " neighbours of undominated baselines");
+    evaluator.addPlanned(int64_t(neighbours.size()));
+    evaluator.evaluateAll(neighbours, false, false);
+}
+
 std::string floatModelJson(const FloatTrainReport& r, const FloatTrainConfig& config, const TaskData& data) {
     return nlohmann::json{{"shape", r.weights.shape.key()},
                           {"cache_key", config.cacheKey(data)},
@@ -340,6 +368,11 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
             evaluator->setStage(g, "generation " + std::to_string(g) + "/" + std::to_string(gens));
             population = algorithm.evolve(population);
             recordGeneration(g, population);
+        }
+
+        if (settings.baselines && settings.refineBaselines) {
+            evaluator->setStage(gens, "refining baselines");
+            refineUndominatedBaselines(*evaluator, settings);
         }
 
         evaluator->setStage(gens, "test split");

@@ -96,6 +96,7 @@ std::string SearchSettings::toJson() const {
     j["workers"] = workers;
     j["baselines"] = baselines;
     j["seed_with_baselines"] = seedWithBaselines;
+    j["refine_baselines"] = refineBaselines;
     return j.dump(2);
 }
 
@@ -148,6 +149,8 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
     read(j, "workers", s.workers);
     read(j, "baselines", s.baselines);
     read(j, "seed_with_baselines", s.seedWithBaselines);
+    s.refineBaselines = false;  // settings written before this option existed searched without it
+    read(j, "refine_baselines", s.refineBaselines);
     s.validate();
     return s;
 }

@@ -22,7 +22,7 @@ struct QatConfig {
     double emaMomentum = 0.9;        // range EMA during calibration and early fine-tuning
     double freezeRangesAfter = 0.5;  // fraction of fine-tuning steps after which ranges are frozen
     double gradClipNorm = 1.0;
-    uint64_t seed = 0;               // batch order (mixed with the genome, so each genome is reproducible)
+    uint64_t seed = 0;               // batch order, the same for every genome (common random numbers)
     int threads = 0;                 // torch intra-op threads (0 = all cores)
 
     std::string key() const;         // every field, for caches

@@ -43,11 +43,14 @@ struct SearchSettings {
     std::string layout = "default17";
     int minBits = 2, maxBits = 8;
     Nsga2Settings nsga2;
-    uint64_t seed = 0;                    // NSGA-II seed (QAT streams use qat.seed and the genome)
+    uint64_t seed = 0;                    // NSGA-II seed (QAT batch order uses qat.seed)
     int workers = 0;                      // parallel evaluations; 0 = all cores
     bool baselines = true;                // evaluate every homogeneous bit width too
     bool seedWithBaselines = true;        // put them into the initial population (warm start of the
                                           // high-accuracy end; the rest of the population is random)
+    bool refineBaselines = true;          // after the last generation, evaluate the one-gene-lower
+                                          // neighbours of every baseline no mixed solution dominates yet
+                                          // (JSON "refine_baselines"; absent = off, as in older archives)
 
     // Resolved values: workers x threads per worker <= cores.
     int resolvedWorkers() const;
