@@ -227,6 +227,7 @@ private slots:
         hidden[18] = char(hidden[18] + 1);
         reseal(hidden);
         cases.push_back({"H + 1", hidden});
+        cases.push_back({"not a blob", std::string("this is a text file, not a firmware blob at all\n")});
         std::string magic = good;
         magic[0] = 'X';
         cases.push_back({"magic", magic});

@@ -27,6 +27,8 @@
 #define OFF_GENOME 24u
 #define OFF_POINT_BITS 56u
 #define OFF_ZERO_POINTS 88u
+#define OFF_SCALES 188u /* f64[25] then f64[7] weight scales: host information, never used as numbers */
+#define SCALE_COUNT 32u
 #define OFF_MULTIPLIERS 444u
 #define OFF_ADDS 524u
 #define OFF_PAYLOAD_BYTES 604u
@@ -185,6 +187,14 @@ static void mat_vec(bit_reader* r, uint32_t b, const uint8_t* bias, const uint8_
 /* ------------------------------------------------------------------------------------------------ */
 /* Validation                                                                                       */
 
+/* The runtime never computes with the f64 scales, but accepts exactly the blobs the core reader accepts:
+ * each must be positive and finite, tested on its IEEE-754 binary64 bit pattern (sign bit clear, exponent
+ * not all ones, not +0). */
+static int scale_ok(const uint8_t* p) {
+    const uint32_t lo = rd_u32(p), hi = rd_u32(p + 4);
+    return (hi >> 31) == 0u && ((hi >> 20) & 0x7FFu) != 0x7FFu && (hi | lo) != 0u;
+}
+
 static int is_weight_point(int p) { return (p >= GRUQ_W_IR && p <= GRUQ_W_HN) || p == GRUQ_W_FC; }
 
 /* Every weight of a (rows x cols) b-bit matrix must satisfy |w| <= 2^(b-1) - 1, i.e. differ from the
@@ -215,6 +225,9 @@ static int check_params(const gruq_model* m, const uint8_t* blob, uint64_t strea
         } else if (z < 0 || z > qmax_of(m, p)) {
             return 0;
         }
+    }
+    for (i = 0; i < SCALE_COUNT; ++i) {
+        if (!scale_ok(blob + OFF_SCALES + 8u * i)) return 0;
     }
     for (i = 0; i < 10u; ++i) {
         const int32_t mant = rd_i32(blob + OFF_MULTIPLIERS + 8u * i);
@@ -249,23 +262,21 @@ static int check_params(const gruq_model* m, const uint8_t* blob, uint64_t strea
     return 1;
 }
 
-int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes) {
+static int init_model(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes) {
     uint32_t field_bytes, F, H, C, layout, genes, expected_genes, i;
     uint64_t w_ih_bits, w_hh_bits, w_fc_bits, lut_bits, stream_bits, payload;
     int p;
 
-    if (model == NULL || blob == NULL) return GRUQ_ERR_ARGUMENT;
-    memset(model, 0, sizeof *model);
-
     if (blob_bytes < 16u) return GRUQ_ERR_TRUNCATED;
     field_bytes = rd_u32(blob + OFF_BLOB_BYTES);
-    if (blob_bytes < field_bytes) return GRUQ_ERR_TRUNCATED;
+    /* Identity before length, so a file that is not a blob is reported as such, not as truncated. */
     if (blob[OFF_MAGIC] != 0x47u || blob[OFF_MAGIC + 1] != 0x52u || blob[OFF_MAGIC + 2] != 0x55u ||
         blob[OFF_MAGIC + 3] != 0x51u) {
         return GRUQ_ERR_MAGIC;
     }
     if (rd_u16(blob + OFF_VERSION) != GRUQ_FORMAT_VERSION) return GRUQ_ERR_VERSION;
     if (rd_u16(blob + OFF_HEADER_BYTES) != GRUQ_HEADER_BYTES) return GRUQ_ERR_HEADER;
+    if (blob_bytes < field_bytes) return GRUQ_ERR_TRUNCATED;
     if (blob_bytes > field_bytes || field_bytes < GRUQ_HEADER_BYTES) return GRUQ_ERR_SIZE;
     /* From here on blob_bytes == field_bytes >= 640: the whole header is readable. */
     if (crc32_of(blob + 16, blob_bytes - 16u) != rd_u32(blob + OFF_CRC)) return GRUQ_ERR_CRC;
@@ -342,13 +353,20 @@ int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes)
     model->lut_sig_z_bit = model->lut_sig_r_bit + (1u << model->bits[GRUQ_SUM_R]) * model->bits[GRUQ_SIG_R];
     model->lut_tanh_n_bit = model->lut_sig_z_bit + (1u << model->bits[GRUQ_SUM_Z]) * model->bits[GRUQ_SIG_Z];
 
-    if (!check_params(model, blob, stream_bits)) {
-        memset(model, 0, sizeof *model);
-        return GRUQ_ERR_PARAM;
-    }
+    if (!check_params(model, blob, stream_bits)) return GRUQ_ERR_PARAM;
     model->blob = blob;
     model->blob_bytes = blob_bytes;
     return GRUQ_OK;
+}
+
+int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes) {
+    int rc;
+    if (model == NULL) return GRUQ_ERR_ARGUMENT;
+    memset(model, 0, sizeof *model);
+    if (blob == NULL) return GRUQ_ERR_ARGUMENT;
+    rc = init_model(model, blob, blob_bytes);
+    if (rc != GRUQ_OK) memset(model, 0, sizeof *model); /* a rejected model cannot be used by accident */
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -520,8 +538,8 @@ const char* gruq_error_string(int code) {
     case GRUQ_ERR_SHAPE: return "Bad shape: features, hidden size or classes out of range.";
     case GRUQ_ERR_BITS: return "Bad bits: genome layout, gene count or a bit width out of range.";
     case GRUQ_ERR_PARAM:
-        return "Bad parameter: a zero point, multiplier, shift, bias, weight code, padding bit or reserved byte is "
-               "invalid.";
+        return "Bad parameter: a zero point, scale, multiplier, shift, bias, weight code, padding bit or reserved "
+               "byte is invalid.";
     case GRUQ_ERR_WORKSPACE: return "Workspace too small: it needs gruq_workspace_bytes() bytes (7 x hidden size).";
     default: return "Unknown error code.";
     }

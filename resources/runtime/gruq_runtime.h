@@ -26,7 +26,7 @@ extern "C" {
 /* Error codes (negative); GRUQ_OK is 0. See docs/blob-format.md for the order of the checks. */
 enum {
     GRUQ_OK = 0,
-    GRUQ_ERR_ARGUMENT = -1,  /* a null pointer */
+    GRUQ_ERR_ARGUMENT = -1,  /* a null pointer, or a model gruq_model_init did not accept */
     GRUQ_ERR_TRUNCATED = -2, /* buffer shorter than 16 bytes or than the blob-bytes field */
     GRUQ_ERR_MAGIC = -3,     /* not a gruq blob */
     GRUQ_ERR_VERSION = -4,   /* format version this runtime does not know */
@@ -35,7 +35,7 @@ enum {
     GRUQ_ERR_CRC = -7,       /* checksum mismatch: the blob is damaged */
     GRUQ_ERR_SHAPE = -8,     /* F, H or C out of range */
     GRUQ_ERR_BITS = -9,      /* layout, gene count or a bit width out of range */
-    GRUQ_ERR_PARAM = -10,    /* zero point, multiplier, shift, bias, weight code, padding or reserved byte */
+    GRUQ_ERR_PARAM = -10,    /* zero point, scale, multiplier, shift, bias, weight code, padding or reserved byte */
     GRUQ_ERR_WORKSPACE = -11 /* workspace too small */
 };
 
@@ -79,7 +79,8 @@ typedef struct {
     uint8_t* hh; /* 3H scratch codes */
 } gruq_state;
 
-/* Validates the blob (magic, version, sizes, CRC, every parameter) and decodes its header. */
+/* Validates the blob (magic, version, sizes, CRC, every parameter) and decodes its header. blob_bytes is
+ * the length of the buffer. On failure the model is zeroed and the first failing check's code returned. */
 int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes);
 
 /* Bytes of workspace a state of this model needs (7 H). */
@@ -91,21 +92,23 @@ int gruq_state_init(gruq_state* state, const gruq_model* model, void* workspace,
 /* Hidden state back to real 0 (code Z_h): call before each new sequence. */
 void gruq_reset(gruq_state* state);
 
-/* One time step: F input codes of the x quantizer. */
+/* One time step: F input codes of the x quantizer. Each code must be < 2^b(x) (gruq_quantize_input
+ * guarantees it); larger codes give meaningless results but never out-of-bounds accesses. */
 void gruq_step(gruq_state* state, const uint8_t* input_codes);
 
 /* Logit codes (C values, fc quantizer) of the current hidden state; returns the argmax class
- * (ties go to the lowest index). */
+ * (ties go to the lowest index). logits may be NULL (only the class is wanted). */
 int gruq_logits(const gruq_state* state, int32_t* logits);
 
-/* reset + steps x gruq_step + gruq_logits over steps x F codes; logits may be NULL. Returns the class. */
+/* reset + steps x gruq_step + gruq_logits over steps x F codes; logits may be NULL. Returns the class
+ * (GRUQ_ERR_ARGUMENT for a null state, or null codes with steps > 0). */
 int gruq_classify(gruq_state* state, const uint8_t* input_codes, uint32_t steps, int32_t* logits);
 
-/* Input quantization in integers: for each feature f,
+/* Input quantization in integers: for each of the F features f,
  *     code_f = clamp(Z_x + floor((raw_f * multiplier[f] + offset[f]) / 2^shift + 1/2), 0, 2^b(x) - 1)
  * where multiplier[f] / 2^shift = raw_scale / (std_f S_x) and offset[f] / 2^shift = -mean_f / (std_f S_x)
  * fold the dataset normalisation and the x quantizer (the export writes these tables next to the blob).
- * shift in [1, 62]. */
+ * shift in [1, 62] (values outside are clamped into it); the int64 sum saturates instead of overflowing. */
 void gruq_quantize_input(const gruq_model* model, const int32_t* multiplier, const int64_t* offset, int32_t shift,
                          const int16_t* raw, uint8_t* codes);
 
