@@ -23,6 +23,9 @@ PACKAGES=(
   # and fuzzed with libFuzzer (clang + its runtime)
   gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
   clang libclang-rt-14-dev
+  # packaging check (scripts/package_check.sh): .desktop and AppStream validation; python3 for the
+  # check and fuzz scripts' small data generators
+  desktop-file-utils appstream python3
   # running and looking at the GUI headless
   xvfb xauth imagemagick
 )

@@ -6,3 +6,6 @@ bash scripts/setup.sh
 bash scripts/build.sh
 cd build
 QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j "${GRUQ_TEST_JOBS:-2}" --timeout 900
+cd ..
+# The .deb: build, install, tiny search + export + GUI start from the installed files, uninstall.
+bash scripts/package_check.sh build
