@@ -1,5 +1,6 @@
 #include "qat_gru.h"
 
+#include "fused_gru_sequence.h"
 #include "torch_convert.h"
 
 namespace gruq {
@@ -92,6 +93,44 @@ torch::Tensor QatGruImpl::fakeQuantBias(const torch::Tensor& b, double scale) co
     return roundSte(b / scale) * scale;
 }
 
+// The fused operation's quantizers: exactly those fakeQuantActivation applies in the reference loop.
+torch::Tensor QatGruImpl::fusedRecurrence(const torch::Tensor& ih, const torch::Tensor& wHcat, const torch::Tensor& bHcat) {
+    static constexpr QuantPoint kPoints[kCellPointCount] = {
+        QuantPoint::HHr, QuantPoint::HHz,  QuantPoint::HHn,   QuantPoint::SumR,  QuantPoint::SumZ,
+        QuantPoint::SigR, QuantPoint::SigZ, QuantPoint::MulRN, QuantPoint::SumN, QuantPoint::TanhN,
+        QuantPoint::MulZN, QuantPoint::MulZH, QuantPoint::H};
+    CellQuantizers cq;
+    cq.observe = mode_ == QatMode::Calibrate || mode_ == QatMode::Train;
+    for (int c = 0; c < kCellPointCount; ++c) {
+        const QuantPoint p = kPoints[c];
+        CellQuantizer& q = cq.q[size_t(c)];
+        q.active = quantizing();
+        if (!q.active) continue;
+        const int b = bits_[idx(p)];
+        if (p == QuantPoint::SigR || p == QuantPoint::SigZ || p == QuantPoint::TanhN) {
+            q.fixedLevels = true;
+            q.levels = p == QuantPoint::TanhN ? float(weightQmax(b)) : float((1 << b) - 1);
+            q.lo = p == QuantPoint::TanhN ? -q.levels : 0.0f;
+            q.hi = q.levels;
+        } else {
+            const ActivationQuant a = activationQuantFor(p, bits_, ranges_);
+            q.scale = float(a.scale);
+            q.zeroPoint = float(a.zeroPoint);
+            q.qmin = 0.0f;
+            q.qmax = float(a.qmax());
+        }
+    }
+    torch::Tensor observed;
+    torch::Tensor h = fusedGruSequence(ih, wHcat, bHcat, cq, &observed);
+    if (cq.observe) {
+        for (int c = 0; c < kCellPointCount; ++c) {
+            observe(observed[c][0], kPoints[c]);
+            observe(observed[c][1], kPoints[c]);
+        }
+    }
+    return h;
+}
+
 torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
     const int64_t B = x.size(0), T = x.size(1), H = shape_.hiddenSize;
 
@@ -116,8 +155,8 @@ torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
     std::vector<torch::Tensor> ihGate(3);
     for (int g = 0; g < 3; ++g) ihGate[size_t(g)] = fakeQuantActivation(ihAll.narrow(2, g * H, H), offset(QuantPoint::IHr, g));
 
-    torch::Tensor h = torch::zeros({B, H}, x.options());
-    for (int64_t t = 0; t < T; ++t) {
+    torch::Tensor h = fused_ ? fusedRecurrence(torch::cat(ihGate, 2), wHcat, bHcat) : torch::zeros({B, H}, x.options());
+    for (int64_t t = 0; t < (fused_ ? 0 : T); ++t) {
         const torch::Tensor hhAll = torch::addmm(bHcat, h, wHcat.t());
         const torch::Tensor hhR = fakeQuantActivation(hhAll.narrow(1, 0, H), QuantPoint::HHr);
         const torch::Tensor hhZ = fakeQuantActivation(hhAll.narrow(1, H, H), QuantPoint::HHz);

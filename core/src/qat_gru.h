@@ -25,6 +25,10 @@ public:
     torch::Tensor forward(const torch::Tensor& x);
 
     void setMode(QatMode mode) { mode_ = mode; }
+    // The recurrence as one fused autograd operation (fused_gru_sequence.h, the default) or as a
+    // per-timestep graph of torch ops (the reference the fused one is tested against).
+    void setFusedSequence(bool fused) { fused_ = fused; }
+    bool fusedSequence() const { return fused_; }
     QatMode mode() const { return mode_; }
     const ActivationRanges& ranges() const { return ranges_; }
     void setRanges(const ActivationRanges& r) { ranges_ = r; rangesSeen_ = true; }
@@ -39,6 +43,7 @@ private:
     torch::Tensor fakeQuantWeight(const torch::Tensor& w, QuantPoint p, double* scale) const;
     torch::Tensor fakeQuantBias(const torch::Tensor& b, double scale) const;
     void observe(const torch::Tensor& v, QuantPoint p);
+    torch::Tensor fusedRecurrence(const torch::Tensor& ih, const torch::Tensor& wHcat, const torch::Tensor& bHcat);
     void commitObservations();
     bool quantizing() const { return mode_ == QatMode::Train || mode_ == QatMode::Frozen; }
 
@@ -46,6 +51,7 @@ private:
     BitAssignment bits_;
     double momentum_;
     QatMode mode_ = QatMode::Float;
+    bool fused_ = true;
     ActivationRanges ranges_{};
     bool rangesSeen_ = false;
     // Per-forward min / max of each point (reduced over batch and time), folded into ranges_ by EMA.

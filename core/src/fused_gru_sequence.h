@@ -1,0 +1,37 @@
+#pragma once
+// Internal (torch): the QAT GRU recurrence as ONE autograd operation. The per-timestep torch graph
+// (3 matmul + ~40 element-wise ops per step, each allocating, each recorded for backward) is replaced
+// by a forward loop with one small GEMM per step and a single fused element-wise pass over the cell,
+// and a hand-written backward through time: the same fused pass in reverse per step, one GEMM per step
+// for dh, and the weight gradient as ONE large GEMM over all steps at the end.
+// Numerics: the same fake quantizers as QatGruImpl's reference path (torch's per-tensor affine rule,
+// fixed sigmoid/tanh levels), straight-through gradients masked where a value is clamped.
+#include <torch/torch.h>
+
+#include <array>
+
+namespace gruq {
+
+// One fake quantizer of the cell (or the identity when inactive).
+struct CellQuantizer {
+    bool active = false;
+    bool fixedLevels = false;  // sigmoid / tanh outputs: round(v * levels) clamped to [lo, hi], / levels
+    float scale = 1.0f, zeroPoint = 0.0f, qmin = 0.0f, qmax = 0.0f;  // affine: torch's rule
+    float levels = 1.0f, lo = 0.0f, hi = 0.0f;
+};
+
+// The 13 quantization points inside the recurrence, in this order.
+enum CellPoint : int { kHHr, kHHz, kHHn, kSumR, kSumZ, kSigR, kSigZ, kMulRN, kSumN, kTanhN, kMulZN, kMulZH, kH, kCellPointCount };
+
+struct CellQuantizers {
+    std::array<CellQuantizer, kCellPointCount> q{};
+    bool observe = false;  // record min / max of every point's input (calibration, EMA tracking)
+};
+
+// ih: [B, T, 3H] (the fake-quantized input projections, gates r | z | n), wHh: [3H, H], bHh: [3H]
+// (fake-quantized). Returns h_T [B, H]; differentiable w.r.t. ih, wHh and bHh. When quantizers.observe
+// is set, *observed receives [13 x 2] (min, max) of each point's pre-quantization values.
+torch::Tensor fusedGruSequence(const torch::Tensor& ih, const torch::Tensor& wHh, const torch::Tensor& bHh,
+                               const CellQuantizers& quantizers, torch::Tensor* observed = nullptr);
+
+}  // namespace gruq

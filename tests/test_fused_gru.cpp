@@ -1,0 +1,93 @@
+// The fused QAT GRU sequence operation against the per-timestep reference graph on small shapes:
+// same forward values, same observed ranges, same gradients for every parameter and the input, in float
+// mode, with fake quantization (homogeneous 8/4/2 bits and mixed genomes), and in frozen mode.
+#include "model_test_support.h"
+#include "qat_gru.h"
+
+#include <QtTest>
+
+using namespace gruq;
+using namespace gruq::test;
+
+namespace {
+
+struct Outcome {
+    torch::Tensor logits;
+    std::vector<torch::Tensor> grads;  // w_ih, w_hh, b_ih, b_hh, w_fc, b_fc, x
+    ActivationRanges ranges{};
+};
+
+// One calibration forward, then one forward + backward in `mode`, on a fresh module.
+Outcome runOnce(const FloatGruWeights& w, const BitAssignment& bits, const torch::Tensor& xIn, const torch::Tensor& y,
+                QatMode mode, bool fused) {
+    QatGru model(w, bits);
+    model->setFusedSequence(fused);
+    model->setMode(QatMode::Calibrate);
+    {
+        torch::NoGradGuard noGrad;
+        model->forward(xIn);
+    }
+    Outcome o;
+    model->setMode(mode);
+    torch::Tensor x = xIn.clone().requires_grad_(true);
+    o.logits = model->forward(x);
+    torch::nn::functional::cross_entropy(o.logits, y).backward();
+    for (const auto& p : {model->wIh, model->wHh, model->bIh, model->bHh, model->wFc, model->bFc}) o.grads.push_back(p.grad().clone());
+    o.grads.push_back(x.grad().clone());
+    o.ranges = model->ranges();
+    return o;
+}
+
+double maxRelDiff(const torch::Tensor& a, const torch::Tensor& b) {
+    const double scale = std::max(1e-6, b.abs().max().item<double>());
+    return (a - b).abs().max().item<double>() / scale;
+}
+
+}  // namespace
+
+class TestFusedGru : public QObject {
+    Q_OBJECT
+    FloatGruWeights weights_ = randomWeights(3, 6, 4, 21);
+    torch::Tensor x_, y_;
+
+    void compare(const BitAssignment& bits, QatMode mode, double tolerance, const char* what) {
+        const Outcome ref = runOnce(weights_, bits, x_, y_, mode, false);
+        const Outcome fused = runOnce(weights_, bits, x_, y_, mode, true);
+        const double logitDiff = maxRelDiff(fused.logits, ref.logits);
+        QVERIFY2(logitDiff <= tolerance, qPrintable(QString("%1: logits differ by %2").arg(what).arg(logitDiff)));
+        const char* names[] = {"w_ih", "w_hh", "b_ih", "b_hh", "w_fc", "b_fc", "x"};
+        for (size_t i = 0; i < ref.grads.size(); ++i) {
+            const double d = maxRelDiff(fused.grads[i], ref.grads[i]);
+            QVERIFY2(d <= tolerance, qPrintable(QString("%1: gradient of %2 differs by %3").arg(what, names[i]).arg(d)));
+        }
+        for (int p = 0; p < kQuantPointCount; ++p) {
+            QVERIFY(std::abs(fused.ranges[size_t(p)].min - ref.ranges[size_t(p)].min) <= 1e-5);
+            QVERIFY(std::abs(fused.ranges[size_t(p)].max - ref.ranges[size_t(p)].max) <= 1e-5);
+        }
+    }
+
+private slots:
+    void initTestCase() {
+        torch::manual_seed(5);
+        x_ = torch::randn({5, 7, 3});
+        y_ = torch::tensor({0, 1, 2, 3, 1}, torch::kLong);
+    }
+
+    void floatModeMatches() { compare(allBits(8), QatMode::Float, 1e-5, "float"); }
+
+    void fakeQuantModesMatch() {
+        for (int b : {8, 4, 2}) {
+            compare(allBits(b), QatMode::Train, 1e-5, qPrintable(QString("train %1 bits").arg(b)));
+            compare(allBits(b), QatMode::Frozen, 1e-5, qPrintable(QString("frozen %1 bits").arg(b)));
+        }
+        StableRng rng(3);
+        for (int i = 0; i < 6; ++i) {
+            BitAssignment bits;
+            for (int& v : bits) v = 2 + int(rng.below(7));
+            compare(bits, QatMode::Train, 1e-5, qPrintable(QString("mixed %1").arg(i)));
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestFusedGru)
+#include "test_fused_gru.moc"
