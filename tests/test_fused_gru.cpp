@@ -17,7 +17,8 @@ struct Outcome {
     ActivationRanges ranges{};
 };
 
-// One calibration forward, then one forward + backward in `mode`, on a fresh module.
+// One calibration forward on smaller inputs (so that the training batch exceeds the calibrated ranges
+// and clamping masks the straight-through gradients), then one forward + backward in `mode`.
 Outcome runOnce(const FloatGruWeights& w, const BitAssignment& bits, const torch::Tensor& xIn, const torch::Tensor& y,
                 QatMode mode, bool fused) {
     QatGru model(w, bits);
@@ -25,7 +26,7 @@ Outcome runOnce(const FloatGruWeights& w, const BitAssignment& bits, const torch
     model->setMode(QatMode::Calibrate);
     {
         torch::NoGradGuard noGrad;
-        model->forward(xIn);
+        model->forward(xIn * 0.6);
     }
     Outcome o;
     model->setMode(mode);
@@ -74,6 +75,23 @@ private slots:
     }
 
     void floatModeMatches() { compare(allBits(8), QatMode::Float, 1e-5, "float"); }
+
+    void clampingActuallyHappens() {
+        // Guard for the comparisons below: with these inputs some gradients are masked by clamps.
+        QatGru model(weights_, allBits(4));
+        model->setFusedSequence(false);
+        model->setMode(QatMode::Calibrate);
+        {
+            torch::NoGradGuard noGrad;
+            model->forward(x_ * 0.6);
+        }
+        const ActivationRanges calibrated = model->ranges();
+        model->setMode(QatMode::Train);
+        model->forward(x_);
+        int exceeded = 0;
+        for (int p = 0; p < kQuantPointCount; ++p) exceeded += model->ranges()[size_t(p)].max > calibrated[size_t(p)].max;
+        QVERIFY(exceeded >= 5);
+    }
 
     void fakeQuantModesMatch() {
         for (int b : {8, 4, 2}) {

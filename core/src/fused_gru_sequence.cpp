@@ -15,7 +15,8 @@ using torch::autograd::variable_list;
 
 // out = quantizer(in) over a row; bit `bit` of mask[j] = whether the straight-through gradient passes
 // (the value was not clamped). in and out may alias.
-void quantizeRow(const CellQuantizer& q, const float* in, float* out, int16_t* mask, int bit, int64_t n) {
+// Cloned per ISA: rounding vectorises (roundps) only from SSE4.1 on; the baseline build is SSE2.
+__attribute__((target_clones("avx2", "sse4.1", "default"))) void quantizeRow(const CellQuantizer& q, const float* in, float* out, int16_t* mask, int bit, int64_t n) {
     const int16_t one = static_cast<int16_t>(1 << bit);
     if (!q.active) {
         for (int64_t j = 0; j < n; ++j) {
@@ -47,8 +48,9 @@ enum Saved : int { kHN, kRPre, kR, kZPre, kZ, kNPre, kN, kSavedCount };
 struct MinMax {
     std::array<float, kCellPointCount> lo, hi;
     MinMax() {
-        lo.fill(std::numeric_limits<float>::infinity());
-        hi.fill(-std::numeric_limits<float>::infinity());
+        // Finite sentinels: this file is compiled with -ffast-math (finite math assumed).
+        lo.fill(std::numeric_limits<float>::max());
+        hi.fill(-std::numeric_limits<float>::max());
     }
     void note(int p, const float* v, int64_t n) {
         float a = lo[size_t(p)], b = hi[size_t(p)];
@@ -92,6 +94,8 @@ public:
         // on whole [B, H] arrays between the fused row passes.
         torch::Tensor sumR = torch::empty({B, H}, options), sumZ = torch::empty({B, H}, options);
         torch::Tensor sumN = torch::empty({B, H}, options), buf = torch::empty({B, H}, options);
+        torch::Tensor ihQuantized = torch::empty({B, 3 * H}, options);
+        float* ihq = ihQuantized.data_ptr<float>();
         float* sR = sumR.data_ptr<float>();
         float* sZ = sumZ.data_ptr<float>();
         float* sN = sumN.data_ptr<float>();
@@ -121,7 +125,8 @@ public:
             // Every line below is one simple loop over a row (vectorised); a quantizer's kind is
             // decided once per loop, not per element.
             forRows([&](int64_t bi, MinMax& local) {
-                const float* ihRow = ihData + (bi * T + t) * 3 * H;
+                const float* ihPre = ihData + (bi * T + t) * 3 * H;
+                float* ihRow = ihq + bi * 3 * H;
                 const float* hhRow = hhData + bi * 3 * H;
                 const int64_t row = bi * H;
                 float* hN = sv + kHN * BH + row;
@@ -129,6 +134,14 @@ public:
                 float* a = sR + row;
                 float* z = sZ + row;
                 for (int64_t j = 0; j < H; ++j) m[j] = 0;
+                if (observe) {
+                    local.note(kIHr, ihPre, H);
+                    local.note(kIHz, ihPre + H, H);
+                    local.note(kIHn, ihPre + 2 * H, H);
+                }
+                quantizeRow(cq.q[kIHr], ihPre, ihRow, m, kIHr, H);
+                quantizeRow(cq.q[kIHz], ihPre + H, ihRow + H, m, kIHz, H);
+                quantizeRow(cq.q[kIHn], ihPre + 2 * H, ihRow + 2 * H, m, kIHn, H);
                 if (observe) {
                     local.note(kHHr, hhRow, H);
                     local.note(kHHz, hhRow + H, H);
@@ -150,7 +163,7 @@ public:
             torch::sigmoid_out(rPreOut, sumR);
             torch::sigmoid_out(zPreOut, sumZ);
             forRows([&](int64_t bi, MinMax& local) {
-                const float* ihRow = ihData + (bi * T + t) * 3 * H;
+                const float* ihRow = ihq + bi * 3 * H;
                 const int64_t row = bi * H;
                 const float* hN = sv + kHN * BH + row;
                 const float* rPre = sv + kRPre * BH + row;
@@ -257,9 +270,9 @@ public:
                         const float dsZPre = dz * zPre * (1.0f - zPre) * pass(kSumZ);
                         const float dsRPre = dr * pass(kSigR) * rPre * (1.0f - rPre) * pass(kSumR);
 
-                        dihRow[j] = dsRPre;
-                        dihRow[H + j] = dsZPre;
-                        dihRow[2 * H + j] = dsNPre;
+                        dihRow[j] = dsRPre * pass(kIHr);
+                        dihRow[H + j] = dsZPre * pass(kIHz);
+                        dihRow[2 * H + j] = dsNPre * pass(kIHn);
                         daRow[j] = dsRPre * pass(kHHr);
                         daRow[H + j] = dsZPre * pass(kHHz);
                         daRow[2 * H + j] = dhN * pass(kHHn);

@@ -20,17 +20,20 @@ struct CellQuantizer {
     float levels = 1.0f, lo = 0.0f, hi = 0.0f;
 };
 
-// The 13 quantization points inside the recurrence, in this order.
-enum CellPoint : int { kHHr, kHHz, kHHn, kSumR, kSumZ, kSigR, kSigZ, kMulRN, kSumN, kTanhN, kMulZN, kMulZH, kH, kCellPointCount };
+// The 16 quantization points inside the recurrence, in this order.
+// The input projections' quantizers (ih_r, ih_z, ih_n) are applied inside the operation too.
+enum CellPoint : int {
+    kHHr, kHHz, kHHn, kSumR, kSumZ, kSigR, kSigZ, kMulRN, kSumN, kTanhN, kMulZN, kMulZH, kH, kIHr, kIHz, kIHn, kCellPointCount
+};
 
 struct CellQuantizers {
     std::array<CellQuantizer, kCellPointCount> q{};
     bool observe = false;  // record min / max of every point's input (calibration, EMA tracking)
 };
 
-// ih: [B, T, 3H] (the fake-quantized input projections, gates r | z | n), wHh: [3H, H], bHh: [3H]
+// ih: [B, T, 3H] (the input projections x W_ih^T + b_ih before quantization, gates r | z | n), wHh: [3H, H], bHh: [3H]
 // (fake-quantized). Returns h_T [B, H]; differentiable w.r.t. ih, wHh and bHh. When quantizers.observe
-// is set, *observed receives [13 x 2] (min, max) of each point's pre-quantization values.
+// is set, *observed receives [16 x 2] (min, max) of each point's pre-quantization values.
 torch::Tensor fusedGruSequence(const torch::Tensor& ih, const torch::Tensor& wHh, const torch::Tensor& bHh,
                                const CellQuantizers& quantizers, torch::Tensor* observed = nullptr);
 

@@ -98,7 +98,8 @@ torch::Tensor QatGruImpl::fusedRecurrence(const torch::Tensor& ih, const torch::
     static constexpr QuantPoint kPoints[kCellPointCount] = {
         QuantPoint::HHr, QuantPoint::HHz,  QuantPoint::HHn,   QuantPoint::SumR,  QuantPoint::SumZ,
         QuantPoint::SigR, QuantPoint::SigZ, QuantPoint::MulRN, QuantPoint::SumN, QuantPoint::TanhN,
-        QuantPoint::MulZN, QuantPoint::MulZH, QuantPoint::H};
+        QuantPoint::MulZN, QuantPoint::MulZH, QuantPoint::H,    QuantPoint::IHr,  QuantPoint::IHz,
+        QuantPoint::IHn};
     CellQuantizers cq;
     cq.observe = mode_ == QatMode::Calibrate || mode_ == QatMode::Train;
     for (int c = 0; c < kCellPointCount; ++c) {
@@ -152,11 +153,12 @@ torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
     // The input projection of every step at once: [B, T, 3H].
     const torch::Tensor xq_ = fakeQuantActivation(x, QuantPoint::X);
     const torch::Tensor ihAll = torch::matmul(xq_, wIcat.t()) + bIcat;
+    if (fused_) return classify(fusedRecurrence(ihAll, wHcat, bHcat), hq);
     std::vector<torch::Tensor> ihGate(3);
     for (int g = 0; g < 3; ++g) ihGate[size_t(g)] = fakeQuantActivation(ihAll.narrow(2, g * H, H), offset(QuantPoint::IHr, g));
 
-    torch::Tensor h = fused_ ? fusedRecurrence(torch::cat(ihGate, 2), wHcat, bHcat) : torch::zeros({B, H}, x.options());
-    for (int64_t t = 0; t < (fused_ ? 0 : T); ++t) {
+    torch::Tensor h = torch::zeros({B, H}, x.options());
+    for (int64_t t = 0; t < T; ++t) {
         const torch::Tensor hhAll = torch::addmm(bHcat, h, wHcat.t());
         const torch::Tensor hhR = fakeQuantActivation(hhAll.narrow(1, 0, H), QuantPoint::HHr);
         const torch::Tensor hhZ = fakeQuantActivation(hhAll.narrow(1, H, H), QuantPoint::HHz);
@@ -175,6 +177,10 @@ torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
         h = fakeQuantActivation(zn + zh, QuantPoint::H);
     }
 
+    return classify(h, hq);
+}
+
+torch::Tensor QatGruImpl::classify(const torch::Tensor& h, const ActivationQuant& hq) {
     double sWf = 1.0;
     const torch::Tensor wF = fakeQuantWeight(wFc, QuantPoint::WFc, &sWf);
     const torch::Tensor logits = fakeQuantActivation(torch::addmm(fakeQuantBias(bFc, sWf * hq.scale), h, wF.t()), QuantPoint::Fc);

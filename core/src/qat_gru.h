@@ -43,6 +43,7 @@ private:
     torch::Tensor fakeQuantWeight(const torch::Tensor& w, QuantPoint p, double* scale) const;
     torch::Tensor fakeQuantBias(const torch::Tensor& b, double scale) const;
     void observe(const torch::Tensor& v, QuantPoint p);
+    torch::Tensor classify(const torch::Tensor& h, const ActivationQuant& hq);  // fake-quantized FC head
     torch::Tensor fusedRecurrence(const torch::Tensor& ih, const torch::Tensor& wHcat, const torch::Tensor& bHcat);
     void commitObservations();
     bool quantizing() const { return mode_ == QatMode::Train || mode_ == QatMode::Frozen; }

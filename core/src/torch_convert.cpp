@@ -1,6 +1,7 @@
 #include "torch_convert.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 
 #include <cstring>
 
@@ -57,10 +58,22 @@ void makeBlasSingleThreaded() {
     });
 }
 
+// Training allocates the same few-MB tensors every step; above glibc's mmap threshold each one is a
+// fresh mmap that is page-faulted and zeroed again (measured: ~25% of a QAT step's forward). Serving
+// them from the heap instead keeps at most these thresholds of freed memory around.
+void keepTrainingBuffersOnTheHeap() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, 64 << 20);
+        mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    });
+}
+
 }  // namespace
 
 void configureTorchThreads(int threads) {
     makeBlasSingleThreaded();
+    keepTrainingBuffersOnTheHeap();
     const int wanted = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (torch::get_num_threads() != wanted) torch::set_num_threads(wanted);
 }
