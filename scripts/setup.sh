@@ -26,6 +26,8 @@ PACKAGES=(
   # packaging check (scripts/package_check.sh): .desktop and AppStream validation; python3 for the
   # check and fuzz scripts' small data generators
   desktop-file-utils appstream python3
+  # benchmarks (scripts/bench.sh): Google Benchmark, and PyTorch for the eager-Python peer step
+  libbenchmark-dev python3-torch
   # running and looking at the GUI headless
   xvfb xauth imagemagick
 )
