@@ -157,13 +157,18 @@ torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
     std::vector<torch::Tensor> ihGate(3);
     for (int g = 0; g < 3; ++g) ihGate[size_t(g)] = fakeQuantActivation(ihAll.narrow(2, g * H, H), offset(QuantPoint::IHr, g));
 
+    // unbind, not select(1, t) per step: each select's backward would write a zero-filled gradient of
+    // the whole sequence (quadratic in T: minutes per step at T = 784).
+    const std::vector<torch::Tensor> ihRs = ihGate[0].unbind(1), ihZs = ihGate[1].unbind(1), ihNs = ihGate[2].unbind(1);
     torch::Tensor h = torch::zeros({B, H}, x.options());
     for (int64_t t = 0; t < T; ++t) {
         const torch::Tensor hhAll = torch::addmm(bHcat, h, wHcat.t());
         const torch::Tensor hhR = fakeQuantActivation(hhAll.narrow(1, 0, H), QuantPoint::HHr);
         const torch::Tensor hhZ = fakeQuantActivation(hhAll.narrow(1, H, H), QuantPoint::HHz);
         const torch::Tensor hhN = fakeQuantActivation(hhAll.narrow(1, 2 * H, H), QuantPoint::HHn);
-        const torch::Tensor ihR = ihGate[0].select(1, t), ihZ = ihGate[1].select(1, t), ihN = ihGate[2].select(1, t);
+        const torch::Tensor& ihR = ihRs[size_t(t)];
+        const torch::Tensor& ihZ = ihZs[size_t(t)];
+        const torch::Tensor& ihN = ihNs[size_t(t)];
 
         const torch::Tensor sumR = fakeQuantActivation(ihR + hhR, QuantPoint::SumR);
         const torch::Tensor sumZ = fakeQuantActivation(ihZ + hhZ, QuantPoint::SumZ);
