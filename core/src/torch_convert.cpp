@@ -64,7 +64,7 @@ void makeBlasSingleThreaded() {
 void keepTrainingBuffersOnTheHeap() {
     static std::once_flag once;
     std::call_once(once, [] {
-        mallopt(M_MMAP_THRESHOLD, 64 << 20);
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit
         mallopt(M_TRIM_THRESHOLD, 256 << 20);
     });
 }
