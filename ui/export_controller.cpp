@@ -49,14 +49,8 @@ void ExportController::exportIndividual(const QString& archivePath, qint64 id, c
                                  .arg(id)
                                  .arg(percent(r.evaluation.validationAccuracy), percent(r.stored.validationAccuracy)));
             }
-            FirmwareExport what;
-            what.model = r.evaluation.model;
-            what.genome = r.evaluation.genome;
-            what.normalization = r.data.normalization;
-            what.rawScale = defaultRawScale(r.data.task, r.data.normalization);
-            what.facts = {r.data.task, r.data.classNames, "archive " + archive + ", individual #" + std::to_string(id),
-                          r.evaluation.validationAccuracy, r.evaluation.testAccuracy};
-            const ExportSummary s = exportFirmware(what, dir);
+            const ExportSummary s =
+                exportFirmware(firmwareExportFor(r.evaluation, r.data, "archive " + archive + ", individual #" + std::to_string(id)), dir);
             const QString summary =
                 tr("Exported #%1 to %2\n\nmodel.bin: %3 bytes (640-byte header + %4 bytes of model)\n"
                    "RAM workspace: %5 bytes\nInteger accuracy: validation %6, test %7\n\nFiles: %8")

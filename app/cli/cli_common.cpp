@@ -144,3 +144,29 @@ void addModelOptions(CLI::App& cmd, FloatTrainConfig& floatConfig, QatConfig& qa
 }
 
 }  // namespace gruq::cli
+
+namespace gruq::cli {
+
+CommandLineEvaluation evaluateOnCommandLine(const std::string& task, const TaskLoadOptions& load,
+                                            FloatTrainConfig floatConfig, QatConfig qat, const Genome& genome,
+                                            bool withTest) {
+    floatConfig.threads = qat.threads = load.threads;
+    CommandLineEvaluation out;
+    ProgressBar bar;
+    out.data = loadTask(task, load, std::ref(bar), interruptFlag());
+    bar.finish();
+    TrainObserver observer;
+    observer.progress = std::ref(bar);
+    observer.cancel = interruptFlag();
+    out.baseline = trainFloatBaseline(out.data, floatConfig, observer);
+    bar.finish();
+    EvaluateOptions options;
+    options.withTest = withTest;
+    options.progress = std::ref(bar);
+    options.cancel = interruptFlag();
+    out.evaluation = evaluateGenome(out.data, out.baseline.weights, genome, qat, options);
+    bar.finish();
+    return out;
+}
+
+}  // namespace gruq::cli

@@ -40,6 +40,17 @@ void addGenomeOptions(CLI::App& command, GenomeArgs& args);
 // --hidden, --float-epochs and the --qat-* budget of one genome evaluation.
 void addModelOptions(CLI::App& command, FloatTrainConfig& floatConfig, QatConfig& qat);
 
+// One genome evaluated from the command line: task data, cached float baseline, QAT + integer model,
+// with the terminal progress bar and Ctrl-C. Shared by `eval` and `export --genome/--bits`.
+struct CommandLineEvaluation {
+    TaskData data;
+    FloatTrainReport baseline;
+    GenomeEvaluation evaluation;
+};
+CommandLineEvaluation evaluateOnCommandLine(const std::string& task, const TaskLoadOptions& load,
+                                            FloatTrainConfig floatConfig, QatConfig qat, const Genome& genome,
+                                            bool withTest);
+
 std::string formatSeconds(double seconds);  // "1:05:03" / "4:07" / "12.3 s"
 std::string formatPercent(double fraction); // 0.8945 -> "89.45%"; negative (= not measured) -> "-"
 

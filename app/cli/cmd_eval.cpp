@@ -28,24 +28,13 @@ struct EvalArgs {
     bool json = false;
 };
 
-int runEval(EvalArgs args) {
+int runEval(const EvalArgs& args) {
     const Genome genome = args.genome.parse();  // bad genomes fail before any data is loaded
-    args.floatConfig.threads = args.qat.threads = args.load.threads;
-    ProgressBar bar;
-    const TaskData data = loadTask(args.task, args.load, std::ref(bar), interruptFlag());
-    bar.finish();
-    TrainObserver observer;
-    observer.progress = std::ref(bar);
-    observer.cancel = interruptFlag();
-    const FloatTrainReport baseline = trainFloatBaseline(data, args.floatConfig, observer);
-    bar.finish();
-
-    EvaluateOptions options;
-    options.withTest = !args.noTest;
-    options.progress = std::ref(bar);
-    options.cancel = interruptFlag();
-    const GenomeEvaluation e = evaluateGenome(data, baseline.weights, genome, args.qat, options);
-    bar.finish();
+    const CommandLineEvaluation run =
+        evaluateOnCommandLine(args.task, args.load, args.floatConfig, args.qat, genome, !args.noTest);
+    const TaskData& data = run.data;
+    const FloatTrainReport& baseline = run.baseline;
+    const GenomeEvaluation& e = run.evaluation;
 
     const ModelSize eight = modelSize(baseline.weights.shape, uniformGenome(homogeneousLayout(), 8).resolve());
     if (args.json) {

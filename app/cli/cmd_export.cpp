@@ -50,7 +50,7 @@ int report(const FirmwareExport& what, const ExportSummary& s) {
     return 0;
 }
 
-int runExport(ExportArgs a) {
+int runExport(const ExportArgs& a) {
     if (a.out.empty()) throw InputError("arguments", "give the output folder with --out DIR");
     refuseToOverwrite(a);
     ProgressBar bar;
@@ -65,33 +65,13 @@ int runExport(ExportArgs a) {
                          static_cast<long long>(a.pick), formatPercent(r.evaluation.validationAccuracy).c_str(),
                          formatPercent(r.stored.validationAccuracy).c_str());
         }
-        what.model = r.evaluation.model;
-        what.genome = r.evaluation.genome;
-        what.normalization = r.data.normalization;
-        what.facts = {r.data.task, r.data.classNames, "archive " + a.archive + ", individual #" + std::to_string(a.pick),
-                      r.evaluation.validationAccuracy, r.evaluation.testAccuracy};
+        what = firmwareExportFor(r.evaluation, r.data, "archive " + a.archive + ", individual #" + std::to_string(a.pick));
     } else {
-        const Genome genome = a.genome.parse();
-        a.floatConfig.threads = a.qat.threads = a.load.threads;
-        const TaskData data = loadTask(a.task, a.load, std::ref(bar), interruptFlag());
-        bar.finish();
-        TrainObserver observer;
-        observer.progress = std::ref(bar);
-        observer.cancel = interruptFlag();
-        const FloatTrainReport baseline = trainFloatBaseline(data, a.floatConfig, observer);
-        bar.finish();
-        EvaluateOptions options;
-        options.withTest = true;
-        options.progress = std::ref(bar);
-        options.cancel = interruptFlag();
-        const GenomeEvaluation e = evaluateGenome(data, baseline.weights, genome, a.qat, options);
-        bar.finish();
-        what.model = e.model;
-        what.genome = e.genome;
-        what.normalization = data.normalization;
-        what.facts = {data.task, data.classNames, "genome given to gruq-cli export", e.validationAccuracy, e.testAccuracy};
+        const CommandLineEvaluation run =
+            evaluateOnCommandLine(a.task, a.load, a.floatConfig, a.qat, a.genome.parse(), /*withTest=*/true);
+        what = firmwareExportFor(run.evaluation, run.data, "genome given to gruq-cli export");
     }
-    what.rawScale = a.rawScale > 0 ? a.rawScale : defaultRawScale(what.facts.task, what.normalization);
+    if (a.rawScale > 0) what.rawScale = a.rawScale;
     return report(what, exportFirmware(what, a.out));
 }
 

@@ -269,6 +269,16 @@ double defaultRawScale(const std::string& task, const Normalization& norm) {
     return std::ldexp(1.0, -k);
 }
 
+FirmwareExport firmwareExportFor(const GenomeEvaluation& evaluation, const TaskData& data, const std::string& source) {
+    FirmwareExport what;
+    what.model = evaluation.model;
+    what.genome = evaluation.genome;
+    what.normalization = data.normalization;
+    what.rawScale = defaultRawScale(data.task, data.normalization);
+    what.facts = {data.task, data.classNames, source, evaluation.validationAccuracy, evaluation.testAccuracy};
+    return what;
+}
+
 ExportSummary exportFirmware(const FirmwareExport& e, const std::string& directory) {
     const std::vector<uint8_t> blob = writeBlob(e.model, e.genome, e.facts.task);
     const InputQuantizer iq = inputQuantizerFor(e.model, e.normalization, e.rawScale);

@@ -4,6 +4,7 @@
 // library so installed binaries carry it), model.json and a README with the API and the flash / RAM
 // figures.
 #include "gruq/dataset.h"
+#include "gruq/evaluate.h"
 #include "gruq/genome.h"
 #include "gruq/quantized_gru.h"
 
@@ -46,6 +47,10 @@ struct FirmwareExport {
     double rawScale = 1.0;
     ExportFacts facts;
 };
+
+// What to export for an evaluated genome of `data`: its integer model, the task's normalisation and
+// classes, the integer-engine accuracies, and the task's default raw-input scale.
+FirmwareExport firmwareExportFor(const GenomeEvaluation& evaluation, const TaskData& data, const std::string& source);
 
 struct ExportSummary {
     std::string directory;
