@@ -268,10 +268,12 @@ void MainWindow::connectParts() {
     connect(inspector_, &SchemeInspector::confusionRequested, this, [this](qint64 id) {
         if (rows_.contains(id) && !archivePath_.isEmpty()) search_->computeConfusion(archivePath_, rows_[id]);
     });
+    chooseExportFolder_ = [this](qint64 id) {
+        const QString start = QStandardPaths::writableLocation(QStandardPaths::HomeLocation);
+        return QFileDialog::getExistingDirectory(this, tr("Export #%1 to folder").arg(id), start);
+    };
     connect(inspector_, &SchemeInspector::exportRequested, this, [this](qint64 id) {
-        const QString start = QDir(QStandardPaths::writableLocation(QStandardPaths::HomeLocation))
-                                  .filePath(QStringLiteral("gruq-export-%1").arg(id));
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Export #%1 to folder").arg(id), start);
+        const QString dir = chooseExportFolder_(id);
         if (!dir.isEmpty()) exportFirmware(id, dir);
     });
     connect(export_, &ExportController::progress, progress_, &ProgressPanel::showProgress);

@@ -5,6 +5,8 @@
 #include "search_types.h"
 
 #include <QMainWindow>
+
+#include <functional>
 #include <QMap>
 
 class QAction;
@@ -35,6 +37,8 @@ public:
     ParetoPlot* paretoPlot() const { return plot_; }
     SchemeInspector* inspector() const { return inspector_; }
     QString archivePath() const { return archivePath_; }
+    // How the Export firmware button asks for a folder (default: a folder dialog); empty = cancelled.
+    void setExportFolderChooser(std::function<QString(qint64 id)> chooser) { chooseExportFolder_ = std::move(chooser); }
 
 public slots:
     void loadCurrentTask();                        // data summary + cached float model of the settings
@@ -77,6 +81,7 @@ private:
     QAction* stopAction_ = nullptr;
     QAction* startAction_ = nullptr;
 
+    std::function<QString(qint64)> chooseExportFolder_;
     QString archivePath_;
     QMap<qint64, IndividualRow> rows_;
     InspectorContext context_;
