@@ -18,21 +18,11 @@ class TestEvaluate : public QObject {
     TaskData data_;
     FloatTrainReport float_;
 
-    QatConfig smallQat() const {
-        QatConfig c;
-        c.epochs = 1;
-        c.samplesPerEpoch = 256;
-        c.batchSize = 64;
-        c.calibrationBatches = 4;
-        c.learningRate = 2e-4;
-        c.threads = 1;
-        return c;
-    }
 
     GenomeEvaluation evaluate(const Genome& g) {
         EvaluateOptions o;
         o.withTest = true;
-        return evaluateGenome(data_, float_.weights, g, smallQat(), o);
+        return evaluateGenome(data_, float_.weights, g, test::tinyQat(), o);
     }
 
 private slots:
@@ -41,14 +31,7 @@ private slots:
         MnistTaskOptions o;
         o.directory = dataDir_.path().toStdString();
         data_ = loadMnistTask(o);
-        FloatTrainConfig c;
-        c.hiddenSize = 16;
-        c.epochs = 6;
-        c.batchSize = 32;
-        c.learningRate = 1e-2;
-        c.threads = 1;
-        c.cacheDir = cacheDir_.path().toStdString();
-        float_ = trainFloatBaseline(data_, c);
+        float_ = trainFloatBaseline(data_, test::tinyFloatConfig(cacheDir_.path().toStdString()));
         qInfo("float: validation %.3f test %.3f", float_.validationAccuracy, float_.testAccuracy);
         QVERIFY(float_.testAccuracy > 0.8);
     }
@@ -108,7 +91,7 @@ private slots:
         EvaluateOptions o;
         o.cancel = &cancel;
         QVERIFY_THROWS_EXCEPTION(Cancelled, evaluateGenome(data_, float_.weights, uniformGenome(homogeneousLayout(), 8),
-                                                           smallQat(), o));
+                                                           test::tinyQat(), o));
     }
 };
 

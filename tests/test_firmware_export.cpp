@@ -82,15 +82,7 @@ class TestFirmwareExport : public QObject {
 
     QString path(const QString& name) const { return work_.filePath(name); }
 
-    GenomeEvaluation evaluate(const Genome& g) {
-        QatConfig c;
-        c.samplesPerEpoch = 256;
-        c.batchSize = 64;
-        c.calibrationBatches = 4;
-        c.learningRate = 2e-4;
-        c.threads = 1;
-        return evaluateGenome(data_, float_.weights, g, c);
-    }
+    GenomeEvaluation evaluate(const Genome& g) { return evaluateGenome(data_, float_.weights, g, test::tinyQat()); }
 
     // Host build of the harness with an exported model embedded; returns its path.
     QString buildEmbedded(const QString& dir, const QString& compiler, const QStringList& extra, const QString& name) {
@@ -110,14 +102,7 @@ private slots:
         o.directory = dataDir_.path().toStdString();
         data_ = loadMnistTask(o);
         QVERIFY(data_.test.count >= 500);
-        FloatTrainConfig c;
-        c.hiddenSize = 16;
-        c.epochs = 6;
-        c.batchSize = 32;
-        c.learningRate = 1e-2;
-        c.threads = 1;
-        c.cacheDir = cacheDir_.path().toStdString();
-        float_ = trainFloatBaseline(data_, c);
+        float_ = trainFloatBaseline(data_, test::tinyFloatConfig(cacheDir_.path().toStdString()));
 
         StableRng rng(6);
         genomes_ = {uniformGenome(homogeneousLayout(), 2), uniformGenome(homogeneousLayout(), 8),
