@@ -1,6 +1,6 @@
-// Evaluation throughput of the search's worker pool: 1 worker (all cores to torch) against N workers
-// (one core each), on the same genomes, side by side in one run. Prints per-repeat times, medians and
-// the speed-up. The default batch is one default population (24 genomes), as a search hands it to the
+// Evaluation throughput of the search's worker pool: 1 worker (all cores to torch), 1 worker limited to
+// one torch thread, and N workers (one core each), on the same genomes, side by side in one run. Prints
+// per-repeat times, medians and the speed-ups of N workers over both single-worker configurations. The default batch is one default population (24 genomes), as a search hands it to the
 // pool. Usage: bench_search_workers [--task smnist-row] [--genomes 24] [--repeats 2] [--workers 2]
 #include "gruq/search.h"
 
@@ -42,11 +42,13 @@ int main(int argc, char** argv) {
     std::printf("task %s, %d genomes per run (default search QAT budget: %lld sequences), %u hardware threads\n",
                 task.c_str(), genomes, static_cast<long long>(s.qat.samplesPerEpoch), std::thread::hardware_concurrency());
 
-    std::vector<double> times[2];
-    const int counts[2] = {1, workers};
+    std::vector<double> times[3];
+    const int counts[3] = {1, 1, workers};
+    const int threadLimits[3] = {0, 1, 0};  // 0 = the cores shared out among the workers
     for (int r = 0; r < repeats; ++r) {
-        for (int k = 0; k < 2; ++k) {  // interleaved, so both see the same machine conditions
+        for (int k = 0; k < 3; ++k) {  // interleaved, so all see the same machine conditions
             s.workers = counts[k];
+            s.threadsPerWorkerLimit = threadLimits[k];
             s.seed = static_cast<uint64_t>(r);
             const std::string path = dir + "/run-" + std::to_string(k) + "-" + std::to_string(r) + ".gruq";
             std::filesystem::remove(path);
@@ -57,8 +59,10 @@ int main(int argc, char** argv) {
             std::filesystem::remove(path);
         }
     }
-    const double one = median(times[0]), many = median(times[1]);
+    const double one = median(times[0]), single = median(times[1]), many = median(times[2]);
     std::printf("median: 1 worker %.1f s, %d workers %.1f s -> speed-up %.2fx (%.1f vs %.1f evaluations/min)\n", one,
                 workers, many, one / many, 60.0 * genomes / one, 60.0 * genomes / many);
+    std::printf("median: 1 worker x 1 thread %.1f s, %d workers x 1 thread %.1f s -> worker scaling %.2fx\n", single,
+                workers, many, single / many);
     return 0;
 }

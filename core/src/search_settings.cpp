@@ -37,7 +37,10 @@ const nlohmann::json& section(const nlohmann::json& j, const char* key, const nl
 
 int SearchSettings::resolvedWorkers() const { return workers > 0 ? workers : cores(); }
 
-int SearchSettings::threadsPerWorker() const { return std::max(1, cores() / resolvedWorkers()); }
+int SearchSettings::threadsPerWorker() const {
+    const int shared = std::max(1, cores() / resolvedWorkers());
+    return threadsPerWorkerLimit > 0 ? std::min(threadsPerWorkerLimit, shared) : shared;
+}
 
 void SearchSettings::validate() const {
     taskInfo(task);  // InputError naming the unknown task
@@ -56,6 +59,7 @@ void SearchSettings::validate() const {
     index(nsga2.crossoverDistributionIndex, "nsga2.crossover_distribution_index");
     index(nsga2.mutationDistributionIndex, "nsga2.mutation_distribution_index");
     if (workers < 0 || workers > 256) bad("workers", "must be in 0..256");
+    if (threadsPerWorkerLimit < 0 || threadsPerWorkerLimit > 256) bad("threads_per_worker", "must be in 0..256");
     if (qat.epochs < 0 || qat.batchSize < 1 || qat.calibrationBatches < 1 || qat.samplesPerEpoch < 0) {
         bad("qat", "needs epochs >= 0, batch_size >= 1, calibration_batches >= 1, samples_per_epoch >= 0");
     }
@@ -94,6 +98,7 @@ std::string SearchSettings::toJson() const {
                   {"mutation_distribution_index", nsga2.mutationDistributionIndex}};
     j["seed"] = seed;
     j["workers"] = workers;
+    j["threads_per_worker"] = threadsPerWorkerLimit;
     j["baselines"] = baselines;
     j["seed_with_baselines"] = seedWithBaselines;
     j["refine_baselines"] = refineBaselines;
@@ -147,6 +152,7 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
     read(n, "mutation_distribution_index", s.nsga2.mutationDistributionIndex, "nsga2.");
     read(j, "seed", s.seed);
     read(j, "workers", s.workers);
+    read(j, "threads_per_worker", s.threadsPerWorkerLimit);
     read(j, "baselines", s.baselines);
     read(j, "seed_with_baselines", s.seedWithBaselines);
     s.refineBaselines = false;  // settings written before this option existed searched without it

@@ -45,6 +45,7 @@ struct SearchSettings {
     Nsga2Settings nsga2;
     uint64_t seed = 0;                    // NSGA-II seed (QAT batch order uses qat.seed)
     int workers = 0;                      // parallel evaluations; 0 = all cores
+    int threadsPerWorkerLimit = 0;        // torch threads per worker; 0 = cores / workers (the cores shared out)
     bool baselines = true;                // evaluate every homogeneous bit width too
     bool seedWithBaselines = true;        // put them into the initial population (warm start of the
                                           // high-accuracy end; the rest of the population is random)
