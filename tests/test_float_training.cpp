@@ -17,13 +17,8 @@ class TestFloatTraining : public QObject {
     TaskData data_;
 
     FloatTrainConfig smallConfig() const {
-        FloatTrainConfig c;
-        c.hiddenSize = 16;
+        FloatTrainConfig c = test::tinyFloatConfig(cacheDir_.path().toStdString());
         c.epochs = 4;
-        c.batchSize = 32;
-        c.learningRate = 1e-2;
-        c.threads = 1;
-        c.cacheDir = cacheDir_.path().toStdString();
         return c;
     }
 

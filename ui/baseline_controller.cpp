@@ -1,6 +1,5 @@
 #include "baseline_controller.h"
 
-#include "gruq/errors.h"
 
 #include <QMetaObject>
 
@@ -39,53 +38,24 @@ QString dataKeyOf(const QString& task, const TaskLoadOptions& o) {
 
 }  // namespace
 
-BaselineController::BaselineController(QObject* parent) : QObject(parent) {
+BaselineController::BaselineController(QObject* parent) : QObject(parent), worker_(new CancellableWorker(this)) {
     qRegisterMetaType<DataSummary>();
     qRegisterMetaType<BaselineResult>();
+    connect(worker_, &CancellableWorker::busyChanged, this, &BaselineController::busyChanged);
+    connect(worker_, &CancellableWorker::inputError, this,
+            [this](const QString& message) { emit failed(tr("Cannot use this input"), message); });
+    connect(worker_, &CancellableWorker::unexpectedError, this,
+            [this](const QString& message) { emit failed(tr("Unexpected error"), message); });
+    connect(worker_, &CancellableWorker::cancelled, this, [this] { emit logLine(tr("Cancelled.")); });
 }
 
-BaselineController::~BaselineController() {
-    cancel();
-    if (worker_) {
-        worker_->wait();
-        delete worker_;
-    }
-}
+// The worker cancels and waits for its thread; deleted first so the job never outlives data_.
+BaselineController::~BaselineController() { delete worker_; }
 
-void BaselineController::cancel() {
-    if (cancel_) cancel_->request();
-}
+void BaselineController::cancel() { worker_->cancel(); }
 
-template <typename Work>
-void BaselineController::runInWorker(Work work) {
-    if (busy_) return;
-    if (worker_) {
-        worker_->wait();
-        delete worker_;
-    }
-    busy_ = true;
-    emit busyChanged(true);
-    cancel_ = std::make_shared<CancelFlag>();
-    auto cancel = cancel_;
-    worker_ = QThread::create([this, work, cancel] {
-        try {
-            work(*cancel);
-        } catch (const InputError& e) {
-            emit failed(tr("Cannot use this input"), QString::fromStdString(e.what()));
-        } catch (const Cancelled&) {
-            emit logLine(tr("Cancelled."));
-        } catch (const std::exception& e) {
-            emit failed(tr("Unexpected error"), QString::fromStdString(e.what()));
-        }
-    });
-    connect(worker_, &QThread::finished, this, [this] {
-        busy_ = false;
-        emit busyChanged(false);
-    });
-    worker_->start();
-}
-
-std::shared_ptr<const TaskData> BaselineController::ensureData(const QString& task, const TaskLoadOptions& options) {
+std::shared_ptr<const TaskData> BaselineController::ensureData(const QString& task, const TaskLoadOptions& options,
+                                                               const CancelFlag& cancel) {
     const QString key = dataKeyOf(task, options);
     if (data_ && dataKey_ == key) return data_;
     emit logLine(tr("Loading %1 from %2 ...").arg(task, QString::fromStdString(options.path.empty()
@@ -94,7 +64,7 @@ std::shared_ptr<const TaskData> BaselineController::ensureData(const QString& ta
     auto progressFn = [this](const Progress& p) {
         emit progress(QString::fromStdString(p.stage), p.done, p.total, p.elapsedSeconds, QString::fromStdString(p.detail));
     };
-    data_ = std::make_shared<const TaskData>(loadTask(task.toStdString(), options, progressFn, cancel_.get()));
+    data_ = std::make_shared<const TaskData>(loadTask(task.toStdString(), options, progressFn, &cancel));
     dataKey_ = key;
     emit dataLoaded(summarise(*data_));
     emit logLine(tr("Loaded %1: %2 train / %3 validation / %4 test sequences.")
@@ -106,8 +76,8 @@ std::shared_ptr<const TaskData> BaselineController::ensureData(const QString& ta
 }
 
 void BaselineController::loadData(const QString& task, const TaskLoadOptions& options, const FloatTrainConfig& config) {
-    runInWorker([this, task, options, config](CancelFlag&) {
-        const auto data = ensureData(task, options);
+    worker_->start([this, task, options, config](const CancelFlag& cancel) {
+        const auto data = ensureData(task, options, cancel);
         if (auto cached = findCachedFloatBaseline(*data, config)) reportBaseline(*cached);
     });
 }
@@ -130,8 +100,8 @@ void BaselineController::reportBaseline(const FloatTrainReport& r) {
 }
 
 void BaselineController::trainBaseline(const QString& task, const TaskLoadOptions& options, const FloatTrainConfig& config) {
-    runInWorker([this, task, options, config](CancelFlag& cancel) {
-        const auto data = ensureData(task, options);
+    worker_->start([this, task, options, config](const CancelFlag& cancel) {
+        const auto data = ensureData(task, options, cancel);
         TrainObserver observer;
         observer.cancel = &cancel;
         observer.progress = [this](const Progress& p) {

@@ -6,9 +6,10 @@
 #include "gruq/progress.h"
 #include "gruq/task_registry.h"
 
+#include "cancellable_worker.h"
+
 #include <QObject>
 #include <QString>
-#include <QThread>
 
 #include <memory>
 
@@ -34,7 +35,7 @@ public:
     explicit BaselineController(QObject* parent = nullptr);
     ~BaselineController() override;
 
-    bool isBusy() const { return busy_; }
+    bool isBusy() const { return worker_->isBusy(); }
 
 public slots:
     // Loads the data and, when a float baseline for these settings is cached, reports it too.
@@ -53,14 +54,11 @@ signals:
     void logLine(const QString& line);
 
 private:
-    template <typename Work>
-    void runInWorker(Work work);
-    std::shared_ptr<const TaskData> ensureData(const QString& task, const TaskLoadOptions& options);
+    std::shared_ptr<const TaskData> ensureData(const QString& task, const TaskLoadOptions& options,
+                                               const CancelFlag& cancel);
     void reportBaseline(const FloatTrainReport& report);
 
-    QThread* worker_ = nullptr;
-    std::shared_ptr<CancelFlag> cancel_;
-    bool busy_ = false;
+    CancellableWorker* worker_;
     // Last loaded data, reused by a following training run (accessed on the worker thread only).
     std::shared_ptr<const TaskData> data_;
     QString dataKey_;

@@ -2,13 +2,10 @@
 // Exports an archived individual as a firmware folder on a worker thread it owns: rebuilds the model
 // exactly as the search did (core's rebuildArchivedIndividual), writes the folder (exportFirmware), and
 // reports progress and the outcome as queued signals. Cancellable; one export at a time.
-#include "gruq/progress.h"
+#include "cancellable_worker.h"
 
 #include <QObject>
 #include <QString>
-#include <QThread>
-
-#include <memory>
 
 namespace gruq::ui {
 
@@ -18,7 +15,7 @@ public:
     explicit ExportController(QObject* parent = nullptr);
     ~ExportController() override;
 
-    bool isBusy() const { return busy_; }
+    bool isBusy() const { return worker_->isBusy(); }
 
 public slots:
     void exportIndividual(const QString& archivePath, qint64 id, const QString& directory);
@@ -33,9 +30,8 @@ signals:
     void logLine(const QString& line);
 
 private:
-    QThread* worker_ = nullptr;
-    std::shared_ptr<CancelFlag> cancel_;
-    bool busy_ = false;
+    CancellableWorker* worker_;
+    qint64 currentId_ = 0;  // the individual being exported (for the outcome messages)
 };
 
 }  // namespace gruq::ui
