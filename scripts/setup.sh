@@ -12,8 +12,8 @@ PACKAGES=(
   libpagmo-dev libboost-serialization-dev libtbb-dev libeigen3-dev
   libsndfile1-dev libsamplerate0-dev libfftw3-dev
   libsqlite3-dev nlohmann-json3-dev zlib1g-dev libespeak-ng-dev libssl-dev
-  # app: command-line parsing
-  libcli11-dev
+  # app: command-line parsing; MPI for searches spread over cluster nodes (gruq-cli search --mpi)
+  libcli11-dev libopenmpi-dev openmpi-bin
   # ui: Qt 6 Widgets + QCustomPlot (Qt 6 build) + platform plugins
   qt6-base-dev qt6-base-dev-tools qt6-qpa-plugins libqcustomplot-dev libqcustomplot2.1-qt6
   libgl-dev fonts-dejavu-core

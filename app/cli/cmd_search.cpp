@@ -5,6 +5,7 @@
 #include "gruq/archive.h"
 #include "gruq/errors.h"
 #include "gruq/front_export.h"
+#include "gruq/mpi_search.h"
 #include "gruq/search.h"
 
 
@@ -22,8 +23,16 @@ namespace {
 // Turns search events into the terminal progress bar and log lines (called from worker threads).
 class TerminalObserver : public SearchObserver {
 public:
+    // logEvaluations: one line per evaluation as it is committed to the archive (for scripts and logs).
+    explicit TerminalObserver(bool logEvaluations) : logEvaluations_(logEvaluations) {}
+
     void individualEvaluated(const ArchivedIndividual& a, bool reused) override {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (logEvaluations_ && !reused) {
+            bar_.finish();
+            std::fprintf(stderr, "evaluation committed: id %lld, validation %.6f, size %.6f, genome %s\n",
+                         static_cast<long long>(a.id), a.validationAccuracy, a.sizeFraction, a.genome.c_str());
+        }
         lastDetail_ = (reused ? "reused " : "") + std::to_string(a.id) + ": " + formatPercent(a.validationAccuracy) + " @ " +
                       std::to_string(static_cast<int>(100 * a.sizeFraction + 0.5)) + "%";
     }
@@ -55,6 +64,7 @@ public:
     }
 
 private:
+    const bool logEvaluations_;
     std::mutex mutex_;
     ProgressBar bar_;
     std::string lastDetail_;
@@ -104,14 +114,16 @@ struct SearchArgs {
     std::string resume;
     bool noBaselines = false;
     bool noRefine = false;
+    bool mpi = false;
+    bool logEvaluations = false;
 };
 
-int runSearchCommand(SearchArgs a) {
+int runSearchCommand(const SearchArgs& a, EvaluationDispatcher* dispatcher = nullptr) {
     SearchControl control;
     cancelOnInterrupt(control);
-    TerminalObserver observer;
+    TerminalObserver observer(a.logEvaluations);
     if (!a.resume.empty()) {
-        return finishSearch(resumeSearch(a.resume, &observer, &control, a.settings.workers), observer);
+        return finishSearch(resumeSearch(a.resume, &observer, &control, a.settings.workers, dispatcher), observer);
     }
     if (a.out.empty()) throw InputError("arguments", "give --out FILE.gruq for a new search (or --resume FILE.gruq)");
     SearchSettings settings = a.settings;
@@ -129,7 +141,24 @@ int runSearchCommand(SearchArgs a) {
     if (a.noBaselines) settings.baselines = false;
     if (a.noRefine) settings.refineBaselines = false;
     settings.validate();
-    return finishSearch(runSearch(settings, a.out, &observer, &control), observer);
+    return finishSearch(runSearch(settings, a.out, &observer, &control, dispatcher), observer);
+}
+
+// Under mpirun: rank 0 searches (archive, NSGA-II), every other rank evaluates what it is handed.
+int runMpiSearchCommand(const SearchArgs& a) {
+    mpi::Session session(nullptr, nullptr);
+    if (session.rank() > 0) return mpi::serveEvaluations(session, interruptFlag(), a.settings.threadsPerWorkerLimit);
+    if (session.size() < 2) {
+        throw InputError("--mpi", "this is a single process: start it with mpirun -np N (N >= 2: rank 0 searches, "
+                                  "the others evaluate), or drop --mpi");
+    }
+    std::fprintf(stderr, "gruq-cli: MPI search: rank 0 on %s runs NSGA-II and the archive, %d worker ranks evaluate\n",
+                 session.hostName().c_str(), session.size() - 1);
+    mpi::Dispatcher dispatcher(session);
+    const int code = runSearchCommand(a, &dispatcher);
+    dispatcher.stop();
+    std::fprintf(stderr, "gruq-cli: rank 0 spent %.2f s in MPI communication\n", dispatcher.communicationSeconds());
+    return code;
 }
 
 struct FrontArgs {
@@ -192,7 +221,11 @@ void addSearchCommands(CLI::App& app, CommandRunner& runner) {
     cmd->add_option("--workers", s.workers, "parallel evaluations (0 = all cores)")->capture_default_str();
     cmd->add_flag("--no-baselines", a->noBaselines, "skip the homogeneous baselines");
     cmd->add_flag("--no-refine", a->noRefine, "skip the final evaluation of the neighbours of undominated baselines");
-    cmd->callback([&runner, a] { runner = [a] { return runSearchCommand(*a); }; });
+    cmd->add_option("--threads-per-worker", s.threadsPerWorkerLimit,
+                    "torch threads per worker or MPI rank (0 = the cores shared out)")->capture_default_str();
+    cmd->add_flag("--mpi", a->mpi, "run under mpirun: rank 0 searches, the other ranks evaluate genomes");
+    cmd->add_flag("--log-evaluations", a->logEvaluations, "print a line for every evaluation as it is committed");
+    cmd->callback([&runner, a] { runner = [a] { return a->mpi ? runMpiSearchCommand(*a) : runSearchCommand(*a); }; });
 
     auto f = std::make_shared<FrontArgs>();
     CLI::App* front = app.add_subcommand("front", "print the Pareto front (or every evaluation) of an archive");

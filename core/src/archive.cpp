@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <cerrno>
 #include <cinttypes>
@@ -379,42 +382,69 @@ SearchArchive SearchArchive::create(const std::string& path, const std::string& 
     std::error_code ignored;
     if (fs::exists(fs::symlink_status(path, ignored))) throw InputError(path, kAlreadyExists);
 
-    // Claim the name atomically ("x" = O_EXCL): a file that appeared since the check stays untouched.
-    errno = 0;
-    std::FILE* claimed = std::fopen(path.c_str(), "wbx");
-    if (!claimed) {
-        if (errno == EEXIST) throw InputError(path, kAlreadyExists);
-        throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
-    }
-    std::fclose(claimed);
-
+    // Built complete under a private name beside the target, then linked into place: a kill at any
+    // moment leaves either no archive or a whole one, never a half-made file that would block both
+    // --out (exists) and --resume (not an archive).
+    const fs::path target(path);
+    const std::string staging =
+        (target.parent_path() / ("." + target.filename().string() + ".creating-" + std::to_string(getpid()))).string();
+    auto removeStaging = [&] {
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(staging + suffix, ignored);
+    };
+    removeStaging();  // a leftover of an earlier process with our pid
     auto impl = std::make_unique<Impl>();
     impl->path = path;
     impl->settingsJson = settingsJson;
     impl->floatModelJson = floatModelJson;
+    const std::string action = "cannot create";
     try {
-        const std::string action = "cannot create";
-        impl->openConnection(path, SQLITE_OPEN_READWRITE, action);
-        sqlite3* db = impl->db.get();
-        execute(db, path, "PRAGMA journal_mode=WAL", action);  // cannot change inside a transaction
-        impl->setConnectionPragmas(action);
-        execute(db, path, "BEGIN IMMEDIATE", action);
-        execute(db, path, kCreateSchemaSql, action);
-        execute(db, path, ("PRAGMA application_id=" + std::to_string(kArchiveApplicationId)).c_str(), action);
-        execute(db, path, ("PRAGMA user_version=" + std::to_string(kArchiveSchemaVersion)).c_str(), action);
-        const std::pair<const char*, const std::string*> metaRows[] = {
-            {"settings", &settingsJson}, {"float_model", &floatModelJson}};
-        for (const auto& [key, value] : metaRows) {
-            Statement insert(db, path, "INSERT INTO meta(key, value) VALUES(?, ?)", action);
-            insert.bind(1, std::string(key)).bind(2, *value).step();
+        errno = 0;
+        std::FILE* claimed = std::fopen(staging.c_str(), "wbx");  // the system's reason, not SQLite's
+        if (!claimed) throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
+        std::fclose(claimed);
+        impl->openConnection(staging, SQLITE_OPEN_READWRITE, action);
+        {
+            sqlite3* db = impl->db.get();
+            execute(db, path, "PRAGMA journal_mode=WAL", action);  // cannot change inside a transaction
+            impl->setConnectionPragmas(action);
+            execute(db, path, "BEGIN IMMEDIATE", action);
+            execute(db, path, kCreateSchemaSql, action);
+            execute(db, path, ("PRAGMA application_id=" + std::to_string(kArchiveApplicationId)).c_str(), action);
+            execute(db, path, ("PRAGMA user_version=" + std::to_string(kArchiveSchemaVersion)).c_str(), action);
+            const std::pair<const char*, const std::string*> metaRows[] = {
+                {"settings", &settingsJson}, {"float_model", &floatModelJson}};
+            for (const auto& [key, value] : metaRows) {
+                Statement insert(db, path, "INSERT INTO meta(key, value) VALUES(?, ?)", action);
+                insert.bind(1, std::string(key)).bind(2, *value).step();
+            }
+            Statement creator(db, path, "INSERT INTO meta(key, value) VALUES('created_by', 'gruq')", action);
+            creator.step();
+            execute(db, path, "COMMIT", action);
+        }  // every statement finalised, so the close below really closes
+        // Closing the only connection checkpoints the WAL into the file and removes -wal / -shm, so the
+        // single file holds everything when it is linked.
+        impl->db.reset();
+        int fd = ::open(staging.c_str(), O_RDONLY);
+        const bool synced = fd >= 0 && ::fsync(fd) == 0;
+        if (fd >= 0) ::close(fd);
+        if (!synced) throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
+        // link() claims the name atomically: an archive that appeared meanwhile stays untouched.
+        if (::link(staging.c_str(), path.c_str()) != 0) {
+            if (errno == EEXIST) throw InputError(path, kAlreadyExists);
+            const bool noHardLinks = errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK;
+            // Filesystems without hard links (FAT, some network shares): check, then rename.
+            if (!noHardLinks || fs::exists(fs::symlink_status(path, ignored))) {
+                throw InputError(path, noHardLinks ? kAlreadyExists : std::string("cannot create: ") + std::strerror(errno));
+            }
+            if (std::rename(staging.c_str(), path.c_str()) != 0)
+                throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
         }
-        Statement creator(db, path, "INSERT INTO meta(key, value) VALUES('created_by', 'gruq')", action);
-        creator.step();
-        execute(db, path, "COMMIT", action);
+        removeStaging();
+        impl->openConnection(path, SQLITE_OPEN_READWRITE, action);
+        impl->setConnectionPragmas(action);
     } catch (...) {
-        // The file is ours and half-made: remove it so a retry is not told "already exists".
         impl.reset();
-        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix, ignored);
+        removeStaging();
         throw;
     }
     return SearchArchive(std::move(impl));

@@ -28,9 +28,10 @@ using Clock = std::chrono::steady_clock;
 class GenomeEvaluator {
 public:
     GenomeEvaluator(const SearchSettings& settings, const TaskData& data, const FloatGruWeights& floatModel,
-                    SearchArchive& archive, SearchObserver* observer, SearchControl* control)
+                    SearchArchive& archive, SearchObserver* observer, SearchControl* control,
+                    EvaluationDispatcher* dispatcher)
         : settings_(settings), layout_(layoutByName(settings.layout)), data_(data), floatModel_(floatModel),
-          archive_(archive), observer_(observer), control_(control), start_(Clock::now()) {
+          archive_(archive), observer_(observer), control_(control), dispatcher_(dispatcher), start_(Clock::now()) {
         for (const ArchivedIndividual& a : archive_.individuals()) cache_[a.genome] = a;
         qat_ = settings.qat;
         qat_.threads = settings.threadsPerWorker();
@@ -102,6 +103,13 @@ public:
         }
         if (model) {
             a.testAccuracy = IntegerGruEngine(*model).accuracy(data_.test, settings_.resolvedWorkers() * qat_.threads);
+        } else if (dispatcher_) {
+            dispatcher_->evaluate({parseGenomeText(a.genome, layout_)}, true,
+                                  [&a](size_t, GenomeEvaluation&& e, double) {
+                                      a.testAccuracy = e.testAccuracy;
+                                      a.fakeQuantTestAccuracy = e.fakeQuantTestAccuracy;
+                                  },
+                                  control_);
         } else {
             EvaluateOptions o;
             o.withTest = true;
@@ -144,8 +152,9 @@ public:
         p.elapsedSeconds = std::chrono::duration<double>(Clock::now() - start_).count();
         if (computed_ > 0) {
             // Remaining evaluations at this run's computed-evaluation rate (reuse is nearly free).
+            const int parallel = dispatcher_ ? dispatcher_->parallelism() : settings_.resolvedWorkers();
             p.etaSeconds = computeSeconds_ / double(computed_) * double(p.evaluationsPlanned - done_) /
-                           double(settings_.resolvedWorkers());
+                           double(std::max(1, parallel));
         }
         observer_->progress(p);
     }
@@ -153,6 +162,14 @@ public:
 private:
     void runPool(const std::vector<const Genome*>& todo, bool baseline, bool withTest) {
         if (todo.empty()) return;
+        if (dispatcher_) {
+            std::vector<Genome> genomes;
+            for (const Genome* g : todo) genomes.push_back(*g);
+            dispatcher_->evaluate(genomes, withTest,
+                                  [&](size_t i, GenomeEvaluation&& e, double seconds) { commit(*todo[i], baseline, e, seconds); },
+                                  control_);
+            return;
+        }
         std::atomic<size_t> next{0};
         std::atomic<bool> failed{false};
         std::exception_ptr error;
@@ -189,8 +206,11 @@ private:
         };
         const auto t0 = Clock::now();
         const GenomeEvaluation e = evaluateGenome(data_, floatModel_, genome, qat_, options);
-        const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        commit(genome, baseline, e, std::chrono::duration<double>(Clock::now() - t0).count());
+    }
 
+    // Stores a finished evaluation (committed to the archive before anyone is told about it).
+    void commit(const Genome& genome, bool baseline, const GenomeEvaluation& e, double seconds) {
         ArchivedIndividual a;
         a.layout = layout_.name;
         a.genome = genome.toText();
@@ -211,7 +231,7 @@ private:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             cache_[a.genome] = a;
-            models_[a.genome] = e.model;
+            if (!e.model.wIh.empty()) models_[a.genome] = e.model;  // remote results may come without it
             ++computed_;
             ++done_;
             computeSeconds_ += seconds;
@@ -227,6 +247,7 @@ private:
     SearchArchive& archive_;
     SearchObserver* observer_;
     SearchControl* control_;
+    EvaluationDispatcher* dispatcher_;
     QatConfig qat_;
     Clock::time_point start_;
 
@@ -312,9 +333,12 @@ std::string floatModelJson(const FloatTrainReport& r, const FloatTrainConfig& co
 }
 
 SearchResult execute(const SearchSettings& settings, SearchArchive& archive, SearchObserver* observer,
-                     SearchControl* control, const TaskData& data, const FloatTrainReport& baseline) {
+                     SearchControl* control, EvaluationDispatcher* dispatcher, const TaskData& data,
+                     const FloatTrainReport& baseline) {
     const auto start = Clock::now();
-    auto evaluator = std::make_shared<GenomeEvaluator>(settings, data, baseline.weights, archive, observer, control);
+    if (dispatcher) dispatcher->prepare(settings, data, baseline.weights);
+    auto evaluator =
+        std::make_shared<GenomeEvaluator>(settings, data, baseline.weights, archive, observer, control, dispatcher);
     const GenomeLayout& layout = evaluator->layout();
     const int pop = settings.nsga2.population, gens = settings.nsga2.generations;
     const int baselineCount = settings.baselines ? settings.maxBits - settings.minBits + 1 : 0;
@@ -481,16 +505,16 @@ double hypervolumeOf(const std::vector<ArchivedIndividual>& front) {
 }
 
 SearchResult runSearch(const SearchSettings& settings, const std::string& archivePath, SearchObserver* observer,
-                       SearchControl* control) {
+                       SearchControl* control, EvaluationDispatcher* dispatcher) {
     settings.validate();
     Prepared prepared = prepare(settings, observer, control);
     SearchArchive archive =
         SearchArchive::create(archivePath, settings.toJson(), floatModelJson(prepared.baseline, settings.floatModel, prepared.data));
-    return execute(settings, archive, observer, control, prepared.data, prepared.baseline);
+    return execute(settings, archive, observer, control, dispatcher, prepared.data, prepared.baseline);
 }
 
 SearchResult resumeSearch(const std::string& archivePath, SearchObserver* observer, SearchControl* control,
-                          int workersOverride) {
+                          int workersOverride, EvaluationDispatcher* dispatcher) {
     SearchArchive archive = SearchArchive::open(archivePath);
     SearchSettings settings = SearchSettings::fromJson(archive.settingsJson());
     if (workersOverride > 0) settings.workers = workersOverride;
@@ -500,7 +524,7 @@ SearchResult resumeSearch(const std::string& archivePath, SearchObserver* observ
         throw InputError(archivePath, "the task data changed since this search started (float model identity differs)");
     }
     if (observer) observer->log("resuming: " + std::to_string(archive.individualCount()) + " stored evaluations will be reused");
-    return execute(settings, archive, observer, control, prepared.data, prepared.baseline);
+    return execute(settings, archive, observer, control, dispatcher, prepared.data, prepared.baseline);
 }
 
 }  // namespace gruq

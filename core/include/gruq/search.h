@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -106,6 +107,22 @@ private:
     mutable std::condition_variable resumed_;
 };
 
+// Runs genome evaluations outside this process (gruq-cli search --mpi: on the other MPI ranks) instead
+// of the search's worker threads. Evaluations must give the same result wherever they run.
+class EvaluationDispatcher {
+public:
+    using Finished = std::function<void(size_t index, GenomeEvaluation&& evaluation, double seconds)>;
+    virtual ~EvaluationDispatcher() = default;
+    // Once, before the first genome: everything an evaluator needs (the float model is shipped, not
+    // retrained). InputError when an evaluator cannot serve this task.
+    virtual void prepare(const SearchSettings& settings, const TaskData& data, const FloatGruWeights& floatModel) = 0;
+    // Evaluates the genomes (distinct, all still to compute), calling finished() on the calling thread as
+    // each one ends, in any order; returns when all have. control (may be null) pauses and cancels.
+    virtual void evaluate(const std::vector<Genome>& genomes, bool withTest, const Finished& finished,
+                          SearchControl* control) = 0;
+    virtual int parallelism() const = 0;  // evaluations in flight at once (for the ETA)
+};
+
 struct SearchResult {
     std::vector<ArchivedIndividual> front;      // final non-dominated set (test accuracy filled in)
     std::vector<ArchivedIndividual> baselines;
@@ -121,12 +138,15 @@ std::vector<ArchivedIndividual> paretoFront(const std::vector<ArchivedIndividual
 double hypervolumeOf(const std::vector<ArchivedIndividual>& front);
 
 // Runs a new search into a new archive at archivePath.
+// With a dispatcher, genomes are evaluated through it instead of local worker threads.
 SearchResult runSearch(const SearchSettings& settings, const std::string& archivePath,
-                       SearchObserver* observer = nullptr, SearchControl* control = nullptr);
+                       SearchObserver* observer = nullptr, SearchControl* control = nullptr,
+                       EvaluationDispatcher* dispatcher = nullptr);
 // Continues an interrupted (or finished) search: the settings come from the archive; NSGA-II is
 // replayed from its seed and every stored evaluation is reused, so the result equals an
 // uninterrupted run's.
 SearchResult resumeSearch(const std::string& archivePath, SearchObserver* observer = nullptr,
-                          SearchControl* control = nullptr, int workersOverride = 0);
+                          SearchControl* control = nullptr, int workersOverride = 0,
+                          EvaluationDispatcher* dispatcher = nullptr);
 
 }  // namespace gruq
