@@ -1,5 +1,6 @@
 #include "main_window.h"
 
+#include "archive_follower.h"
 #include "baseline_controller.h"
 #include "data_summary_view.h"
 #include "error_dialog.h"
@@ -66,6 +67,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     baseline_ = new BaselineController(this);
     search_ = new SearchController(this);
     export_ = new ExportController(this);
+    follower_ = new ArchiveFollower(this);
 
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(settings_);
@@ -104,6 +106,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     resizeDocks({settingsDock, detailDock}, {360, 440}, Qt::Horizontal);
 
     statusLabel_ = new QLabel(tr("No search open"), this);
+    statusLabel_->setObjectName(QStringLiteral("statusLabel"));
     statusBar()->addPermanentWidget(statusLabel_);
     createMenus();
     connectParts();
@@ -117,6 +120,7 @@ void MainWindow::createMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&New search"), QKeySequence::New, this, [this] {
         if (search_->isBusy()) return;
+        follower_->stop();
         resetView();
         setArchivePath(QString());
     });
@@ -128,6 +132,10 @@ void MainWindow::createMenus() {
     recentMenu_ = file->addMenu(tr("Open &recent"));
     rebuildRecentMenu();
     resumeAction_ = file->addAction(tr("&Resume search"), QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::resumeSearch);
+    stopFollowingAction_ = file->addAction(tr("Stop &following"), this, &MainWindow::stopFollowing);
+    stopFollowingAction_->setObjectName(QStringLiteral("stopFollowingAction"));
+    stopFollowingAction_->setToolTip(tr("Stop showing what another process writes to this archive"));
+    stopFollowingAction_->setEnabled(false);
     file->addSeparator();
     file->addAction(tr("Export front as &CSV…"), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export front"), QString(), tr("CSV (*.csv)"));
@@ -219,10 +227,9 @@ void MainWindow::connectParts() {
     connect(search_, &SearchController::stateChanged, this, [this](SearchController::State s) {
         const bool running = s != SearchController::State::Idle;
         settings_->setSearchState(running, s == SearchController::State::Paused);
-        startAction_->setEnabled(!running);
         pauseAction_->setEnabled(running);
         stopAction_->setEnabled(running);
-        resumeAction_->setEnabled(!running && !archivePath_.isEmpty());
+        updateActions();
         if (!running) progress_->setIdle();
         statusLabel_->setText(running ? (s == SearchController::State::Paused ? tr("Paused") : tr("Searching…"))
                                       : (archivePath_.isEmpty() ? tr("No search open") : QFileInfo(archivePath_).fileName()));
@@ -293,6 +300,88 @@ void MainWindow::connectParts() {
         progress_->appendLog(title + QStringLiteral(": ") + message);
         showError(this, title, message);
     });
+    connectFollower();
+}
+
+// An archive written by another process: the follower reports what it commits; this only shows it.
+void MainWindow::connectFollower() {
+    connect(follower_, &ArchiveFollower::individualsAdded, this, &MainWindow::addRows);
+    connect(follower_, &ArchiveFollower::individualsUpdated, this, &MainWindow::addRows);  // test accuracy measured
+    connect(follower_, &ArchiveFollower::generationsAdded, this, [this](const QVector<GenerationRow>& generations) {
+        for (const auto& g : generations) hypervolume_->addGeneration(g.generation, g.hypervolume);
+    });
+    connect(follower_, &ArchiveFollower::statusChanged, this, [this](const QString& status) {
+        const QString file = QFileInfo(follower_->path()).fileName();
+        if (status == QStringLiteral("finished") || status == QStringLiteral("cancelled")) {
+            const QString line = tr("The other process %1 the search in %2: %3 evaluations.")
+                                     .arg(status == QStringLiteral("finished") ? tr("finished") : tr("stopped"), file)
+                                     .arg(follower_->evaluations());
+            progress_->appendLog(line);
+            statusBar()->showMessage(line, 10000);
+        } else {
+            progress_->appendLog(tr("%1: status %2.").arg(file, status));
+        }
+    });
+    connect(follower_, &ArchiveFollower::polled, this, &MainWindow::updateFollowStatus);
+    connect(follower_, &ArchiveFollower::followingChanged, this, [this](bool following) {
+        updateActions();
+        if (!following && !search_->isBusy() && !baseline_->isBusy() && !export_->isBusy()) progress_->setIdle();
+        updateFollowStatus();
+    });
+    connect(follower_, &ArchiveFollower::failed, this, [this](const QString& title, const QString& message) {
+        progress_->appendLog(title + QStringLiteral(": ") + message.section('\n', 0, 0));
+        showError(this, title, message);
+    });
+}
+
+bool MainWindow::isFollowing() const { return follower_->isFollowing(); }
+
+void MainWindow::stopFollowing() {
+    if (!follower_->isFollowing()) return;
+    follower_->stop();
+    progress_->appendLog(tr("Stopped following %1; what is shown stays. If its search has ended without finishing, "
+                            "File ▸ Resume search continues it here.")
+                             .arg(archivePath_));
+}
+
+void MainWindow::updateActions() {
+    const bool busy = search_->isBusy();
+    const bool following = follower_->isFollowing();
+    startAction_->setEnabled(!busy && !following);
+    resumeAction_->setEnabled(!busy && !following && !archivePath_.isEmpty());
+    stopFollowingAction_->setEnabled(following);
+    settings_->setEnabled(!following);  // read-only: the settings shown are the archive's
+}
+
+void MainWindow::updateFollowStatus() {
+    if (!follower_->isFollowing()) {
+        setWindowTitle(archivePath_.isEmpty() ? tr("gruq — mixed-precision GRU quantization")
+                                              : tr("%1 — gruq").arg(QFileInfo(archivePath_).fileName()));
+        statusLabel_->setText(archivePath_.isEmpty() ? tr("No search open") : QFileInfo(archivePath_).fileName());
+        statusLabel_->setToolTip(QString());
+        return;
+    }
+    const QString file = QFileInfo(follower_->path()).fileName();
+    setWindowTitle(tr("%1 (following, read-only) — gruq").arg(file));
+    const qint64 evaluations = follower_->evaluations();
+    QString text = tr("Following %1 (written by another process) — %2 evaluations").arg(file).arg(evaluations);
+    QString tip = follower_->path();
+    if (!follower_->trouble().isEmpty()) {
+        text += tr(" — cannot read it just now, retrying");
+        tip += QStringLiteral("\n") + follower_->trouble();
+    } else if (follower_->msSinceChange() >= 60000) {
+        text += tr(" — no change for %1 min").arg(follower_->msSinceChange() / 60000);
+        tip += QStringLiteral("\n") + tr("If the writing process has ended without finishing, File ▸ Stop following, "
+                                          "then File ▸ Resume search continues the search here.");
+    }
+    statusLabel_->setText(text);
+    statusLabel_->setToolTip(tip);
+    if (search_->isBusy() || baseline_->isBusy() || export_->isBusy()) return;  // their progress has the panel
+    const int generation = follower_->lastGeneration();
+    const QString stage = generation < 0 ? tr("Following %1 · baselines").arg(file)
+                                         : tr("Following %1 · generation %2/%3").arg(file).arg(generation).arg(plannedGenerations_);
+    progress_->showProgress(stage, generation + 1, plannedGenerations_ + 1, follower_->lastGenerationSeconds(),
+                            tr("%1 evaluations").arg(evaluations));
 }
 
 void MainWindow::resetView() {
@@ -301,6 +390,20 @@ void MainWindow::resetView() {
     plot_->clearAll();
     hypervolume_->clear();
     inspector_->clearSelection();
+}
+
+void MainWindow::addRows(const QVector<IndividualRow>& rows) {
+    if (rows.isEmpty()) return;
+    for (const auto& row : rows) {
+        rows_.insert(row.id, row);
+        plot_->addIndividual(row);
+        if (isAllEight(row)) {
+            context_.eightBit = row;
+            inspector_->setContext(context_);
+        }
+        if (inspector_->currentId() == row.id) inspector_->showIndividual(row);
+    }
+    updateFront();  // once per batch
 }
 
 void MainWindow::addRow(const IndividualRow& row) {
@@ -341,6 +444,7 @@ QString MainWindow::defaultArchivePath() const {
 
 void MainWindow::startSearch(const QString& requestedPath) {
     if (search_->isBusy()) return;
+    follower_->stop();  // the window shows one search: the new one
     SearchSettings settings = settings_->searchSettings();
     try {
         settings.validate();
@@ -356,6 +460,7 @@ void MainWindow::startSearch(const QString& requestedPath) {
                              : requestedPath;
     resetView();
     plot_->setGenerations(settings.nsga2.generations);
+    plannedGenerations_ = settings.nsga2.generations;
     setArchivePath(path);
     rememberRecent(path);
     progress_->appendLog(tr("New search → %1").arg(path));
@@ -370,28 +475,45 @@ bool MainWindow::openArchive(const QString& path) {
     try {
         const SearchArchive archive = SearchArchive::open(path.toStdString(), /*readOnly=*/true);
         const SearchSettings settings = SearchSettings::fromJson(archive.settingsJson());
+        // The status first: once it is final, everything the writer stored is in what is read below.
+        const QString status = QString::fromStdString(archive.state("status").value_or(""));
+        follower_->stop();
         resetView();
         settings_->setSearchSettings(settings);
         plot_->setGenerations(settings.nsga2.generations);
+        plannedGenerations_ = settings.nsga2.generations;
         const auto floatModel = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
         if (floatModel.is_object()) {
             context_.floatValidationAccuracy = floatModel.value("validation_accuracy", -1.0);
             context_.floatTestAccuracy = floatModel.value("test_accuracy", -1.0);
             if (context_.floatValidationAccuracy >= 0) plot_->setFloatAccuracy(context_.floatValidationAccuracy);
         }
-        for (const auto& a : archive.individuals()) addRow(IndividualRow::from(a));
-        for (const auto& g : archive.generations()) hypervolume_->addGeneration(g.generation, g.hypervolume);
+        QVector<IndividualRow> rows;
+        for (const auto& a : archive.individuals()) rows << IndividualRow::from(a);
+        addRows(rows);
+        const auto generations = archive.generations();
+        for (const auto& g : generations) hypervolume_->addGeneration(g.generation, g.hypervolume);
         plot_->rescale();
         inspector_->setContext(context_);
         setArchivePath(path);
         rememberRecent(path);
-        const QString status = QString::fromStdString(archive.state("status").value_or("unknown"));
         progress_->appendLog(tr("Opened %1: %2 evaluations, %3 generations, status %4.")
                                  .arg(path)
-                                 .arg(archive.individualCount())
-                                 .arg(archive.generations().size())
-                                 .arg(status));
-        if (status != QStringLiteral("finished")) progress_->appendLog(tr("This search is not finished: File ▸ Resume search continues it."));
+                                 .arg(rows.size())
+                                 .arg(generations.size())
+                                 .arg(status.isEmpty() ? tr("unknown") : status));
+        if (ArchiveFollower::isLiveStatus(status, archive.schemaVersion())) {
+            // Another process is (or may be) writing it: show its progress live, read-only.
+            ArchiveFollower::Position from;
+            from.lastId = rows.isEmpty() ? 0 : rows.constLast().id;
+            from.lastGeneration = generations.empty() ? -1 : generations.back().generation;
+            from.status = status;
+            follower_->follow(path, from);
+            progress_->appendLog(tr("This search is still being written: following it live, read-only "
+                                    "(File ▸ Stop following ends that)."));
+        } else if (status != QStringLiteral("finished")) {
+            progress_->appendLog(tr("This search is not finished: File ▸ Resume search continues it."));
+        }
         return true;
     } catch (const std::exception& e) {
         showError(this, tr("Cannot open archive"), QString::fromUtf8(e.what()));
@@ -401,6 +523,12 @@ bool MainWindow::openArchive(const QString& path) {
 
 void MainWindow::resumeSearch() {
     if (search_->isBusy() || archivePath_.isEmpty()) return;
+    if (follower_->isFollowing()) {
+        progress_->appendLog(tr("%1 is being written by another process; File ▸ Stop following first if that "
+                                "process has ended.")
+                                 .arg(archivePath_));
+        return;
+    }
     progress_->appendLog(tr("Resuming %1 (stored evaluations are reused).").arg(archivePath_));
     search_->resume(archivePath_, settings_->searchSettings().workers);
 }
@@ -456,10 +584,8 @@ bool MainWindow::exportPlot(const QString& path) {
 
 void MainWindow::setArchivePath(const QString& path) {
     archivePath_ = path;
-    setWindowTitle(path.isEmpty() ? tr("gruq — mixed-precision GRU quantization")
-                                  : tr("%1 — gruq").arg(QFileInfo(path).fileName()));
-    if (resumeAction_) resumeAction_->setEnabled(!path.isEmpty() && !search_->isBusy());
-    statusLabel_->setText(path.isEmpty() ? tr("No search open") : QFileInfo(path).fileName());
+    if (resumeAction_) updateActions();
+    updateFollowStatus();
 }
 
 void MainWindow::rememberRecent(const QString& path) {
@@ -483,6 +609,7 @@ void MainWindow::rebuildRecentMenu() {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     settings_->saveSettings();
+    follower_->stop();
     baseline_->cancel();
     search_->stop();  // cooperative: finished evaluations are already in the archive
     event->accept();

@@ -2,6 +2,7 @@
 // The main window only assembles the parts and routes signals between them: settings panel, Pareto
 // plot, hypervolume plot, progress/log, scheme inspector, data summary, and the two controllers that run
 // core work off the GUI thread (plus the firmware export controller). Archive files (open, recent, export) are handled here too.
+// An opened archive that another process is still writing is followed live (ArchiveFollower), read-only.
 #include "search_types.h"
 
 #include <QMainWindow>
@@ -24,6 +25,7 @@ class SchemeInspector;
 class BaselineController;
 class SearchController;
 class ExportController;
+class ArchiveFollower;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -34,6 +36,8 @@ public:
     BaselineController* controller() const { return baseline_; }
     SearchController* searchController() const { return search_; }
     ExportController* exportController() const { return export_; }
+    ArchiveFollower* follower() const { return follower_; }
+    bool isFollowing() const;
     ParetoPlot* paretoPlot() const { return plot_; }
     SchemeInspector* inspector() const { return inspector_; }
     QString archivePath() const { return archivePath_; }
@@ -43,7 +47,9 @@ public:
 public slots:
     void loadCurrentTask();                        // data summary + cached float model of the settings
     void startSearch(const QString& archivePath);  // empty = a new file in the runs folder
-    bool openArchive(const QString& path);         // shows a stored search; false (and a dialog) on error
+    bool openArchive(const QString& path);         // shows a stored search; false (and a dialog) on error;
+                                                   // follows it live while another process writes it
+    void stopFollowing();                          // keeps what is shown; Resume becomes available
     void resumeSearch();                           // continues the open archive
     bool exportFront(const QString& path);         // .csv or .json by extension
     bool exportPlot(const QString& path);          // .png or .pdf by extension
@@ -59,6 +65,10 @@ private:
     void connectParts();
     void resetView();
     void addRow(const IndividualRow& row);
+    void addRows(const QVector<IndividualRow>& rows);
+    void connectFollower();
+    void updateFollowStatus();
+    void updateActions();
     void updateFront();
     void setArchivePath(const QString& path);
     void rememberRecent(const QString& path);
@@ -74,16 +84,19 @@ private:
     BaselineController* baseline_;
     SearchController* search_;
     ExportController* export_;
+    ArchiveFollower* follower_;
     QLabel* statusLabel_;
     QMenu* recentMenu_ = nullptr;
     QAction* resumeAction_ = nullptr;
     QAction* pauseAction_ = nullptr;
     QAction* stopAction_ = nullptr;
     QAction* startAction_ = nullptr;
+    QAction* stopFollowingAction_ = nullptr;
 
     std::function<QString(qint64)> chooseExportFolder_;
     QString archivePath_;
     QMap<qint64, IndividualRow> rows_;
+    int plannedGenerations_ = 0;       // of the shown search (progress while following)
     InspectorContext context_;
 };
 
