@@ -3,6 +3,8 @@
 #include "gruq/archive_model.h"
 #include "gruq/firmware_export.h"
 
+#include <QFile>
+
 namespace gruq::ui {
 namespace {
 
@@ -28,8 +30,11 @@ void ExportController::cancel() { worker_->cancel(); }
 void ExportController::exportIndividual(const QString& archivePath, qint64 id, const QString& directory) {
     if (worker_->isBusy()) return;
     currentId_ = id;
-    const std::string archive = archivePath.toStdString(), dir = directory.toStdString();
-    worker_->start([this, archive, dir, id](const CancelFlag& cancel) {
+    // File names are bytes: encodeName gives the ones the system uses (toStdString would re-encode).
+    const std::string archive = QFile::encodeName(archivePath).toStdString(),
+                      dir = QFile::encodeName(directory).toStdString();
+    worker_->start([this, archive, dir, id, directory](const CancelFlag& cancel) {
+        checkExportFolder(dir);  // a read-only or blocked folder fails now, not after the model rebuild
         auto report = [this](const Progress& p) {
             emit progress(tr("Export: %1").arg(QString::fromStdString(p.stage)), p.done, p.total, p.elapsedSeconds,
                           QString::fromStdString(p.detail));
@@ -48,13 +53,13 @@ void ExportController::exportIndividual(const QString& archivePath, qint64 id, c
         const QString summary = tr("Exported #%1 to %2\n\nmodel.bin: %3 bytes (640-byte header + %4 bytes of model)\n"
                                    "RAM workspace: %5 bytes\nInteger accuracy: validation %6, test %7\n\nFiles: %8")
                                     .arg(id)
-                                    .arg(QString::fromStdString(dir))
+                                    .arg(directory)
                                     .arg(s.blobBytes)
                                     .arg(s.sizeObjectiveBytes)
                                     .arg(s.workspaceBytes)
                                     .arg(percent(r.evaluation.validationAccuracy), percent(r.evaluation.testAccuracy),
                                          files.join(QStringLiteral(", ")));
-        emit exported(id, QString::fromStdString(dir), summary);
+        emit exported(id, directory, summary);
     });
 }
 

@@ -13,6 +13,7 @@
 #include "search_settings_panel.h"
 
 #include "gruq/archive.h"
+#include "gruq/errors.h"
 #include "gruq/front_export.h"
 #include "gruq/search.h"
 
@@ -473,10 +474,18 @@ bool MainWindow::openArchive(const QString& path) {
         return false;
     }
     try {
-        const SearchArchive archive = SearchArchive::open(path.toStdString(), /*readOnly=*/true);
-        const SearchSettings settings = SearchSettings::fromJson(archive.settingsJson());
+        // The system's bytes of the name (it may not be UTF-8); Qt shows such bytes as U+FFFD.
+        const std::string file = QFile::encodeName(path).toStdString();
+        if (path.contains(QChar::ReplacementCharacter) && !QFileInfo::exists(path)) {
+            throw InputError(file, "the file name is not valid UTF-8 and cannot be opened from here; rename the file");
+        }
+        const SearchArchive archive = SearchArchive::open(file, /*readOnly=*/true);
+        const SearchSettings settings = settingsOfArchive(archive);
         // The status first: once it is final, everything the writer stored is in what is read below.
         const QString status = QString::fromStdString(archive.state("status").value_or(""));
+        // Read everything before touching the view: a damaged archive leaves the current one shown.
+        const std::vector<ArchivedIndividual> individuals = archive.individuals();
+        const auto generations = archive.generations();
         follower_->stop();
         resetView();
         settings_->setSearchSettings(settings);
@@ -489,9 +498,8 @@ bool MainWindow::openArchive(const QString& path) {
             if (context_.floatValidationAccuracy >= 0) plot_->setFloatAccuracy(context_.floatValidationAccuracy);
         }
         QVector<IndividualRow> rows;
-        for (const auto& a : archive.individuals()) rows << IndividualRow::from(a);
+        for (const auto& a : individuals) rows << IndividualRow::from(a);
         addRows(rows);
-        const auto generations = archive.generations();
         for (const auto& g : generations) hypervolume_->addGeneration(g.generation, g.hypervolume);
         plot_->rescale();
         inspector_->setContext(context_);
@@ -556,23 +564,16 @@ bool MainWindow::exportFront(const QString& path) {
         showError(this, tr("Nothing to export"), tr("Open or run a search first."));
         return false;
     }
-    std::vector<ArchivedIndividual> front;
     try {
-        front = paretoFront(SearchArchive::open(archivePath_.toStdString(), /*readOnly=*/true).individuals());
+        const auto front =
+            paretoFront(SearchArchive::open(QFile::encodeName(archivePath_).toStdString(), /*readOnly=*/true).individuals());
+        saveIndividuals(QFile::encodeName(path).toStdString(), front);  // whole or not at all (temp + rename)
+        progress_->appendLog(tr("Front (%1 schemes) exported to %2").arg(front.size()).arg(path));
+        return true;
     } catch (const std::exception& e) {
         showError(this, tr("Cannot export"), QString::fromUtf8(e.what()));
         return false;
     }
-    const std::string text = path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive) ? individualsJson(front)
-                                                                                         : individualsCsv(front);
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(text.data(), qint64(text.size())) != qint64(text.size()) ||
-        !f.flush()) {
-        showError(this, tr("Cannot export"), tr("%1: %2").arg(path, f.errorString()));
-        return false;
-    }
-    progress_->appendLog(tr("Front (%1 schemes) exported to %2").arg(front.size()).arg(path));
-    return true;
 }
 
 bool MainWindow::exportPlot(const QString& path) {

@@ -4,6 +4,7 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -175,7 +176,7 @@ QString SearchSettingsPanel::task() const { return task_->currentData().toString
 
 TaskLoadOptions SearchSettingsPanel::loadOptions() const {
     TaskLoadOptions o;
-    o.path = path_->text().trimmed().toStdString();
+    o.path = QFile::encodeName(path_->text().trimmed()).toStdString();  // the bytes the system uses
     o.seed = static_cast<uint64_t>(seed_->value());
     return o;
 }
@@ -213,7 +214,7 @@ SearchSettings SearchSettingsPanel::searchSettings() const {
 void SearchSettingsPanel::setSearchSettings(const SearchSettings& s) {
     const int t = task_->findData(QString::fromStdString(s.task));
     if (t >= 0) task_->setCurrentIndex(t);
-    path_->setText(QString::fromStdString(s.data.path));
+    path_->setText(QFile::decodeName(QByteArray::fromStdString(s.data.path)));
     seed_->setValue(static_cast<int>(s.seed));
     hidden_->setValue(static_cast<int>(s.floatModel.hiddenSize));
     epochs_->setValue(s.floatModel.epochs);

@@ -10,6 +10,10 @@
 
 namespace gruq::cli {
 
+std::string printableJson(const nlohmann::json& j) {
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string formatSeconds(double seconds) {
     if (seconds < 60.0) {
         char buf[32];

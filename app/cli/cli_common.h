@@ -7,6 +7,7 @@
 #include "gruq/task_registry.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 
@@ -50,6 +51,10 @@ struct CommandLineEvaluation {
 CommandLineEvaluation evaluateOnCommandLine(const std::string& task, const TaskLoadOptions& load,
                                             FloatTrainConfig floatConfig, QatConfig qat, const Genome& genome,
                                             bool withTest);
+
+// JSON text for stdout. File names are bytes and not always UTF-8: invalid sequences print as U+FFFD
+// instead of failing the command after its work is done.
+std::string printableJson(const nlohmann::json& j);
 
 std::string formatSeconds(double seconds);  // "1:05:03" / "4:07" / "12.3 s"
 std::string formatPercent(double fraction); // 0.8945 -> "89.45%"; negative (= not measured) -> "-"

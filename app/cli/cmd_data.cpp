@@ -45,7 +45,7 @@ int runDataInfo(const DataInfoArgs& args) {
                             {"train", splitJson(data.train, nc)},
                             {"validation", splitJson(data.validation, nc)},
                             {"test", splitJson(data.test, nc)}};
-        std::cout << j.dump(2) << '\n';
+        std::cout << printableJson(j) << '\n';
         return 0;
     }
     std::printf("task        %s: %s\n", data.task.c_str(), data.description.c_str());

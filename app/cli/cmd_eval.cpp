@@ -38,7 +38,7 @@ int runEval(const EvalArgs& args) {
 
     const ModelSize eight = modelSize(baseline.weights.shape, uniformGenome(homogeneousLayout(), 8).resolve());
     if (args.json) {
-        std::cout << nlohmann::json{{"task", data.task},
+        std::cout << printableJson(nlohmann::json{{"task", data.task},
                                     {"shape", baseline.weights.shape.key()},
                                     {"genome", e.genome.toText()},
                                     {"layout", e.genome.layout->name},
@@ -58,8 +58,7 @@ int runEval(const EvalArgs& args) {
                                     {"calibrate_seconds", e.calibrateSeconds},
                                     {"train_seconds", e.trainSeconds},
                                     {"evaluate_seconds", e.evaluateSeconds},
-                                    {"total_seconds", e.totalSeconds}}
-                         .dump(2)
+                                    {"total_seconds", e.totalSeconds}})
                   << '\n';
         return 0;
     }

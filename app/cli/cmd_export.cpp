@@ -53,6 +53,7 @@ int report(const FirmwareExport& what, const ExportSummary& s) {
 int runExport(const ExportArgs& a) {
     if (a.out.empty()) throw InputError("arguments", "give the output folder with --out DIR");
     refuseToOverwrite(a);
+    checkExportFolder(a.out);  // a read-only or blocked folder fails now, not after the model rebuild
     ProgressBar bar;
     FirmwareExport what;
     if (!a.archive.empty()) {
@@ -76,6 +77,11 @@ int runExport(const ExportArgs& a) {
 }
 
 int runBlobInfo(const std::string& path) {
+    // The stream reader would read a folder as an empty or endless file: say what it is instead.
+    std::error_code ec;
+    const std::filesystem::file_status status = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(status)) throw InputError(path, "file not found");
+    if (std::filesystem::is_directory(status)) throw InputError(path, "is a folder, expected a blob file (model.bin)");
     const BlobContents b = readBlobFile(path);  // BlobError (exit 3) names the file and the check that failed
     const ModelSize size = modelSize(b.model.shape, b.model.bits);
     std::printf("%s: valid gruq blob v%d, %lld bytes\n", path.c_str(), int(kBlobFormatVersion),

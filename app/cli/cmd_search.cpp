@@ -10,6 +10,7 @@
 
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -128,6 +129,8 @@ int runSearchCommand(const SearchArgs& a, EvaluationDispatcher* dispatcher = nul
     if (a.out.empty()) throw InputError("arguments", "give --out FILE.gruq for a new search (or --resume FILE.gruq)");
     SearchSettings settings = a.settings;
     if (!a.settingsFile.empty()) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(a.settingsFile, ec)) throw InputError(a.settingsFile, "is a folder, expected a settings file");
         std::ifstream f(a.settingsFile);
         if (!f) throw InputError(a.settingsFile, "cannot read settings file");
         std::stringstream text;

@@ -45,7 +45,7 @@ int runTrain(TrainArgs args) {
     bar.finish();
 
     if (args.json) {
-        std::cout << nlohmann::json{{"task", data.task},
+        std::cout << printableJson(nlohmann::json{{"task", data.task},
                                     {"shape", r.weights.shape.key()},
                                     {"parameters", r.weights.parameterCount()},
                                     {"validation_accuracy", r.validationAccuracy},
@@ -53,8 +53,7 @@ int runTrain(TrainArgs args) {
                                     {"train_seconds", r.trainSeconds},
                                     {"samples_per_second", r.samplesPerSecond},
                                     {"from_cache", r.fromCache},
-                                    {"model", r.cachePath}}
-                         .dump(2)
+                                    {"model", r.cachePath}})
                   << '\n';
         return 0;
     }

@@ -42,7 +42,11 @@ using StatementHandle = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
 [[noreturn]] void throwSqliteError(const std::string& path, sqlite3* db, int resultCode, const std::string& action) {
     const int primaryCode = resultCode & 0xff;
     if (primaryCode == SQLITE_NOTADB) throw InputError(path, "not an SQLite database");
-    const std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(resultCode);
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(resultCode);
+    // SQLite's words ("disk I/O error", "unable to open database file") hide the system's reason.
+    const int systemError = db ? sqlite3_system_errno(db) : 0;
+    if (systemError != 0 && primaryCode != SQLITE_CORRUPT) message += std::string(" (") + std::strerror(systemError) + ")";
+    else if (primaryCode == SQLITE_IOERR) message += " (is the disk full, or did the file system refuse the write?)";
     if (primaryCode == SQLITE_CORRUPT) throw InputError(path, "damaged: " + message);
     throw InputError(path, action + ": " + message);
 }
@@ -375,6 +379,21 @@ SearchArchive::SearchArchive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 SearchArchive::SearchArchive(SearchArchive&&) noexcept = default;
 SearchArchive& SearchArchive::operator=(SearchArchive&&) noexcept = default;
 SearchArchive::~SearchArchive() = default;
+
+void SearchArchive::checkCreatable(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ignored;
+    if (path.empty()) throw InputError("archive", "no file name given");
+    if (fs::exists(fs::symlink_status(path, ignored))) throw InputError(path, kAlreadyExists);
+    fs::path folder = fs::path(path).parent_path();
+    if (folder.empty()) folder = ".";
+    errno = 0;
+    if (!fs::is_directory(folder, ignored)) {
+        throw InputError(path, std::string("cannot create: ") +
+                                   (fs::exists(folder, ignored) ? std::strerror(ENOTDIR) : "its folder does not exist"));
+    }
+    if (::access(folder.c_str(), W_OK | X_OK) != 0) throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
+}
 
 SearchArchive SearchArchive::create(const std::string& path, const std::string& settingsJson,
                                     const std::string& floatModelJson) {

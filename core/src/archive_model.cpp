@@ -13,7 +13,7 @@ namespace gruq {
 RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int64_t id, const ProgressFn& progress,
                                             const CancelFlag* cancel) {
     const SearchArchive archive = SearchArchive::open(archivePath, /*readOnly=*/true);
-    const SearchSettings settings = SearchSettings::fromJson(archive.settingsJson());
+    const SearchSettings settings = settingsOfArchive(archive);
     const std::optional<ArchivedIndividual> stored = archive.individual(id);
     if (!stored) {
         throw InputError(archivePath, "has no individual #" + std::to_string(id) + " (it holds " +

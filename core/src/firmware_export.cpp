@@ -2,16 +2,20 @@
 
 #include "gruq/blob.h"
 #include "gruq/errors.h"
+#include "gruq/paths.h"
 #include "gruq/size_metric.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+
+#include <unistd.h>
 
 namespace gruq {
 
@@ -31,23 +35,39 @@ int64_t roundingShift(int64_t x, int n) {
     return y >= 0 ? (y >> n) : -((-(y + 1)) >> n) - 1;
 }
 
-void writeFileAtomically(const fs::path& path, const std::string& content) {
-    const fs::path tmp = path.string() + ".part";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw InputError(path.parent_path().string(), "cannot write " + path.filename().string() + " (folder not writable?)");
-        out.write(content.data(), static_cast<std::streamsize>(content.size()));
-        out.flush();
-        if (!out) {
-            out.close();
-            std::error_code ignored;
-            fs::remove(tmp, ignored);
-            throw InputError(path.parent_path().string(), "writing " + path.filename().string() + " failed (disk full?)");
+// Every file goes to "<name>.part" first; only when all of them are complete are they renamed over the
+// old ones. A failure (read-only folder, full disk) therefore leaves an earlier export untouched rather
+// than a mix of old and new files.
+void writeFilesTogether(const fs::path& dir, const std::vector<std::pair<std::string, std::string>>& files) {
+    const std::string folder = dir.string();
+    std::vector<fs::path> staged;
+    auto removeStaged = [&staged] {
+        std::error_code ignored;
+        for (const fs::path& p : staged) fs::remove(p, ignored);
+    };
+    try {
+        for (const auto& [name, content] : files) {
+            const fs::path part = dir / (name + ".part");
+            try {
+                writeWholeFile(part.string(), content);
+            } catch (const InputError& e) {
+                throw InputError(folder, "cannot write " + name + ": " + e.problem());
+            }
+            staged.push_back(part);
+        }
+    } catch (...) {
+        removeStaged();
+        throw;
+    }
+    for (size_t i = 0; i < files.size(); ++i) {
+        std::error_code ec;
+        fs::rename(staged[i], dir / files[i].first, ec);
+        if (ec) {
+            staged.erase(staged.begin(), staged.begin() + static_cast<std::ptrdiff_t>(i));
+            removeStaged();
+            throw InputError(folder, "cannot replace " + files[i].first + ": " + ec.message());
         }
     }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw InputError(path.parent_path().string(), "cannot replace " + path.filename().string() + ": " + ec.message());
 }
 
 std::string cArray(const uint8_t* data, size_t size) {
@@ -148,7 +168,8 @@ std::string modelJson(const FirmwareExport& e, const ExportSummary& s, const Inp
                           {"x_zero_point", e.model.quant(QuantPoint::X).zeroPoint},
                           {"logit_scale", e.model.quant(QuantPoint::Fc).scale},
                           {"logit_zero_point", e.model.quant(QuantPoint::Fc).zeroPoint}}
-        .dump(2) + "\n";
+               .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +  // file names need not be UTF-8
+           "\n";
 }
 
 std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQuantizer& iq) {
@@ -279,6 +300,22 @@ FirmwareExport firmwareExportFor(const GenomeEvaluation& evaluation, const TaskD
     return what;
 }
 
+void checkExportFolder(const std::string& directory) {
+    if (directory.empty()) throw InputError("export", "no output folder given");
+    // The nearest part of the path that exists decides: it must be a folder we may write into.
+    fs::path existing = fs::path(directory);
+    std::error_code ec;
+    while (!existing.empty() && !fs::exists(fs::symlink_status(existing, ec))) existing = existing.parent_path();
+    if (existing.empty()) existing = ".";
+    if (!fs::is_directory(existing, ec)) {
+        throw InputError(directory, existing == fs::path(directory) ? "exists and is not a folder"
+                                                                   : existing.string() + " is a file, not a folder");
+    }
+    if (::access(existing.c_str(), W_OK | X_OK) != 0) {
+        throw InputError(directory, "cannot write into " + existing.string() + " (" + std::strerror(errno) + ")");
+    }
+}
+
 ExportSummary exportFirmware(const FirmwareExport& e, const std::string& directory) {
     const std::vector<uint8_t> blob = writeBlob(e.model, e.genome, e.facts.task);
     const InputQuantizer iq = inputQuantizerFor(e.model, e.normalization, e.rawScale);
@@ -292,8 +329,9 @@ ExportSummary exportFirmware(const FirmwareExport& e, const std::string& directo
 
     std::error_code ec;
     fs::create_directories(directory, ec);
-    if (ec || !fs::is_directory(directory)) throw InputError(directory, "cannot create the export folder: " + ec.message());
-    const fs::path dir(directory);
+    if (ec || !fs::is_directory(directory)) {
+        throw InputError(directory, "cannot create the export folder: " + (ec ? ec.message() : std::string("not a folder")));
+    }
     const std::vector<std::pair<std::string, std::string>> files = {
         {"model.bin", std::string(blob.begin(), blob.end())},
         {"gruq_model.h", modelHeader(e, s, iq)},
@@ -303,10 +341,8 @@ ExportSummary exportFirmware(const FirmwareExport& e, const std::string& directo
         {"model.json", modelJson(e, s, iq)},
         {"README.md", readme(e, s, iq)},
     };
-    for (const auto& [name, content] : files) {
-        writeFileAtomically(dir / name, content);
-        s.files.push_back(name);
-    }
+    writeFilesTogether(fs::path(directory), files);
+    for (const auto& file : files) s.files.push_back(file.first);
     return s;
 }
 

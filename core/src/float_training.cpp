@@ -14,6 +14,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 namespace gruq {
 namespace {
 
@@ -92,7 +94,7 @@ std::string dataFingerprint(const TaskData& data) {
 
 std::string reportPath(const std::string& modelPath) { return modelPath.substr(0, modelPath.size() - 4) + ".json"; }
 
-void storeReport(const std::string& path, const FloatTrainReport& r, const std::string& key) {
+std::string reportText(const FloatTrainReport& r, const std::string& key) {
     nlohmann::json j;
     j["key"] = key;
     j["validation_accuracy"] = r.validationAccuracy;
@@ -104,7 +106,40 @@ void storeReport(const std::string& path, const FloatTrainReport& r, const std::
                                {"validation_accuracy", e.validationAccuracy}, {"seconds", e.seconds},
                                {"samples_per_second", e.samplesPerSecond}});
     }
-    std::ofstream(path) << j.dump(2) << '\n';
+    return j.dump(2) + "\n";
+}
+
+// A cache entry is the weights plus a JSON report. Both are staged beside their final names, the weights
+// read back (their checksum catches a write cut short by a full disk), and only then renamed into place:
+// a failed write never leaves a damaged entry, a replaced good one, or temporary files.
+void storeCacheEntry(const std::string& modelPath, const FloatTrainReport& r, const std::string& key) {
+    namespace fs = std::filesystem;
+    const std::string suffix = ".staged-" + std::to_string(::getpid());
+    const std::string stagedModel = modelPath + suffix, stagedReport = reportPath(modelPath) + suffix;
+    auto removeStaged = [&] {
+        std::error_code ignored;
+        for (const std::string& p : {stagedModel, stagedModel + ".tmp", stagedReport}) fs::remove(p, ignored);
+    };
+    try {
+        writeWholeFile(stagedReport, reportText(r, key));  // first: its error carries the system's reason
+        saveFloatWeights(stagedModel, r.weights);
+        try {
+            loadFloatWeights(stagedModel);
+        } catch (const InputError&) {
+            throw InputError(stagedModel, "the written file is incomplete (disk full or file size limit?)");
+        }
+        std::error_code ec;
+        fs::rename(stagedModel, modelPath, ec);
+        if (!ec) fs::rename(stagedReport, reportPath(modelPath), ec);
+        if (ec) throw InputError(modelPath, ec.message());
+    } catch (const InputError& e) {
+        removeStaged();
+        throw InputError(modelPath, "cannot store the float model in the cache: " + e.problem() +
+                                        " (free space, or choose another cache folder: GRUQ_CACHE_DIR, --cache-dir)");
+    } catch (...) {
+        removeStaged();
+        throw;
+    }
 }
 
 // A cache hit needs both files, a matching key and readable weights; anything else is a miss.
@@ -269,8 +304,7 @@ FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig
 
     if (config.useCache) {
         ensureDirectory(cacheDir);
-        saveFloatWeights(modelPath, report.weights);
-        storeReport(reportPath(modelPath), report, key);
+        storeCacheEntry(modelPath, report, key);
     }
     return report;
 }

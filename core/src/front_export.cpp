@@ -1,8 +1,12 @@
 #include "gruq/front_export.h"
 
+#include "gruq/errors.h"
+#include "gruq/paths.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 
 namespace gruq {
 
@@ -35,7 +39,15 @@ std::string individualsJson(const std::vector<ArchivedIndividual>& rows) {
                      {"generation", i.generation},
                      {"baseline", i.baseline}});
     }
-    return j.dump(2) + "\n";
+    // An archive edited by hand may hold text that is not UTF-8: print it replaced instead of failing.
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+void saveIndividuals(const std::string& path, const std::vector<ArchivedIndividual>& rows) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw InputError(path, "is a folder, not a file name");
+    const bool json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+    replaceFile(path, json ? individualsJson(rows) : individualsCsv(rows));
 }
 
 }  // namespace gruq

@@ -398,7 +398,7 @@ Genome parseGenomeJson(const std::string& json) {
     nlohmann::json root;
     try {
         root = nlohmann::json::parse(json);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for numbers like 1e400
         throw InputError(kGenomeSource, std::string("malformed JSON: ") + e.what());
     }
     auto fail = [](const std::string& problem) { throw InputError(kGenomeSource, problem); };
@@ -420,7 +420,9 @@ Genome parseGenomeJson(const std::string& json) {
     GenomeCollector collector(*layout);
     for (const auto& [geneName, value] : root["genes"].items()) {
         if (!value.is_number_integer()) {
-            throw InputError(kGenomeSource, "gene '" + geneName + "': bits must be an integer, got " + value.dump() +
+            // Containers by type only: dump() recurses, and deeply nested input would overflow the stack.
+            const std::string got = value.is_primitive() ? value.dump() : std::string("a JSON ") + value.type_name();
+            throw InputError(kGenomeSource, "gene '" + geneName + "': bits must be an integer, got " + got +
                                                 " (layout " + layout->name + ")");
         }
         // Saturate huge values so they still report as out of range rather than wrapping.

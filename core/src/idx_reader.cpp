@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -58,7 +59,9 @@ IdxArray readIdxFile(const std::string& path) {
         throw InputError(path, "wrong magic number: not an IDX file (first bytes must be 00 00)");
     }
     if (bytes[2] != 0x08) {
-        throw InputError(path, "unsupported IDX data type 0x" + std::to_string(bytes[2]) +
+        char type[8];
+        std::snprintf(type, sizeof type, "0x%02X", bytes[2]);  // as the IDX spec writes them (0x0C = int)
+        throw InputError(path, std::string("unsupported IDX data type ") + type +
                                    " (only unsigned byte, 0x08, is used by MNIST-format datasets)");
     }
     const int ndims = bytes[3];

@@ -74,6 +74,23 @@ uint64_t hashFileIdentity(uint64_t hash, const fs::path& root, const std::string
     return fnv1a64(line, hash);
 }
 
+// A clip's samples at `rate`. Errors always name the clip, also those of the resampling step, which
+// only knows the rates (an absurd rate in a WAV header shows up there).
+std::vector<float> readClip(const std::string& path, int rate) {
+    Audio audio = readAudioFile(path);
+    if (audio.sampleRate == rate) return std::move(audio.samples);
+    // libsamplerate converts by at most a factor of 256 either way.
+    if (audio.sampleRate < rate / 256 + 1 || audio.sampleRate / 256 > rate) {
+        throw InputError(path, "sample rate " + std::to_string(audio.sampleRate) + " Hz cannot be resampled to " +
+                                   std::to_string(rate) + " Hz (a damaged header?)");
+    }
+    try {
+        return resample(audio.samples, audio.sampleRate, rate);
+    } catch (const InputError& e) {
+        throw InputError(path, e.problem());
+    }
+}
+
 // Row-major copy of `features` into row `row` of a split's x.
 void placeRow(SequenceSet& set, int64_t row, const std::vector<float>& features) {
     std::copy(features.begin(), features.end(), set.x.begin() + row * set.sequenceSize());
@@ -230,7 +247,7 @@ TaskData loadKwsTask(const KwsTaskOptions& options, const ProgressFn& progress, 
     if (options.includeSilence) {
         for (const std::string& rel : index.backgroundNoise) {
             if (cancel && cancel->isRequested()) throw Cancelled();
-            noise.push_back(readAudioResampled((root / rel).string(), options.mfcc.sampleRate));
+            noise.push_back(readClip((root / rel).string(), options.mfcc.sampleRate));
         }
         // Each noise file is cut into disjoint regions per split (80 / 10 / 10 %), so that no stretch of
         // noise is both trained on and tested on.
@@ -310,7 +327,7 @@ TaskData loadKwsTask(const KwsTaskOptions& options, const ProgressFn& progress, 
                     audio.assign(source.begin() + static_cast<std::ptrdiff_t>(from),
                                  source.begin() + static_cast<std::ptrdiff_t>(to));
                 } else {
-                    audio = readAudioResampled(job.path, options.mfcc.sampleRate);
+                    audio = readClip(job.path, options.mfcc.sampleRate);
                 }
                 audio = padOrCrop(audio, static_cast<size_t>(options.clipSamples));
                 placeRow(*sets[job.split], job.row, extractor.compute(audio));

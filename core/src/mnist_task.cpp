@@ -6,7 +6,11 @@
 #include "gruq/split.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+
+#include <unistd.h>
 
 namespace gruq {
 namespace {
@@ -51,16 +55,22 @@ SequenceSet readPair(const std::string& dir, const std::string& prefix, MnistVie
 
 std::string findIdxFile(const std::string& dir, const std::string& stem) {
     namespace fs = std::filesystem;
-    if (!fs::is_directory(dir)) throw InputError(dir, "dataset folder not found");
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) throw InputError(dir, "dataset folder not found");
+    if (!fs::is_directory(dir, ec)) throw InputError(dir, "is a file, expected an MNIST-format folder");
+    if (::access(dir.c_str(), R_OK | X_OK) != 0) {
+        throw InputError(dir, std::string("cannot read the dataset folder (") + std::strerror(errno) + ")");
+    }
     for (const std::string& candidate : {dir + "/" + stem + ".gz", dir + "/" + stem, dir + "/" + stem + ".idx"}) {
-        if (fs::is_regular_file(candidate)) return candidate;
+        if (fs::is_regular_file(candidate, ec)) return candidate;
+        if (fs::is_directory(candidate, ec)) throw InputError(candidate, "is a folder, expected an IDX file");
     }
     // Some copies use dots instead of dashes (train-images.idx3-ubyte).
     std::string dotted = stem;
     const auto pos = dotted.find("-idx");
     if (pos != std::string::npos) dotted[pos] = '.';
     for (const std::string& candidate : {dir + "/" + dotted + ".gz", dir + "/" + dotted}) {
-        if (fs::is_regular_file(candidate)) return candidate;
+        if (fs::is_regular_file(candidate, ec)) return candidate;
     }
     throw InputError(dir, "missing " + stem + " (or " + stem + ".gz): not an MNIST-format folder");
 }
@@ -79,6 +89,13 @@ TaskData loadMnistTask(const MnistTaskOptions& options) {
     }
     SequenceSet trainAll = readPair(dir, "train", options.view, options.maxTrain);
     SequenceSet test = readPair(dir, "t10k", options.view, options.maxTest);
+    // One model reads both splits: images of another size would only fail deep inside training.
+    if (test.steps != trainAll.steps || test.features != trainAll.features) {
+        throw InputError(findIdxFile(dir, "t10k-images-idx3-ubyte"),
+                         "test images give sequences of " + std::to_string(test.steps) + " x " +
+                             std::to_string(test.features) + ", the training images " + std::to_string(trainAll.steps) +
+                             " x " + std::to_string(trainAll.features) + " (images of different sizes)");
+    }
 
     TaskData data;
     data.task = options.view == MnistView::Rows ? "smnist-row" : "smnist-pixel";

@@ -476,6 +476,14 @@ void SearchControl::checkpoint() const {
     if (cancel_.isRequested()) throw Cancelled();
 }
 
+SearchSettings settingsOfArchive(const SearchArchive& archive) {
+    try {
+        return SearchSettings::fromJson(archive.settingsJson());
+    } catch (const InputError& e) {
+        throw InputError(archive.path(), "stored settings: " + e.problem());
+    }
+}
+
 std::vector<ArchivedIndividual> paretoFront(const std::vector<ArchivedIndividual>& individuals) {
     std::vector<ArchivedIndividual> sorted = individuals;
     // By size, then by accuracy (best first), then id: a sweep keeps every strictly better accuracy.
@@ -507,6 +515,7 @@ double hypervolumeOf(const std::vector<ArchivedIndividual>& front) {
 SearchResult runSearch(const SearchSettings& settings, const std::string& archivePath, SearchObserver* observer,
                        SearchControl* control, EvaluationDispatcher* dispatcher) {
     settings.validate();
+    SearchArchive::checkCreatable(archivePath);  // now, not after the float model is trained
     Prepared prepared = prepare(settings, observer, control);
     SearchArchive archive =
         SearchArchive::create(archivePath, settings.toJson(), floatModelJson(prepared.baseline, settings.floatModel, prepared.data));
@@ -516,7 +525,7 @@ SearchResult runSearch(const SearchSettings& settings, const std::string& archiv
 SearchResult resumeSearch(const std::string& archivePath, SearchObserver* observer, SearchControl* control,
                           int workersOverride, EvaluationDispatcher* dispatcher) {
     SearchArchive archive = SearchArchive::open(archivePath);
-    SearchSettings settings = SearchSettings::fromJson(archive.settingsJson());
+    SearchSettings settings = settingsOfArchive(archive);
     if (workersOverride > 0) settings.workers = workersOverride;
     Prepared prepared = prepare(settings, observer, control);
     const auto stored = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);

@@ -5,7 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <thread>
+#include <type_traits>
 
 namespace gruq {
 namespace {
@@ -16,14 +19,46 @@ int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurr
     throw InputError("search settings", "'" + field + "' " + problem);
 }
 
-// Reads json[key] into value when present; a wrong type is an error naming the field.
+// Whether a JSON number holds a value of the integer field type T: an integer, or a whole float
+// (2.0), inside T's range. nlohmann's get<T>() would wrap 2^40 into an int and convert 1e30 with an
+// out-of-range cast, which is undefined behaviour.
+template <typename T>
+bool fitsInteger(const nlohmann::json& v) {
+    using Limits = std::numeric_limits<T>;
+    if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(Limits::max());
+    if (v.is_number_integer()) {
+        const int64_t x = v.get<int64_t>();
+        return x >= static_cast<int64_t>(Limits::min()) &&
+               (x < 0 || static_cast<uint64_t>(x) <= static_cast<uint64_t>(Limits::max()));
+    }
+    const double d = v.get<double>();
+    // Limits::max() + 1 is a power of two, exact as a double (Limits::max() itself may round up).
+    return std::trunc(d) == d && d >= static_cast<double>(Limits::min()) &&
+           d < 2.0 * static_cast<double>(Limits::max() / 2 + 1);
+}
+
+// Reads json[key] into value when present; a wrong type or a number the field cannot hold is an
+// error naming the field.
 template <typename T>
 void read(const nlohmann::json& j, const char* key, T& value, const std::string& prefix = "") {
     if (!j.contains(key)) return;
+    const nlohmann::json& v = j.at(key);
+    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+        if (v.is_number()) {
+            if constexpr (std::is_integral_v<T>) {
+                if (!fitsInteger<T>(v)) {
+                    bad(prefix + key, "must be a whole number in " + std::to_string(std::numeric_limits<T>::min()) +
+                                          ".." + std::to_string(std::numeric_limits<T>::max()));
+                }
+            }
+            value = v.get<T>();  // doubles are always finite here: the parser rejects what overflows
+            return;
+        }
+    }
     try {
-        value = j.at(key).get<T>();
+        value = v.get<T>();
     } catch (const nlohmann::json::exception&) {
-        bad(prefix + key, "has the wrong type (" + std::string(j.at(key).type_name()) + ")");
+        bad(prefix + key, "has the wrong type (" + std::string(v.type_name()) + ")");
     }
 }
 
@@ -46,7 +81,9 @@ void SearchSettings::validate() const {
     taskInfo(task);  // InputError naming the unknown task
     layoutByName(layout);
     if (minBits < 2 || maxBits > 8 || minBits > maxBits) bad("bits", "range must lie within 2..8 with min <= max");
-    if (nsga2.population < 8 || nsga2.population % 4 != 0) bad("nsga2.population", "must be a multiple of 4 and >= 8");
+    // The upper bound keeps an absurd value from exhausting memory instead of failing with a message.
+    if (nsga2.population < 8 || nsga2.population > 10000 || nsga2.population % 4 != 0)
+        bad("nsga2.population", "must be a multiple of 4 in 8..10000");
     if (nsga2.generations < 0 || nsga2.generations > 100000) bad("nsga2.generations", "must be in 0..100000");
     auto probability = [](double p, const char* name) {
         if (!(p >= 0.0 && p <= 1.0)) bad(name, "must be in [0, 1]");
@@ -66,6 +103,12 @@ void SearchSettings::validate() const {
     if (!(qat.learningRate > 0.0)) bad("qat.learning_rate", "must be > 0");
     if (floatModel.hiddenSize < 1 || floatModel.hiddenSize > 1024) bad("model.hidden_size", "must be in 1..1024");
     if (floatModel.epochs < 1) bad("model.epochs", "must be >= 1");
+    try {
+        (void)nlohmann::json(data.path).dump();  // archives keep the settings as JSON, which must be UTF-8
+    } catch (const nlohmann::json::type_error&) {
+        throw InputError(data.path, "data folder name is not valid UTF-8, so a search archive cannot record it; "
+                                    "rename the folder or reach it through a link with a UTF-8 name");
+    }
 }
 
 std::string SearchSettings::toJson() const {
@@ -109,7 +152,7 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for numbers like 1e400
         throw InputError("search settings", std::string("malformed JSON: ") + e.what());
     }
     if (!j.is_object()) throw InputError("search settings", "must be a JSON object");

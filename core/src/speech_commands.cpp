@@ -60,6 +60,8 @@ std::vector<std::string> sortedWavFiles(const fs::path& folder, const std::strin
 bool applyListFile(const fs::path& listPath, Partition partition, std::map<std::string, Clip*>& byPath) {
     std::error_code ec;
     if (!fs::exists(listPath, ec)) return false;
+    // An ifstream opens a folder and reads it as empty: the split would silently change.
+    if (fs::is_directory(listPath, ec)) throw InputError(listPath.string(), "is a folder, expected a list file");
     std::ifstream in(listPath);
     if (!in) throw InputError(listPath.string(), "cannot read list file");
     std::string line;

@@ -42,20 +42,39 @@ Audio readAudioFile(const std::string& path) {
     const int channels = info.channels;
     Audio audio;
     audio.sampleRate = info.samplerate;
-    audio.samples.reserve(static_cast<size_t>(std::max<sf_count_t>(info.frames, 0)));
+    // info.frames is only the header's claim (a 42-byte FLAC header can claim 2^36 frames): a capped
+    // hint, so that a lying header cannot make us allocate what the decoded data never fills.
+    constexpr sf_count_t kMaxReservedFrames = sf_count_t(1) << 22;
+    audio.samples.reserve(static_cast<size_t>(std::clamp<sf_count_t>(info.frames, 0, kMaxReservedFrames)));
 
     // Read in blocks rather than trusting info.frames, which some containers only estimate.
     constexpr sf_count_t kBlockFrames = 8192;
+    // 64 Mi samples (70 minutes at 16 kHz, 256 MB as float), far beyond any clip or noise recording.
+    // The limit matters because compressed formats can be bombs: 15 kB of FLAC constant frames
+    // decode to 72 million samples, 1.5 MB to 7 billion.
+    constexpr size_t kMaxSamples = size_t(1) << 26;
     std::vector<float> block(static_cast<size_t>(kBlockFrames * channels));
     const float channelWeight = 1.0f / static_cast<float>(channels);
     for (;;) {
         const sf_count_t got = sf_readf_float(file.get(), block.data(), kBlockFrames);
         if (got <= 0) break;
+        if (audio.samples.size() + static_cast<size_t>(got) > kMaxSamples) {
+            throw InputError(path, "audio longer than " + std::to_string(kMaxSamples) +
+                                       " samples (over an hour at 16 kHz), too long for a clip or noise recording");
+        }
+        bool finite = true;
         for (sf_count_t f = 0; f < got; ++f) {
             const float* frame = block.data() + f * channels;
             float sum = 0.0f;
             for (int c = 0; c < channels; ++c) sum += frame[c];
-            audio.samples.push_back(channels == 1 ? sum : sum * channelWeight);
+            const float mono = channels == 1 ? sum : sum * channelWeight;
+            finite = finite && std::isfinite(mono);
+            audio.samples.push_back(mono);
+        }
+        // Float files can hold NaN or infinity; they would silently poison features and training.
+        if (!finite) {
+            throw InputError(path, "audio holds non-finite samples (NaN or infinity) near frame " +
+                                       std::to_string(audio.samples.size()));
         }
     }
     if (sf_error(file.get()) != SF_ERR_NO_ERROR) {
@@ -72,6 +91,12 @@ std::vector<float> resample(const std::vector<float>& samples, int fromRate, int
     if (fromRate == toRate || samples.empty()) return samples;
 
     const double ratio = static_cast<double>(toRate) / static_cast<double>(fromRate);
+    // Checked before the output is allocated: a file claiming 1 Hz would otherwise ask for 16000
+    // output samples per input sample, only for libsamplerate to refuse the ratio afterwards.
+    if (!src_is_valid_ratio(ratio)) {
+        throw InputError("resampling", "cannot resample from " + std::to_string(fromRate) + " Hz to " +
+                                           std::to_string(toRate) + " Hz (libsamplerate allows ratios 1/256..256)");
+    }
     // The exact length a resampled signal should have; libsamplerate's output can be a sample
     // or so off, so the result is padded / cropped to it for a predictable length.
     const auto expected = static_cast<size_t>(std::llround(static_cast<double>(samples.size()) * ratio));
@@ -96,7 +121,11 @@ std::vector<float> resample(const std::vector<float>& samples, int fromRate, int
 std::vector<float> readAudioResampled(const std::string& path, int targetRate) {
     Audio audio = readAudioFile(path);
     if (audio.sampleRate == targetRate) return std::move(audio.samples);
-    return resample(audio.samples, audio.sampleRate, targetRate);
+    try {
+        return resample(audio.samples, audio.sampleRate, targetRate);
+    } catch (const InputError& e) {
+        throw InputError(path, e.problem());  // name the file, not "resampling"
+    }
 }
 
 std::vector<float> padOrCrop(const std::vector<float>& samples, size_t length) {

@@ -44,6 +44,9 @@ public:
     // Creates a new archive. InputError naming the path if it already exists or cannot be created.
     static SearchArchive create(const std::string& path, const std::string& settingsJson,
                                 const std::string& floatModelJson);
+    // The checks of create() that need no data, for callers to run before long work (a search trains
+    // its float model first): InputError naming the path if it exists or its folder cannot be written.
+    static void checkCreatable(const std::string& path);
     // Opens an existing archive. InputError naming the path and the problem when the file is missing,
     // not an SQLite database, damaged (integrity check fails), a foreign SQLite file (application id),
     // or of a newer schema version than this build; an older schema is migrated in place (not when

@@ -61,9 +61,15 @@ struct ExportSummary {
     int64_t workspaceBytes = 0;       // RAM: 7 H
 };
 
+// Fails early (InputError naming the folder) when `directory` could not be written: a part of the path
+// is a file, or the folder (or its nearest existing parent) is not writable. Cheap; callers run it
+// before the minutes-long model rebuild. A full disk still shows up only in exportFirmware.
+void checkExportFolder(const std::string& directory);
+
 // Writes the folder (created if missing; existing files of the same names are replaced, other files
-// are left alone). Each file is written to a temporary name first and renamed, so a failure never
-// leaves a half-written model.bin. InputError naming the folder on failure.
+// are left alone). Every file is written to "<name>.part" first and all are renamed only when all are
+// complete, so a failure (read-only folder, full disk) leaves an earlier export exactly as it was and
+// no partial files. InputError naming the folder and the file on failure.
 ExportSummary exportFirmware(const FirmwareExport& what, const std::string& directory);
 
 // Runtime figures quoted in every export README, measured with arm-none-eabi-gcc 12 (-mcpu=cortex-m4

@@ -12,4 +12,12 @@ std::string defaultSpeechCommandsDir(); // userDataDir()/speech-commands-espeak 
 // Creates the directory and its parents; throws InputError naming it when that fails.
 void ensureDirectory(const std::string& dir);
 
+// Writes `content` to `path` in full or throws InputError(path, <the system's reason>) after removing what
+// was partly written. A full disk or a file size limit shows up as a short write or a failing close.
+void writeWholeFile(const std::string& path, const std::string& content);
+
+// writeWholeFile to a temporary name beside `path`, then renamed over it: a failure (read-only folder,
+// full disk) leaves an earlier file exactly as it was and no partial file.
+void replaceFile(const std::string& path, const std::string& content);
+
 }  // namespace gruq

@@ -64,6 +64,9 @@ struct SearchSettings {
     void validate() const;
 };
 
+// The settings an archive was created with; InputError naming the archive when they are malformed.
+SearchSettings settingsOfArchive(const SearchArchive& archive);
+
 struct SearchProgress {
     int generation = 0;               // generation being evaluated (0 = initial population)
     int generations = 0;
