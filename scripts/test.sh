@@ -9,3 +9,5 @@ QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j "${GRUQ_TEST_JOBS:-2}" --
 cd ..
 # The .deb: build, install, tiny search + export + GUI start from the installed files, uninstall.
 bash scripts/package_check.sh build
+# The core library, gruq-cli and the core tests again under AddressSanitizer + UBSan (build-asan/).
+bash scripts/sanitize.sh
