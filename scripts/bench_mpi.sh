@@ -2,7 +2,8 @@
 # Evaluations per minute of the same search run three ways on this machine, side by side:
 #   1 process x 1 worker thread, 1 process x 2 worker threads, and mpirun -np 3 (rank 0 searches, 2
 #   worker ranks evaluate, 1 torch thread each). Also prints rank 0's time in MPI communication.
-# The search: Fashion-MNIST row-wise (a subset), H=32, population 8, 2 generations, no baselines.
+# The search: Fashion-MNIST row-wise (12k training images), H=64, the default QAT budget (4096
+# sequences per genome), population 8, 2 generations, no baselines.
 # The float model is trained once first (cached), so every figure is genome evaluations only.
 #     scripts/bench_mpi.sh            GRUQ_BUILD_DIR (build), GRUQ_BENCH_MPI_GENERATIONS (2)
 set -euo pipefail
@@ -15,12 +16,14 @@ export GRUQ_CACHE_DIR="$OUT/cache"
 export OMPI_MCA_btl_vader_single_copy_mechanism=none  # containers forbid ptrace-based copies
 cmake --build "$BUILD_DIR" --target gruq-cli >/dev/null
 
-ARGS=(search --task smnist-row --max-train 6000 --max-test 1000 --hidden 32 --float-epochs 2
-      --qat-samples 1024 --population 8 --generations "$GENERATIONS" --no-baselines --no-refine --seed 3)
+BASE=(search --task smnist-row --max-train 12000 --max-test 2000 --hidden 64 --float-epochs 2
+      --qat-samples 4096 --no-baselines --no-refine --seed 3)
+ARGS=("${BASE[@]}" --population 8 --generations "$GENERATIONS")
 
 echo "== $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== float model (cached for the runs below)"
-"$CLI" "${ARGS[@]}" --generations 1 --population 8 --out "$OUT/warm.gruq" >"$OUT/warm.log" 2>&1
+"$CLI" "${BASE[@]}" --population 8 --generations 1 --out "$OUT/warm.gruq" >"$OUT/warm.log" 2>&1 ||
+  { echo "warm-up search failed:"; tail -n 5 "$OUT/warm.log"; exit 1; }
 
 run() { # name, command...
   local name=$1; shift

@@ -1,0 +1,37 @@
+// libFuzzer target for the genome readers (core/src/genome.cpp): parseGenomeText for each known layout,
+// parseGenomeJson, and validateGenome on what they return.
+//
+// Byte 0 picks the reader: 0, 1, 2 (mod 4) parse the rest as text with knownLayouts()[0..2], 3 parses
+// it as JSON. Acceptable: InputError, or a genome that validates, resolves, and comes back equal from
+// both its text form (toText -> parseGenomeText) and its JSON form (toJson -> parseGenomeJson).
+// Anything else is a finding. Build and seeds: scripts/fuzz.sh (target fuzz_genome).
+#include "fuzz_support.h"
+
+#include "gruq/genome.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size == 0) return 0;
+    const int reader = data[0] % 4;
+    const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
+
+    gruq::Genome genome;
+    const bool accepted = fuzz::acceptedOrInputError([&] {
+        genome = reader < 3 ? gruq::parseGenomeText(text, *gruq::knownLayouts()[size_t(reader)])
+                            : gruq::parseGenomeJson(text);
+    });
+    if (!accepted) return 0;
+
+    // Everything below must succeed for an accepted genome: an InputError here is a finding too.
+    try {
+        gruq::validateGenome(genome);
+        genome.resolve();
+        if (!(gruq::parseGenomeText(genome.toText(), *genome.layout) == genome)) {
+            fuzz::invariantBroken("text form does not round-trip");
+        }
+        if (!(gruq::parseGenomeJson(genome.toJson()) == genome)) fuzz::invariantBroken("JSON form does not round-trip");
+    } catch (const gruq::InputError& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        fuzz::invariantBroken("an accepted genome failed validation or its round trip");
+    }
+    return 0;
+}
