@@ -31,11 +31,14 @@ run() { # name, command...
   start=$(date +%s.%N)
   "$@" >"$log" 2>&1
   end=$(date +%s.%N)
-  local computed comm
-  computed=$(sed -n 's/.* \([0-9]*\) evaluations computed.*/\1/p' "$log" | tail -n 1)
+  local computed comm hv
+  computed=$(tr '\r' '\n' <"$log" | sed -n 's/.* \([0-9]*\) evaluations computed.*/\1/p' | tail -n 1)
   comm=$(sed -n 's/.*rank 0 spent \([0-9.]*\) s in MPI communication.*/\1/p' "$log" | tail -n 1)
-  awk -v n="$name" -v c="$computed" -v a="$start" -v b="$end" -v m="${comm:--}" \
-    'BEGIN { s = b - a; printf "%-28s %6d evals %8.1f s %8.2f evals/min   MPI comm on rank 0: %s s\n", n, c, s, 60 * c / s, m }'
+  hv=$(tr '\r' '\n' <"$log" | sed -n 's/.*evaluations computed.*hypervolume \([0-9.]*\).*/\1/p' | tail -n 1)
+  # Wall time from process start (start-up, data, float model from the cache, and for MPI the ranks'
+  # start and data loading); the same hypervolume in every line shows the same search was run.
+  awk -v n="$name" -v c="$computed" -v a="$start" -v b="$end" -v m="${comm:--}" -v h="$hv" \
+    'BEGIN { s = b - a; printf "%-28s %4d evals %7.1f s wall %7.2f evals/min  hypervolume %s  MPI comm on rank 0: %s s\n", n, c, s, 60 * c / s, h, m }'
 }
 
 run "1 process, 1 worker" "$CLI" "${ARGS[@]}" --workers 1 --threads-per-worker 1 --out "$OUT/w1.gruq"
