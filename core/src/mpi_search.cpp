@@ -69,6 +69,14 @@ std::optional<Message> poll(int source, int tag) {
     return m;
 }
 
+// Waits for a message matching (source, tag), sleeping between polls.
+Message waitFor(int source, int tag) {
+    for (;;) {
+        if (std::optional<Message> m = poll(source, tag)) return std::move(*m);
+        std::this_thread::sleep_for(kPollInterval);
+    }
+}
+
 json bodyOf(const Message& m) { return m.body.empty() ? json::object() : json::from_cbor(m.body); }
 
 json floatsToBinary(const std::vector<float>& v) {
@@ -229,13 +237,8 @@ void Dispatcher::prepare(const SearchSettings& settings, const TaskData& data, c
     std::vector<std::string> problems;
     size_t ready = 0;
     while (ready < workers_.size()) {
-        const std::optional<Message> m = poll(MPI_ANY_SOURCE, kReady);
-        if (!m) {
-            std::this_thread::sleep_for(kPollInterval);
-            continue;
-        }
+        const json r = bodyOf(waitFor(MPI_ANY_SOURCE, kReady));
         ++ready;
-        const json r = bodyOf(*m);
         if (!r.value("ok", false)) {
             problems.push_back(r.value("where", std::string()) + ": " + r.value("path", std::string()) + ": " +
                                r.value("problem", std::string()));
@@ -310,12 +313,7 @@ void Dispatcher::stop() {
     // Busy workers may still deliver a result (or a failure) before their goodbye: drain and discard.
     size_t gone = 0;
     while (gone < workers_.size()) {
-        const std::optional<Message> m = poll(MPI_ANY_SOURCE, MPI_ANY_TAG);
-        if (!m) {
-            std::this_thread::sleep_for(kPollInterval);
-            continue;
-        }
-        if (m->tag == kBye) ++gone;
+        if (waitFor(MPI_ANY_SOURCE, MPI_ANY_TAG).tag == kBye) ++gone;
     }
 }
 
