@@ -7,7 +7,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ccache
   # core: LibTorch + fast BLAS (without OpenBLAS libtorch falls back to reference BLAS, ~10x slower)
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libblas-dev
   # core: search, audio, storage, config, compression, FFT, resampling
   libpagmo-dev libboost-serialization-dev libtbb-dev libeigen3-dev
   libsndfile1-dev libsamplerate0-dev libfftw3-dev

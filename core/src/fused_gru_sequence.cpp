@@ -1,11 +1,18 @@
 #include "fused_gru_sequence.h"
 
 #include <ATen/Parallel.h>
+#include <cblas.h>  // libblas-dev's header; at run time the BLAS is OpenBLAS, the library torch itself uses
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <vector>
+
+// Helpers are inlined into the row passes, which are cloned per ISA: rounding vectorises (roundps) only
+// from SSE4.1 on and 8-wide from AVX2; the baseline build is SSE2.
+#define GRUQ_INLINE inline __attribute__((always_inline))
+#define GRUQ_ISA_CLONES __attribute__((target_clones("avx2", "sse4.1", "default")))
 
 namespace gruq {
 namespace {
@@ -13,10 +20,36 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// out = quantizer(in) over a row; bit `bit` of mask[j] = whether the straight-through gradient passes
+// Values kept per step for the backward pass, [T, kSavedCount, B, H].
+enum Saved : int { kHN, kRPre, kR, kZPre, kZ, kNPre, kN, kSavedCount };
+
+struct MinMax {
+    std::array<float, kCellPointCount> lo, hi;
+    MinMax() {
+        // Finite sentinels: this file is compiled with -ffast-math (finite math assumed).
+        lo.fill(std::numeric_limits<float>::max());
+        hi.fill(-std::numeric_limits<float>::max());
+    }
+    GRUQ_INLINE void note(int p, const float* v, int64_t n) {
+        float a = lo[size_t(p)], b = hi[size_t(p)];
+        for (int64_t j = 0; j < n; ++j) {
+            a = std::min(a, v[j]);
+            b = std::max(b, v[j]);
+        }
+        lo[size_t(p)] = a;
+        hi[size_t(p)] = b;
+    }
+    void merge(const MinMax& o) {
+        for (size_t p = 0; p < lo.size(); ++p) {
+            lo[p] = std::min(lo[p], o.lo[p]);
+            hi[p] = std::max(hi[p], o.hi[p]);
+        }
+    }
+};
+
+// out = quantizer(in) over n values; bit `bit` of mask[j] = whether the straight-through gradient passes
 // (the value was not clamped). in and out may alias.
-// Cloned per ISA: rounding vectorises (roundps) only from SSE4.1 on; the baseline build is SSE2.
-__attribute__((target_clones("avx2", "sse4.1", "default"))) void quantizeRow(const CellQuantizer& q, const float* in, float* out, int16_t* mask, int bit, int64_t n) {
+GRUQ_INLINE void quantize(const CellQuantizer& q, const float* in, float* out, int16_t* mask, int bit, int64_t n) {
     const int16_t one = static_cast<int16_t>(1 << bit);
     if (!q.active) {
         for (int64_t j = 0; j < n; ++j) {
@@ -42,39 +75,250 @@ __attribute__((target_clones("avx2", "sse4.1", "default"))) void quantizeRow(con
     }
 }
 
-// Values kept per step for the backward pass, [T, kSaved, B, H].
-enum Saved : int { kHN, kRPre, kR, kZPre, kZ, kNPre, kN, kSavedCount };
+// The affine quantizer's integer code (clamped q - qmin) instead of its value: the index into the
+// lookup table of the activation that follows.
+GRUQ_INLINE void quantizeToCode(const CellQuantizer& q, const float* in, int32_t* code, int16_t* mask, int bit, int64_t n) {
+    const int16_t one = static_cast<int16_t>(1 << bit);
+    const float inv = 1.0f / q.scale, zp = q.zeroPoint, qmin = q.qmin, qmax = q.qmax;
+    for (int64_t j = 0; j < n; ++j) {
+        const float v = zp + std::nearbyint(in[j] * inv);
+        mask[j] = static_cast<int16_t>(mask[j] | (v >= qmin && v <= qmax ? one : 0));
+        code[j] = static_cast<int32_t>(std::min(std::max(v, qmin), qmax) - qmin);
+    }
+}
 
-struct MinMax {
-    std::array<float, kCellPointCount> lo, hi;
-    MinMax() {
-        // Finite sentinels: this file is compiled with -ffast-math (finite math assumed).
-        lo.fill(std::numeric_limits<float>::max());
-        hi.fill(-std::numeric_limits<float>::max());
-    }
-    void note(int p, const float* v, int64_t n) {
-        float a = lo[size_t(p)], b = hi[size_t(p)];
-        for (int64_t j = 0; j < n; ++j) {
-            a = std::min(a, v[j]);
-            b = std::max(b, v[j]);
-        }
-        lo[size_t(p)] = a;
-        hi[size_t(p)] = b;
-    }
-    void merge(const MinMax& o) {
-        for (size_t p = 0; p < lo.size(); ++p) {
-            lo[p] = std::min(lo[p], o.lo[p]);
-            hi[p] = std::max(hi[p], o.hi[p]);
-        }
-    }
+// sigmoid / tanh (before and after its fixed-level quantizer) of every value the quantized sum feeding
+// it can take, indexed by that sum's code. Built with torch's own functions on the exact values of the
+// reference path, so looking up is the same computation, not an approximation.
+struct ActivationLut {
+    bool enabled = false;
+    std::vector<float> pre, out;
+    std::vector<int16_t> passBit;  // the output point's mask bit where its quantizer did not clamp
 };
 
-// The sequence-sized buffers (saved activations, masks, hidden states, gradients: ~350 MB at B=128,
-// T=784, H=64) are reused from one training step to the next instead of being mapped, page-faulted and
-// zeroed by the kernel every time (measured: ~25% of a pixel-wise step). A buffer is reused only when
-// nothing but this cache still refers to its storage, i.e. the previous step's graph is gone.
+enum class Activation { Sigmoid, Tanh };
+
+ActivationLut buildLut(const CellQuantizer& in, const CellQuantizer& out, int outBit, Activation fn) {
+    ActivationLut lut;
+    if (!in.active || in.fixedLevels || !out.active || !out.fixedLevels) return lut;
+    const int64_t codes = int64_t(in.qmax - in.qmin) + 1;
+    // Padded to whole vectors so that torch evaluates every entry on its vectorised path, as it does
+    // for the reference path's [B, H] tensors.
+    const int64_t padded = (codes + 63) / 64 * 64;
+    std::vector<float> grid(static_cast<size_t>(padded), 0.0f);
+    for (int64_t c = 0; c < padded; ++c) {
+        const double q = std::min<double>(double(in.qmin) + double(c), in.qmax);
+        // torch computes (clamp(q) - Z) * S in double and rounds once to float.
+        grid[size_t(c)] = float((q - double(in.zeroPoint)) * double(in.scale));
+    }
+    const torch::Tensor v = torch::from_blob(grid.data(), {padded}, torch::kFloat);
+    const torch::Tensor pre = fn == Activation::Sigmoid ? torch::sigmoid(v) : torch::tanh(v);
+    const torch::Tensor scaled = torch::round(pre * out.levels);
+    const torch::Tensor quantized = scaled.clamp(out.lo, out.hi) / out.levels;
+    const torch::Tensor passes = scaled.ge(out.lo).logical_and(scaled.le(out.hi));
+    const float* preData = pre.data_ptr<float>();
+    const float* outData = quantized.data_ptr<float>();
+    const bool* passData = passes.data_ptr<bool>();
+    lut.pre.assign(preData, preData + codes);
+    lut.out.assign(outData, outData + codes);
+    for (int64_t c = 0; c < codes; ++c) lut.passBit.push_back(static_cast<int16_t>(passData[c] ? 1 << outBit : 0));
+    lut.enabled = true;
+    return lut;
+}
+
+// Scratch for one batch row of a step (a few H-sized arrays; stays in L1).
+float* rowScratch(int64_t floats) {
+    thread_local std::vector<float> scratch;
+    if (int64_t(scratch.size()) < floats) scratch.resize(size_t(floats));
+    return scratch.data();
+}
+
+struct ForwardStep {
+    const CellQuantizers* cq;
+    const ActivationLut* sigR;
+    const ActivationLut* sigZ;
+    const ActivationLut* tanhN;
+    const float* ihStep;  // [B, 3H] x_t W_ih^T (bias not yet added)
+    const float* hhStep;  // [B, 3H] h_{t-1} W_hh^T (bias not yet added)
+    const float* bIh;
+    const float* bHh;
+    const float* hPrev;  // [B, H]
+    float* hOut;         // [B, H]
+    float* saved;        // [kSavedCount, B, H] of this step
+    int16_t* masks;      // [B, H] of this step
+    int64_t B, H;
+};
+
+// sum -> (its quantizer) -> sigmoid / tanh -> pre, -> (the output quantizer) -> out; by table lookup
+// when there is one. `sum` is scratch and may be overwritten.
+template <bool kObserve>
+GRUQ_INLINE void activate(const ForwardStep& s, int inPoint, int outPoint, const ActivationLut& lut, Activation fn,
+                          float* sum, int32_t* code, float* pre, float* out, int16_t* m, MinMax& mm) {
+    const CellQuantizers& cq = *s.cq;
+    const int64_t H = s.H;
+    if (lut.enabled) {
+        quantizeToCode(cq.q[size_t(inPoint)], sum, code, m, inPoint, H);
+        const float* lutPre = lut.pre.data();
+        const float* lutOut = lut.out.data();
+        const int16_t* lutPass = lut.passBit.data();
+        for (int64_t j = 0; j < H; ++j) {
+            const int32_t c = code[j];
+            pre[j] = lutPre[c];
+            out[j] = lutOut[c];
+            m[j] = static_cast<int16_t>(m[j] | lutPass[c]);
+        }
+    } else {
+        quantize(cq.q[size_t(inPoint)], sum, sum, m, inPoint, H);
+        if (fn == Activation::Sigmoid) {
+            for (int64_t j = 0; j < H; ++j) pre[j] = 1.0f / (1.0f + std::exp(-sum[j]));
+        } else {
+            for (int64_t j = 0; j < H; ++j) pre[j] = std::tanh(sum[j]);
+        }
+        quantize(cq.q[size_t(outPoint)], pre, out, m, outPoint, H);
+    }
+    if (kObserve) mm.note(outPoint, pre, H);
+}
+
+// The whole cell for batch row bi of one step: every operator and its fake quantizer, one short loop
+// over the row each (vectorised), the values backward needs saved, the clamp masks recorded.
+template <bool kObserve>
+GRUQ_INLINE void forwardRow(const ForwardStep& s, int64_t bi, MinMax& mm) {
+    const CellQuantizers& cq = *s.cq;
+    const auto& q = cq.q;
+    const int64_t H = s.H, BH = s.B * H, row = bi * H;
+    float* scratch = rowScratch(14 * H);
+    float* ih = scratch;           // 3H
+    float* ihq = scratch + 3 * H;  // 3H
+    float* hh = scratch + 6 * H;   // 3H
+    float* hqR = scratch + 9 * H;
+    float* hqZ = scratch + 10 * H;
+    float* sum = scratch + 11 * H;
+    float* t1 = scratch + 12 * H;
+    float* t2 = scratch + 13 * H;
+    thread_local std::vector<int32_t> codeScratch;
+    if (int64_t(codeScratch.size()) < H) codeScratch.resize(size_t(H));
+    int32_t* code = codeScratch.data();
+    float* sv = s.saved;
+    float* hN = sv + kHN * BH + row;
+    float* rPre = sv + kRPre * BH + row;
+    float* r = sv + kR * BH + row;
+    float* zPre = sv + kZPre * BH + row;
+    float* z = sv + kZ * BH + row;
+    float* nPre = sv + kNPre * BH + row;
+    float* n = sv + kN * BH + row;
+    int16_t* m = s.masks + row;
+    const float* hPrev = s.hPrev + row;
+
+    const float* ihIn = s.ihStep + bi * 3 * H;
+    const float* hhIn = s.hhStep + bi * 3 * H;
+    for (int64_t j = 0; j < 3 * H; ++j) ih[j] = ihIn[j] + s.bIh[j];
+    for (int64_t j = 0; j < 3 * H; ++j) hh[j] = hhIn[j] + s.bHh[j];
+    for (int64_t j = 0; j < H; ++j) m[j] = 0;
+    for (int g = 0; g < 3; ++g) {
+        if (kObserve) mm.note(kIHr + g, ih + g * H, H);
+        quantize(q[size_t(kIHr + g)], ih + g * H, ihq + g * H, m, kIHr + g, H);
+        if (kObserve) mm.note(kHHr + g, hh + g * H, H);
+    }
+    quantize(q[kHHr], hh, hqR, m, kHHr, H);
+    quantize(q[kHHz], hh + H, hqZ, m, kHHz, H);
+    quantize(q[kHHn], hh + 2 * H, hN, m, kHHn, H);
+
+    for (int64_t j = 0; j < H; ++j) sum[j] = hqR[j] + ihq[j];
+    if (kObserve) mm.note(kSumR, sum, H);
+    activate<kObserve>(s, kSumR, kSigR, *s.sigR, Activation::Sigmoid, sum, code, rPre, r, m, mm);
+
+    for (int64_t j = 0; j < H; ++j) sum[j] = hqZ[j] + ihq[H + j];
+    if (kObserve) mm.note(kSumZ, sum, H);
+    activate<kObserve>(s, kSumZ, kSigZ, *s.sigZ, Activation::Sigmoid, sum, code, zPre, z, m, mm);
+
+    for (int64_t j = 0; j < H; ++j) t1[j] = r[j] * hN[j];
+    if (kObserve) mm.note(kMulRN, t1, H);
+    quantize(q[kMulRN], t1, t1, m, kMulRN, H);
+    for (int64_t j = 0; j < H; ++j) sum[j] = t1[j] + ihq[2 * H + j];
+    if (kObserve) mm.note(kSumN, sum, H);
+    activate<kObserve>(s, kSumN, kTanhN, *s.tanhN, Activation::Tanh, sum, code, nPre, n, m, mm);
+
+    for (int64_t j = 0; j < H; ++j) t1[j] = (1.0f - z[j]) * n[j];
+    for (int64_t j = 0; j < H; ++j) t2[j] = z[j] * hPrev[j];
+    if (kObserve) {
+        mm.note(kMulZN, t1, H);
+        mm.note(kMulZH, t2, H);
+    }
+    quantize(q[kMulZN], t1, t1, m, kMulZN, H);
+    quantize(q[kMulZH], t2, t2, m, kMulZH, H);
+    for (int64_t j = 0; j < H; ++j) sum[j] = t1[j] + t2[j];
+    if (kObserve) mm.note(kH, sum, H);
+    quantize(q[kH], sum, s.hOut + row, m, kH, H);
+}
+
+GRUQ_ISA_CLONES void forwardRowObserved(const ForwardStep& s, int64_t bi, MinMax& mm) { forwardRow<true>(s, bi, mm); }
+GRUQ_ISA_CLONES void forwardRowPlain(const ForwardStep& s, int64_t bi, MinMax& mm) { forwardRow<false>(s, bi, mm); }
+
+struct BackwardStep {
+    const float* g;        // [B, H] dL/dh_t
+    const float* saved;    // [kSavedCount, B, H] of this step
+    const int16_t* masks;  // [B, H]
+    const float* hPrev;    // [B, H] h_{t-1}
+    float* da;             // [B, 3H] gradient of the recurrent projection h_{t-1} W_hh^T + b_hh
+    float* dih;            // [B, 3H] gradient of the input projection x_t W_ih^T + b_ih
+    float* dhDirect;       // [B, H] the part of dL/dh_{t-1} that does not go through W_hh
+    float* dbHh;           // [B, 3H] per-row sums of da over the steps so far
+    float* dbIh;           // [B, 3H] per-row sums of dih
+    int64_t B, H;
+};
+
+// Backward through the cell for batch row bi: straight-through gradients masked where a quantizer
+// clamped, sigmoid' = s (1 - s), tanh' = 1 - t^2.
+GRUQ_ISA_CLONES void backwardRow(const BackwardStep& s, int64_t bi) {
+    const int64_t H = s.H, BH = s.B * H, row = bi * H;
+    const float* __restrict g = s.g + row;
+    const int16_t* __restrict m = s.masks + row;
+    const float* __restrict hp = s.hPrev + row;
+    const float* __restrict hNs = s.saved + kHN * BH + row;
+    const float* __restrict rPres = s.saved + kRPre * BH + row;
+    const float* __restrict rs = s.saved + kR * BH + row;
+    const float* __restrict zPres = s.saved + kZPre * BH + row;
+    const float* __restrict zs = s.saved + kZ * BH + row;
+    const float* __restrict nPres = s.saved + kNPre * BH + row;
+    const float* __restrict ns = s.saved + kN * BH + row;
+    float* __restrict da = s.da + bi * 3 * H;
+    float* __restrict dih = s.dih + bi * 3 * H;
+    float* __restrict direct = s.dhDirect + row;
+    for (int64_t j = 0; j < H; ++j) {
+        const int mk = m[j];
+        auto pass = [mk](int p) { return float((mk >> p) & 1); };
+        const float hN = hNs[j], rPre = rPres[j], r = rs[j], zPre = zPres[j], z = zs[j], nPre = nPres[j], n = ns[j];
+        const float dhPre = g[j] * pass(kH);
+        const float dzhPre = dhPre * pass(kMulZH);
+        const float dznPre = dhPre * pass(kMulZN);
+        const float dz = (dzhPre * hp[j] - dznPre * n) * pass(kSigZ);
+        const float dn = dznPre * (1.0f - z);
+        const float dsNPre = dn * pass(kTanhN) * (1.0f - nPre * nPre) * pass(kSumN);
+        const float drnPre = dsNPre * pass(kMulRN);
+        const float dr = drnPre * hN;
+        const float dhN = drnPre * r;
+        const float dsZPre = dz * zPre * (1.0f - zPre) * pass(kSumZ);
+        const float dsRPre = dr * pass(kSigR) * rPre * (1.0f - rPre) * pass(kSumR);
+        dih[j] = dsRPre * pass(kIHr);
+        dih[H + j] = dsZPre * pass(kIHz);
+        dih[2 * H + j] = dsNPre * pass(kIHn);
+        da[j] = dsRPre * pass(kHHr);
+        da[H + j] = dsZPre * pass(kHHz);
+        da[2 * H + j] = dhN * pass(kHHn);
+        direct[j] = dzhPre * z;
+    }
+    float* __restrict dbHh = s.dbHh + bi * 3 * H;
+    float* __restrict dbIh = s.dbIh + bi * 3 * H;
+    for (int64_t j = 0; j < 3 * H; ++j) dbHh[j] += da[j];
+    for (int64_t j = 0; j < 3 * H; ++j) dbIh[j] += dih[j];
+}
+
+// Sequence-sized buffers (saved activations, masks, hidden states: ~250 MB at B=128, T=784, H=64) are
+// reused from one training step to the next instead of being mapped, page-faulted and zeroed by the
+// kernel every time (measured: ~25% of a pixel-wise step). A buffer is reused only when nothing but
+// this cache still refers to its storage, i.e. the previous step's graph is gone.
 struct SequenceBuffers {
-    torch::Tensor hs, saved, masks, dih, da;
+    torch::Tensor hs, saved, masks;
 };
 SequenceBuffers& threadBuffers() {
     thread_local SequenceBuffers buffers;
@@ -88,146 +332,70 @@ torch::Tensor reuse(torch::Tensor& slot, torch::IntArrayRef sizes, const torch::
     return slot;
 }
 
+// Rows per task of the row passes: whole rows only, so the results do not depend on the thread count.
+constexpr int64_t kRowGrain = 16;
+
+// C = A B^T or similar on row-major float matrices, straight to the BLAS (no tensor views per step).
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+    cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0f, a, int(lda), b, int(ldb), beta, c, int(ldc));
+}
+
 class FusedGruFunction : public torch::autograd::Function<FusedGruFunction> {
 public:
-    static variable_list forward(AutogradContext* ctx, torch::Tensor ih, torch::Tensor w, torch::Tensor b,
-                                 const CellQuantizers* quantizers) {
-        ih = ih.contiguous();
-        w = w.contiguous();
-        const int64_t B = ih.size(0), T = ih.size(1), H = w.size(1);
-        const auto options = ih.options();
+    static variable_list forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor wI, torch::Tensor bI,
+                                 torch::Tensor wH, torch::Tensor bH, const CellQuantizers* quantizers) {
+        x = x.contiguous();
+        wI = wI.contiguous();
+        bI = bI.contiguous();
+        wH = wH.contiguous();
+        bH = bH.contiguous();
+        const int64_t B = x.size(0), T = x.size(1), F = x.size(2), H = wH.size(1);
+        const auto options = x.options();
         SequenceBuffers& buffers = threadBuffers();
         torch::Tensor hs = reuse(buffers.hs, {T + 1, B, H}, options);
         hs[0].zero_();
         torch::Tensor saved = reuse(buffers.saved, {T, kSavedCount, B, H}, options);
         torch::Tensor masks = reuse(buffers.masks, {T, B, H}, options.dtype(torch::kInt16));
-        torch::Tensor hh = torch::empty({B, 3 * H}, options);
-        const torch::Tensor wT = w.t();
+        std::vector<float> ihStep(size_t(B * 3 * H)), hhStep(size_t(B * 3 * H));
 
         const CellQuantizers& cq = *quantizers;
-        const bool observe = cq.observe;
+        const ActivationLut sigR = buildLut(cq.q[kSumR], cq.q[kSigR], kSigR, Activation::Sigmoid);
+        const ActivationLut sigZ = buildLut(cq.q[kSumZ], cq.q[kSigZ], kSigZ, Activation::Sigmoid);
+        const ActivationLut tanhN = buildLut(cq.q[kSumN], cq.q[kTanhN], kTanhN, Activation::Tanh);
         MinMax observed;
         std::mutex observedMutex;
-        const float* ihData = ih.data_ptr<float>();
-
-        // Per-step scratch: the sums that feed sigmoid / tanh, which run as torch's vectorised kernels
-        // on whole [B, H] arrays between the fused row passes.
-        torch::Tensor sumR = torch::empty({B, H}, options), sumZ = torch::empty({B, H}, options);
-        torch::Tensor sumN = torch::empty({B, H}, options), buf = torch::empty({B, H}, options);
-        torch::Tensor ihQuantized = torch::empty({B, 3 * H}, options);
-        float* ihq = ihQuantized.data_ptr<float>();
-        float* sR = sumR.data_ptr<float>();
-        float* sZ = sumZ.data_ptr<float>();
-        float* sN = sumN.data_ptr<float>();
-        float* tmp = buf.data_ptr<float>();
+        const float* xData = x.data_ptr<float>();
+        const float* wIData = wI.data_ptr<float>();
+        const float* wHData = wH.data_ptr<float>();
+        float* hsData = hs.data_ptr<float>();
+        float* savedData = saved.data_ptr<float>();
+        int16_t* masksData = masks.data_ptr<int16_t>();
         const int64_t BH = B * H;
-        // Runs fn(row, minMax) over the batch rows in parallel; folds the observed extremes.
-        auto forRows = [&](auto fn) {
-            at::parallel_for(0, B, 16, [&](int64_t b0, int64_t b1) {
+
+        ForwardStep step{&cq, &sigR, &sigZ, &tanhN, ihStep.data(), hhStep.data(), bI.data_ptr<float>(),
+                         bH.data_ptr<float>(), nullptr, nullptr, nullptr, nullptr, B, H};
+        for (int64_t t = 0; t < T; ++t) {
+            step.hPrev = hsData + t * BH;
+            step.hOut = hsData + (t + 1) * BH;
+            step.saved = savedData + t * kSavedCount * BH;
+            step.masks = masksData + t * BH;
+            // x_t W_ih^T (x_t: rows of x, T*F apart) and h_{t-1} W_hh^T for the whole batch.
+            gemm(CblasNoTrans, CblasTrans, B, 3 * H, F, xData + t * F, T * F, wIData, F, 0.0f, ihStep.data(), 3 * H);
+            gemm(CblasNoTrans, CblasTrans, B, 3 * H, H, step.hPrev, H, wHData, H, 0.0f, hhStep.data(), 3 * H);
+            at::parallel_for(0, B, kRowGrain, [&](int64_t b0, int64_t b1) {
                 MinMax local;
-                for (int64_t bi = b0; bi < b1; ++bi) fn(bi, local);
-                if (observe) {
+                for (int64_t bi = b0; bi < b1; ++bi) {
+                    if (cq.observe) {
+                        forwardRowObserved(step, bi, local);
+                    } else {
+                        forwardRowPlain(step, bi, local);
+                    }
+                }
+                if (cq.observe) {
                     std::lock_guard<std::mutex> lock(observedMutex);
                     observed.merge(local);
                 }
-            });
-        };
-
-        for (int64_t t = 0; t < T; ++t) {
-            const torch::Tensor hPrev = hs[t];
-            torch::addmm_out(hh, b, hPrev, wT);
-            const float* hhData = hh.data_ptr<float>();
-            const float* hp = hPrev.data_ptr<float>();
-            float* hOut = hs[t + 1].data_ptr<float>();
-            const torch::Tensor step = saved[t];
-            float* sv = step.data_ptr<float>();
-            int16_t* mk = masks[t].data_ptr<int16_t>();
-            // Every line below is one simple loop over a row (vectorised); a quantizer's kind is
-            // decided once per loop, not per element.
-            forRows([&](int64_t bi, MinMax& local) {
-                const float* ihPre = ihData + (bi * T + t) * 3 * H;
-                float* ihRow = ihq + bi * 3 * H;
-                const float* hhRow = hhData + bi * 3 * H;
-                const int64_t row = bi * H;
-                float* hN = sv + kHN * BH + row;
-                int16_t* m = mk + row;
-                float* a = sR + row;
-                float* z = sZ + row;
-                for (int64_t j = 0; j < H; ++j) m[j] = 0;
-                if (observe) {
-                    local.note(kIHr, ihPre, H);
-                    local.note(kIHz, ihPre + H, H);
-                    local.note(kIHn, ihPre + 2 * H, H);
-                }
-                quantizeRow(cq.q[kIHr], ihPre, ihRow, m, kIHr, H);
-                quantizeRow(cq.q[kIHz], ihPre + H, ihRow + H, m, kIHz, H);
-                quantizeRow(cq.q[kIHn], ihPre + 2 * H, ihRow + 2 * H, m, kIHn, H);
-                if (observe) {
-                    local.note(kHHr, hhRow, H);
-                    local.note(kHHz, hhRow + H, H);
-                    local.note(kHHn, hhRow + 2 * H, H);
-                }
-                quantizeRow(cq.q[kHHr], hhRow, a, m, kHHr, H);
-                quantizeRow(cq.q[kHHz], hhRow + H, z, m, kHHz, H);
-                quantizeRow(cq.q[kHHn], hhRow + 2 * H, hN, m, kHHn, H);
-                for (int64_t j = 0; j < H; ++j) a[j] += ihRow[j];
-                for (int64_t j = 0; j < H; ++j) z[j] += ihRow[H + j];
-                if (observe) {
-                    local.note(kSumR, a, H);
-                    local.note(kSumZ, z, H);
-                }
-                quantizeRow(cq.q[kSumR], a, a, m, kSumR, H);
-                quantizeRow(cq.q[kSumZ], z, z, m, kSumZ, H);
-            });
-            torch::Tensor rPreOut = step[kRPre], zPreOut = step[kZPre], nPreOut = step[kNPre];
-            torch::sigmoid_out(rPreOut, sumR);
-            torch::sigmoid_out(zPreOut, sumZ);
-            forRows([&](int64_t bi, MinMax& local) {
-                const float* ihRow = ihq + bi * 3 * H;
-                const int64_t row = bi * H;
-                const float* hN = sv + kHN * BH + row;
-                const float* rPre = sv + kRPre * BH + row;
-                const float* zPre = sv + kZPre * BH + row;
-                float* r = sv + kR * BH + row;
-                float* z = sv + kZ * BH + row;
-                float* a = sN + row;
-                int16_t* m = mk + row;
-                if (observe) {
-                    local.note(kSigR, rPre, H);
-                    local.note(kSigZ, zPre, H);
-                }
-                quantizeRow(cq.q[kSigR], rPre, r, m, kSigR, H);
-                quantizeRow(cq.q[kSigZ], zPre, z, m, kSigZ, H);
-                for (int64_t j = 0; j < H; ++j) a[j] = r[j] * hN[j];
-                if (observe) local.note(kMulRN, a, H);
-                quantizeRow(cq.q[kMulRN], a, a, m, kMulRN, H);
-                for (int64_t j = 0; j < H; ++j) a[j] += ihRow[2 * H + j];
-                if (observe) local.note(kSumN, a, H);
-                quantizeRow(cq.q[kSumN], a, a, m, kSumN, H);
-            });
-            torch::tanh_out(nPreOut, sumN);
-            forRows([&](int64_t bi, MinMax& local) {
-                const int64_t row = bi * H;
-                const float* nPre = sv + kNPre * BH + row;
-                const float* z = sv + kZ * BH + row;
-                float* n = sv + kN * BH + row;
-                float* a = sR + row;  // free again: reused for (1 - z) n and the new h
-                float* c = tmp + row;
-                int16_t* m = mk + row;
-                const float* hPrev = hp + row;
-                if (observe) local.note(kTanhN, nPre, H);
-                quantizeRow(cq.q[kTanhN], nPre, n, m, kTanhN, H);
-                for (int64_t j = 0; j < H; ++j) a[j] = (1.0f - z[j]) * n[j];
-                for (int64_t j = 0; j < H; ++j) c[j] = z[j] * hPrev[j];
-                if (observe) {
-                    local.note(kMulZN, a, H);
-                    local.note(kMulZH, c, H);
-                }
-                quantizeRow(cq.q[kMulZN], a, a, m, kMulZN, H);
-                quantizeRow(cq.q[kMulZH], c, c, m, kMulZH, H);
-                for (int64_t j = 0; j < H; ++j) a[j] += c[j];
-                if (observe) local.note(kH, a, H);
-                quantizeRow(cq.q[kH], a, hOut + row, m, kH, H);
             });
         }
 
@@ -237,88 +405,88 @@ public:
             mm[2 * p] = observed.lo[size_t(p)];
             mm[2 * p + 1] = observed.hi[size_t(p)];
         }
-        ctx->save_for_backward({w, hs, saved, masks});
+        ctx->save_for_backward({x, wI, wH, hs, saved, masks});
         ctx->mark_non_differentiable({minMax});
         return {hs[T], minMax};
     }
 
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         const auto s = ctx->get_saved_variables();
-        const torch::Tensor& w = s[0];
-        const torch::Tensor& hs = s[1];
-        const torch::Tensor& saved = s[2];
-        const torch::Tensor& masks = s[3];
-        const int64_t T = saved.size(0), B = saved.size(2), H = saved.size(3), BH = B * H;
+        const torch::Tensor& x = s[0];
+        const torch::Tensor& wI = s[1];
+        const torch::Tensor& wH = s[2];
+        const torch::Tensor& hs = s[3];
+        const torch::Tensor& saved = s[4];
+        const torch::Tensor& masks = s[5];
+        const int64_t T = saved.size(0), B = saved.size(2), H = saved.size(3), F = x.size(2), BH = B * H;
         const auto options = hs.options();
+        const bool needX = ctx->needs_input_grad(0);
 
-        torch::Tensor dh = grads[0].defined() ? grads[0].contiguous().clone() : torch::zeros({B, H}, options);
-        torch::Tensor dhDirect = torch::empty({B, H}, options);
-        SequenceBuffers& buffers = threadBuffers();
-        torch::Tensor dih = reuse(buffers.dih, {B, T, 3 * H}, options);
-        torch::Tensor da = reuse(buffers.da, {T, B, 3 * H}, options);
-        float* dihData = dih.data_ptr<float>();
+        // dh ping-pongs between two buffers: each step reads dL/dh_t and writes dL/dh_{t-1}.
+        torch::Tensor dhA = grads[0].defined() ? grads[0].contiguous().clone() : torch::zeros({B, H}, options);
+        torch::Tensor dhB = torch::empty({B, H}, options);
+        std::vector<float> da(size_t(B * 3 * H)), dih(size_t(B * 3 * H));
+        std::vector<float> dbHhRows(size_t(B * 3 * H), 0.0f), dbIhRows(size_t(B * 3 * H), 0.0f);
+        torch::Tensor dWh = torch::zeros({3 * H, H}, options);
+        torch::Tensor dWi = torch::zeros({3 * H, F}, options);
+        torch::Tensor dx = needX ? torch::empty({B, T, F}, options) : torch::Tensor();
+        const float* xData = x.data_ptr<float>();
+        const float* wIData = wI.data_ptr<float>();
+        const float* wHData = wH.data_ptr<float>();
+        const float* hsData = hs.data_ptr<float>();
+        const float* savedData = saved.data_ptr<float>();
+        const int16_t* masksData = masks.data_ptr<int16_t>();
+        float* dWhData = dWh.data_ptr<float>();
+        float* dWiData = dWi.data_ptr<float>();
+        float* dhIn = dhA.data_ptr<float>();
+        float* dhOut = dhB.data_ptr<float>();
 
+        BackwardStep step{nullptr, nullptr, nullptr, nullptr, da.data(), dih.data(), nullptr,
+                          dbHhRows.data(), dbIhRows.data(), B, H};
         for (int64_t t = T - 1; t >= 0; --t) {
-            const float* sv = saved[t].data_ptr<float>();
-            const int16_t* mk = masks[t].data_ptr<int16_t>();
-            const float* hp = hs[t].data_ptr<float>();
-            const float* g = dh.data_ptr<float>();
-            float* gDirect = dhDirect.data_ptr<float>();
-            float* daRow0 = da[t].data_ptr<float>();
-            at::parallel_for(0, B, 16, [&](int64_t b0, int64_t b1) {
-                for (int64_t bi = b0; bi < b1; ++bi) {
-                    float* daRow = daRow0 + bi * 3 * H;
-                    float* dihRow = dihData + (bi * T + t) * 3 * H;
-                    for (int64_t j = 0; j < H; ++j) {
-                        const int64_t i = bi * H + j;
-                        const int m = mk[i];
-                        auto pass = [m](int p) { return float((m >> p) & 1); };
-                        const float hN = sv[kHN * BH + i], rPre = sv[kRPre * BH + i], r = sv[kR * BH + i];
-                        const float zPre = sv[kZPre * BH + i], z = sv[kZ * BH + i];
-                        const float nPre = sv[kNPre * BH + i], n = sv[kN * BH + i];
-
-                        const float dhPre = g[i] * pass(kH);
-                        const float dzhPre = dhPre * pass(kMulZH);
-                        const float dznPre = dhPre * pass(kMulZN);
-                        float dz = dzhPre * hp[i] - dznPre * n;
-                        const float dn = dznPre * (1.0f - z);
-                        const float dsN = dn * pass(kTanhN) * (1.0f - nPre * nPre);
-                        const float dsNPre = dsN * pass(kSumN);
-                        const float drnPre = dsNPre * pass(kMulRN);
-                        const float dr = drnPre * hN;
-                        const float dhN = drnPre * r;
-                        dz *= pass(kSigZ);
-                        const float dsZPre = dz * zPre * (1.0f - zPre) * pass(kSumZ);
-                        const float dsRPre = dr * pass(kSigR) * rPre * (1.0f - rPre) * pass(kSumR);
-
-                        dihRow[j] = dsRPre * pass(kIHr);
-                        dihRow[H + j] = dsZPre * pass(kIHz);
-                        dihRow[2 * H + j] = dsNPre * pass(kIHn);
-                        daRow[j] = dsRPre * pass(kHHr);
-                        daRow[H + j] = dsZPre * pass(kHHz);
-                        daRow[2 * H + j] = dhN * pass(kHHn);
-                        gDirect[i] = dzhPre * z;
-                    }
-                }
+            step.g = dhIn;
+            step.saved = savedData + t * kSavedCount * BH;
+            step.masks = masksData + t * BH;
+            step.hPrev = hsData + t * BH;
+            step.dhDirect = dhOut;
+            at::parallel_for(0, B, kRowGrain, [&](int64_t b0, int64_t b1) {
+                for (int64_t bi = b0; bi < b1; ++bi) backwardRow(step, bi);
             });
-            // dh_{t-1} = direct part + da_t W_hh (one GEMM per step).
-            torch::addmm_out(dh, dhDirect, da[t], w);
+            // dL/dh_{t-1} = direct part + da W_hh; the weight gradients accumulate step by step.
+            gemm(CblasNoTrans, CblasNoTrans, B, H, 3 * H, da.data(), 3 * H, wHData, H, 1.0f, dhOut, H);
+            gemm(CblasTrans, CblasNoTrans, 3 * H, H, B, da.data(), 3 * H, step.hPrev, H, 1.0f, dWhData, H);
+            gemm(CblasTrans, CblasNoTrans, 3 * H, F, B, dih.data(), 3 * H, xData + t * F, T * F, 1.0f, dWiData, F);
+            if (needX) {
+                gemm(CblasNoTrans, CblasNoTrans, B, F, 3 * H, dih.data(), 3 * H, wIData, F, 0.0f,
+                     dx.data_ptr<float>() + t * F, T * F);
+            }
+            std::swap(dhIn, dhOut);
         }
-        // Weight and bias gradients of every step at once.
-        const torch::Tensor dW = torch::mm(da.view({T * B, 3 * H}).t(), hs.narrow(0, 0, T).reshape({T * B, H}));
-        const torch::Tensor db = da.sum(torch::IntArrayRef{0, 1});
-        return {dih, dW, db, torch::Tensor()};
+        // Bias gradients: the per-row sums added up in row order (independent of the thread count).
+        torch::Tensor dbH = torch::zeros({3 * H}, options), dbI = torch::zeros({3 * H}, options);
+        float* dbHData = dbH.data_ptr<float>();
+        float* dbIData = dbI.data_ptr<float>();
+        for (int64_t bi = 0; bi < B; ++bi) {
+            for (int64_t j = 0; j < 3 * H; ++j) {
+                dbHData[j] += dbHhRows[size_t(bi * 3 * H + j)];
+                dbIData[j] += dbIhRows[size_t(bi * 3 * H + j)];
+            }
+        }
+        return {dx, dWi, dbI, dWh, dbH, torch::Tensor()};
     }
 };
 
 }  // namespace
 
-torch::Tensor fusedGruSequence(const torch::Tensor& ih, const torch::Tensor& wHh, const torch::Tensor& bHh,
-                               const CellQuantizers& quantizers, torch::Tensor* observed) {
-    TORCH_CHECK(ih.dim() == 3 && wHh.dim() == 2 && ih.size(2) == wHh.size(0) && wHh.size(0) == 3 * wHh.size(1),
+torch::Tensor fusedGruSequence(const torch::Tensor& x, const torch::Tensor& wIh, const torch::Tensor& bIh,
+                               const torch::Tensor& wHh, const torch::Tensor& bHh, const CellQuantizers& quantizers,
+                               torch::Tensor* observed) {
+    TORCH_CHECK(x.dim() == 3 && wIh.dim() == 2 && wHh.dim() == 2 && wIh.size(1) == x.size(2) &&
+                    wIh.size(0) == wHh.size(0) && wHh.size(0) == 3 * wHh.size(1) && bIh.numel() == wIh.size(0) &&
+                    bHh.numel() == wHh.size(0),
                 "fusedGruSequence: shapes");
-    TORCH_CHECK(ih.scalar_type() == torch::kFloat, "fusedGruSequence: float32 only");
-    const variable_list out = FusedGruFunction::apply(ih, wHh, bHh, &quantizers);
+    TORCH_CHECK(x.scalar_type() == torch::kFloat, "fusedGruSequence: float32 only");
+    const variable_list out = FusedGruFunction::apply(x, wIh, bIh, wHh, bHh, &quantizers);
     if (observed) *observed = out[1];
     return out[0];
 }

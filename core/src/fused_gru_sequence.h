@@ -1,11 +1,14 @@
 #pragma once
-// Internal (torch): the QAT GRU recurrence as ONE autograd operation. The per-timestep torch graph
-// (3 matmul + ~40 element-wise ops per step, each allocating, each recorded for backward) is replaced
-// by a forward loop with one small GEMM per step and a single fused element-wise pass over the cell,
-// and a hand-written backward through time: the same fused pass in reverse per step, one GEMM per step
-// for dh, and the weight gradient as ONE large GEMM over all steps at the end.
+// Internal (torch): the QAT GRU layer (input projection + recurrence) as ONE autograd operation. The
+// per-timestep torch graph (3 matmul + ~40 element-wise ops per step, each allocating, each recorded for
+// backward) is replaced by a forward loop with two small BLAS calls per step and a single fused pass
+// over each batch row of the cell, and a hand-written backward through time: the same fused pass in
+// reverse per step and four small BLAS calls (dh, and the weight gradients accumulated step by step, so
+// that no sequence-sized gradient buffer is written and read back).
 // Numerics: the same fake quantizers as QatGruImpl's reference path (torch's per-tensor affine rule,
-// fixed sigmoid/tanh levels), straight-through gradients masked where a value is clamped.
+// fixed sigmoid/tanh levels), straight-through gradients masked where a value is clamped. When the sums
+// feeding sigmoid / tanh are quantized, those activations are exact lookup tables of the sum's code,
+// built with torch's own sigmoid / tanh, so the fused and reference paths see the same values.
 #include <torch/torch.h>
 
 #include <array>
@@ -20,8 +23,8 @@ struct CellQuantizer {
     float levels = 1.0f, lo = 0.0f, hi = 0.0f;
 };
 
-// The 16 quantization points inside the recurrence, in this order.
-// The input projections' quantizers (ih_r, ih_z, ih_n) are applied inside the operation too.
+// The 16 quantization points inside the layer, in this order (the input projections' quantizers ih_r,
+// ih_z, ih_n are applied inside the operation too).
 enum CellPoint : int {
     kHHr, kHHz, kHHn, kSumR, kSumZ, kSigR, kSigZ, kMulRN, kSumN, kTanhN, kMulZN, kMulZH, kH, kIHr, kIHz, kIHn, kCellPointCount
 };
@@ -31,10 +34,12 @@ struct CellQuantizers {
     bool observe = false;  // record min / max of every point's input (calibration, EMA tracking)
 };
 
-// ih: [B, T, 3H] (the input projections x W_ih^T + b_ih before quantization, gates r | z | n), wHh: [3H, H], bHh: [3H]
-// (fake-quantized). Returns h_T [B, H]; differentiable w.r.t. ih, wHh and bHh. When quantizers.observe
-// is set, *observed receives [16 x 2] (min, max) of each point's pre-quantization values.
-torch::Tensor fusedGruSequence(const torch::Tensor& ih, const torch::Tensor& wHh, const torch::Tensor& bHh,
-                               const CellQuantizers& quantizers, torch::Tensor* observed = nullptr);
+// x: [B, T, F] (the fake-quantized input), wIh: [3H, F], bIh: [3H], wHh: [3H, H], bHh: [3H] (fake-quantized;
+// gates r | z | n). The input projection x W_ih^T + b_ih is computed inside, step by step. Returns h_T
+// [B, H]; differentiable w.r.t. x, wIh, bIh, wHh and bHh. When quantizers.observe is set, *observed
+// receives [16 x 2] (min, max) of each point's pre-quantization values.
+torch::Tensor fusedGruSequence(const torch::Tensor& x, const torch::Tensor& wIh, const torch::Tensor& bIh,
+                               const torch::Tensor& wHh, const torch::Tensor& bHh, const CellQuantizers& quantizers,
+                               torch::Tensor* observed = nullptr);
 
 }  // namespace gruq

@@ -94,7 +94,8 @@ torch::Tensor QatGruImpl::fakeQuantBias(const torch::Tensor& b, double scale) co
 }
 
 // The fused operation's quantizers: exactly those fakeQuantActivation applies in the reference loop.
-torch::Tensor QatGruImpl::fusedRecurrence(const torch::Tensor& ih, const torch::Tensor& wHcat, const torch::Tensor& bHcat) {
+torch::Tensor QatGruImpl::fusedLayer(const torch::Tensor& xq, const torch::Tensor& wIcat, const torch::Tensor& bIcat,
+                                     const torch::Tensor& wHcat, const torch::Tensor& bHcat) {
     static constexpr QuantPoint kPoints[kCellPointCount] = {
         QuantPoint::HHr, QuantPoint::HHz,  QuantPoint::HHn,   QuantPoint::SumR,  QuantPoint::SumZ,
         QuantPoint::SigR, QuantPoint::SigZ, QuantPoint::MulRN, QuantPoint::SumN, QuantPoint::TanhN,
@@ -122,7 +123,7 @@ torch::Tensor QatGruImpl::fusedRecurrence(const torch::Tensor& ih, const torch::
         }
     }
     torch::Tensor observed;
-    torch::Tensor h = fusedGruSequence(ih, wHcat, bHcat, cq, &observed);
+    torch::Tensor h = fusedGruSequence(xq, wIcat, bIcat, wHcat, bHcat, cq, &observed);
     if (cq.observe) {
         for (int c = 0; c < kCellPointCount; ++c) {
             observe(observed[c][0], kPoints[c]);
@@ -150,10 +151,10 @@ torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
     const torch::Tensor wIcat = torch::cat(wI, 0), bIcat = torch::cat(bI, 0);
     const torch::Tensor wHcat = torch::cat(wH, 0), bHcat = torch::cat(bH, 0);
 
-    // The input projection of every step at once: [B, T, 3H].
     const torch::Tensor xq_ = fakeQuantActivation(x, QuantPoint::X);
+    if (fused_) return classify(fusedLayer(xq_, wIcat, bIcat, wHcat, bHcat), hq);
+    // The input projection of every step at once: [B, T, 3H].
     const torch::Tensor ihAll = torch::matmul(xq_, wIcat.t()) + bIcat;
-    if (fused_) return classify(fusedRecurrence(ihAll, wHcat, bHcat), hq);
     std::vector<torch::Tensor> ihGate(3);
     for (int g = 0; g < 3; ++g) ihGate[size_t(g)] = fakeQuantActivation(ihAll.narrow(2, g * H, H), offset(QuantPoint::IHr, g));
 

@@ -44,7 +44,9 @@ private:
     torch::Tensor fakeQuantBias(const torch::Tensor& b, double scale) const;
     void observe(const torch::Tensor& v, QuantPoint p);
     torch::Tensor classify(const torch::Tensor& h, const ActivationQuant& hq);  // fake-quantized FC head
-    torch::Tensor fusedRecurrence(const torch::Tensor& ih, const torch::Tensor& wHcat, const torch::Tensor& bHcat);
+    // The layer (input projection + recurrence) as the fused operation; xq: the fake-quantized input.
+    torch::Tensor fusedLayer(const torch::Tensor& xq, const torch::Tensor& wIcat, const torch::Tensor& bIcat,
+                             const torch::Tensor& wHcat, const torch::Tensor& bHcat);
     void commitObservations();
     bool quantizing() const { return mode_ == QatMode::Train || mode_ == QatMode::Frozen; }
 
