@@ -1,7 +1,10 @@
 // The fused QAT GRU sequence operation against the per-timestep reference graph on small shapes:
 // same forward values, same observed ranges, same gradients for every parameter and the input, in float
-// mode, with fake quantization (homogeneous 8/4/2 bits and mixed genomes), and in frozen mode.
+// mode, with fake quantization (homogeneous 8/4/2 bits and mixed genomes), and in frozen mode; the
+// same results bit for bit on 1 and 2 threads; a diverged model (NaN weights) runs without reading
+// outside the activation tables.
 #include "model_test_support.h"
+#include "fused_gru_sequence.h"
 #include "qat_gru.h"
 
 #include <QtTest>
@@ -104,6 +107,58 @@ private slots:
             for (int& v : bits) v = 2 + int(rng.below(7));
             compare(bits, QatMode::Train, 1e-5, qPrintable(QString("mixed %1").arg(i)));
         }
+    }
+
+    void sameResultOnOneAndTwoThreads() {
+        // 40 rows: three row tasks of the parallel passes, so two threads really split the batch.
+        const FloatGruWeights w = randomWeights(2, 9, 3, 8);
+        torch::manual_seed(9);
+        const torch::Tensor x = torch::randn({40, 6, 2});
+        const torch::Tensor y = torch::randint(0, 3, {40}, torch::kLong);
+        const int before = torch::get_num_threads();
+        torch::set_num_threads(1);
+        const Outcome one = runOnce(w, allBits(5), x, y, QatMode::Train, true);
+        torch::set_num_threads(2);
+        const Outcome two = runOnce(w, allBits(5), x, y, QatMode::Train, true);
+        torch::set_num_threads(before);
+        QVERIFY(torch::equal(one.logits, two.logits));
+        for (size_t i = 0; i < one.grads.size(); ++i) QVERIFY2(torch::equal(one.grads[i], two.grads[i]), qPrintable(QString::number(i)));
+        for (int p = 0; p < kQuantPointCount; ++p) {
+            QCOMPARE(one.ranges[size_t(p)].min, two.ranges[size_t(p)].min);
+            QCOMPARE(one.ranges[size_t(p)].max, two.ranges[size_t(p)].max);
+        }
+        // And the thread count changed nothing against the reference either.
+        const Outcome ref = runOnce(w, allBits(5), x, y, QatMode::Train, false);
+        QVERIFY(maxRelDiff(two.logits, ref.logits) <= 1e-5);
+    }
+
+    void divergedWeightsDoNotEscapeTheTables() {
+        // NaN recurrent weights (a diverged run): every sum feeding sigmoid / tanh is NaN, and its table
+        // index must still land inside the table, whatever the compiler makes of clamping a NaN. An
+        // out-of-table read crashes here or, in the sanitizer build, is reported.
+        CellQuantizers cq;
+        for (int p = 0; p < kCellPointCount; ++p) {
+            CellQuantizer& q = cq.q[size_t(p)];
+            q.active = true;
+            if (p == kSigR || p == kSigZ || p == kTanhN) {
+                q.fixedLevels = true;
+                q.levels = 15.0f;
+                q.lo = p == kTanhN ? -15.0f : 0.0f;
+                q.hi = 15.0f;
+            } else {
+                q.scale = 0.1f;
+                q.zeroPoint = 8.0f;
+                q.qmax = 15.0f;
+            }
+        }
+        cq.observe = true;
+        const torch::Tensor x = torch::randn({20, 5, 3});
+        const torch::Tensor wIh = torch::randn({12, 3}), bIh = torch::randn({12}), bHh = torch::randn({12});
+        const torch::Tensor wHh = torch::full({12, 4}, std::numeric_limits<float>::quiet_NaN());
+        torch::Tensor observed;
+        const torch::Tensor h = fusedGruSequence(x, wIh, bIh, wHh, bHh, cq, &observed);
+        QCOMPARE(h.sizes(), torch::IntArrayRef({20, 4}));
+        QCOMPARE(observed.sizes(), torch::IntArrayRef({kCellPointCount, 2}));
     }
 };
 
