@@ -110,7 +110,8 @@ private slots:
     }
 
     void sameResultOnOneAndTwoThreads() {
-        // 40 rows: three row tasks of the parallel passes, so two threads really split the batch.
+        // The layer runs on the calling thread, the ops around it (input quantizer, head, loss) on torch's
+        // threads: the thread count must not change a single bit.
         const FloatGruWeights w = randomWeights(2, 9, 3, 8);
         torch::manual_seed(9);
         const torch::Tensor x = torch::randn({40, 6, 2});
