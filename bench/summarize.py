@@ -2,12 +2,13 @@
 """Summary table of one scripts/bench.sh run (issue #7): medians and ratios of figures measured side by
 side in that run. Standard library only.
 
-usage: summarize.py --kernels K.json... [--peer P.json...] [--peer-check C.json] [--workers W.txt]
+usage: summarize.py --kernels K.json... [--peer P.json...] [--peer-check C.json] [--workers W.txt] [--search S.txt]
                     [--load-before "..."] [--load-after "..."] [--details] [--markdown]
   K.json   bench_kernels --benchmark_out files (one per round; each repetition is one sample)
   P.json   bench/peer_qat_step.py outputs (one per round)
   C.json   bench/peer_qat_step.py --check output
   W.txt    bench_search_workers output
+  S.txt    the default-search line of scripts/bench.sh
 Medians are over all samples of a figure; ratios are ratios of those medians.
 """
 import argparse
@@ -103,6 +104,7 @@ def main():
     ap.add_argument("--peer", nargs="+", default=[])
     ap.add_argument("--peer-check")
     ap.add_argument("--workers")
+    ap.add_argument("--search")
     ap.add_argument("--source", default="")
     ap.add_argument("--load-before", default="")
     ap.add_argument("--load-after", default="")
@@ -184,13 +186,29 @@ def main():
         try:
             with open(args.workers) as f:
                 text = f.read()
-            m = re.search(r"^median:.*$", text, re.M)
+            medians = re.findall(r"^median:.*$", text, re.M)
             head = re.search(r"^task .*$", text, re.M)
             print("Search worker scaling (bench_search_workers)")
             if head:
                 print("  " + head.group(0))
-            print("  " + (m.group(0) if m else "(no median line: did it fail?)"))
+            for line in medians or ["(no median line: did it fail?)"]:
+                print("  " + line)
+            # Seconds per genome evaluation: one worker on one thread, the run time over its genomes.
+            genomes = re.search(r"(\d+) genomes per run", text)
+            single = [float(v) for v in re.findall(r"1 worker\(s\) x 1 torch thread\(s\):\s+([0-9.]+) s", text)]
+            if genomes and single:
+                per = statistics.median(single) / int(genomes.group(1))
+                print(f"  seconds per genome evaluation (QAT + validation, 1 worker x 1 thread): {per:.2f} s")
             print()
+        except OSError as e:
+            print(f"(worker results unavailable: {e})")
+
+    if args.search:
+        try:
+            with open(args.search) as f:
+                print("End-to-end")
+                print("  " + f.read().strip())
+                print()
         except OSError as e:
             print(f"(worker results unavailable: {e})")
 

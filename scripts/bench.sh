@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the benchmarks (issue #7); they print figures, never assert timings. Ends with one
-# summary table of medians and of ratios of figures measured side by side in this run. About 7-9
-# minutes on 2 cores.
+# summary table of medians and of ratios of figures measured side by side in this run. About 8-10
+# minutes on 2 cores (4 of them the default search).
 #   1. kernels and peer, in GRUQ_BENCH_REPETITIONS rounds (5), alternating which goes first, so that
 #      gruq and the peer see the same machine conditions:
 #      - bench_kernels (Google Benchmark, one repetition per round, benchmarks in random order): QAT step
@@ -9,11 +9,12 @@
 #      - bench/peer_qat_step.py: the same QAT step in eager PyTorch from Python (needs python3-torch, run
 #        with /usr/bin/python3; skipped with a note when missing); checked first on a small case to
 #        compute gruq's step (logits, loss, gradients)
-#   2. bench_search_workers: the search's worker-pool scaling
+#   2. bench_search_workers: the search's worker-pool scaling and seconds per genome evaluation
+#   3. the end-to-end default search (gruq-cli search --task smnist-row), about 4 minutes
 # Arguments are passed to bench_search_workers (default: --genomes 8 --repeats 1).
 # Environment: GRUQ_BUILD_DIR (build), GRUQ_BENCH_REPETITIONS (5 rounds), GRUQ_BENCH_MIN_TIME (0.3 s per
 # figure and round), GRUQ_BENCH_LONG_REPETITIONS (3: rounds that include the ~20 s pixel-wise unfused
-# step), GRUQ_BENCH_SHAPES (row,pixel), GRUQ_BENCH_SKIP (comma list of kernels,peer,workers),
+# step), GRUQ_BENCH_SHAPES (row,pixel), GRUQ_BENCH_SKIP (comma list of kernels,peer,workers,search),
 # GRUQ_BENCH_OUT (results directory, default a fresh temporary one; every raw output is kept there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 # Regenerates first if bench/CMakeLists.txt changed, so that the target check below is current.
-cmake --build "$BUILD_DIR" -j "$JOBS" --target bench_search_workers
+cmake --build "$BUILD_DIR" -j "$JOBS" --target bench_search_workers gruq-cli
 if grep -q "^build bench/bench_kernels:" "$BUILD_DIR/build.ninja"; then
   cmake --build "$BUILD_DIR" -j "$JOBS" --target bench_kernels
 else
@@ -100,6 +101,23 @@ if [[ $SKIP != *,workers,* ]]; then
   echo "   ($((SECONDS - start)) s so far)"
 fi
 
+if [[ $SKIP != *,search,* ]]; then
+  # The end-to-end default search, timed from process start (data, float model, baselines, 20
+  # generations, the final test pass). A float model not yet in the cache is trained inside this
+  # time; the line says which.
+  echo "== default search (gruq-cli search --task smnist-row: population 24, 20 generations)"
+  search_start=$(date +%s.%N)
+  "./$BUILD_DIR/app/gruq-cli" search --task smnist-row --out "$OUT/default-search.gruq" >"$OUT/search.log" 2>&1 ||
+    { echo "default search failed:"; tail -n 5 "$OUT/search.log"; exit 1; }
+  search_end=$(date +%s.%N)
+  computed=$(tr '\r' '\n' <"$OUT/search.log" | sed -n 's/.* \([0-9]*\) evaluations computed.*/\1/p' | tail -n 1)
+  float_model=$(grep -q "^float model.*(cached)" "$OUT/search.log" && echo "from the cache" || echo "trained in this run")
+  awk -v a="$search_start" -v b="$search_end" -v c="$computed" -v f="$float_model" -v w="$(nproc)" \
+    'BEGIN { s = b - a; printf "default search: %d min %02d s wall on %d cores, %d evaluations computed (%.2f s of wall time each), float model %s\n", int(s / 60), int(s) % 60, w, c, s / c, f }' |
+    tee "$OUT/search.txt"
+  echo "   ($((SECONDS - start)) s so far)"
+fi
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "== summary ($((SECONDS - start)) s of benchmarks; raw outputs in $OUT)"
@@ -111,4 +129,5 @@ peer_files=("$OUT"/peer-*.json)
 [ ${#peer_files[@]} -eq 0 ] || args+=(--peer "${peer_files[@]}")
 [ ! -f "$OUT/peer_check.json" ] || args+=(--peer-check "$OUT/peer_check.json")
 [ ! -f "$OUT/workers.txt" ] || args+=(--workers "$OUT/workers.txt")
+[ ! -f "$OUT/search.txt" ] || args+=(--search "$OUT/search.txt")
 "$PY" bench/summarize.py "${args[@]}" | tee "$OUT/summary.txt"
