@@ -2,6 +2,7 @@
 // migration from schema v1, and every kind of bad file (each with its specific message).
 #include "gruq/archive.h"
 #include "gruq/errors.h"
+#include "gruq/process_identity.h"
 
 #include "test_support.h"
 
@@ -197,6 +198,23 @@ private slots:
         for (int g = 0; g < 20; ++g) archive.addGeneration({g, {1, 2, 3, g + 4}, {3, 1}, 0.5 + g, 10.0 * g});
         archive.setState("status", "finished");
         QVERIFY(fs::file_size(bigArchive_) > 40 * 4096);
+    }
+
+    // The writer identity a follower uses to tell a dead search from a running one.
+    void writerLiveness() {
+        const std::string me = thisProcessIdentity();
+        QCOMPARE(livenessOf(me), ProcessLiveness::Alive);
+        const pid_t child = fork();
+        if (child == 0) _exit(0);
+        QVERIFY(child > 0);
+        int status = 0;
+        QCOMPARE(waitpid(child, &status, 0), child);  // reaped: the pid names no process now
+        const std::string host = me.substr(0, me.rfind(':'));
+        QCOMPARE(livenessOf(host + ":" + std::to_string(child)), ProcessLiveness::Gone);
+        QCOMPARE(livenessOf("another-host.example:" + std::to_string(getpid())), ProcessLiveness::Unknown);
+        for (const char* bad : {"", ":", "nohost", "x:", "x:abc", "x:-3", "x:99999999999999999999"})
+            QCOMPARE(livenessOf(bad), ProcessLiveness::Unknown);
+        QCOMPARE(livenessOf(host + ":0"), ProcessLiveness::Unknown);  // 0 would mean "my process group"
     }
 
     void createAndReopenRoundTrip() {

@@ -1,7 +1,8 @@
 // Following an archive that another process writes (issue 9 item 4): the real main window, offscreen,
 // opens the archive of a running `gruq-cli search` process and shows its new points as they are
 // committed, read-only; opening never writes to the file; transient trouble is retried silently and a
-// file that stays unreadable ends in one dialog.
+// file that stays unreadable ends in one dialog; a writer killed mid-search ends following with a note
+// (no dialog), and Resume is offered.
 #include "archive_follower.h"
 #include "gruq/archive.h"
 #include "hypervolume_plot.h"
@@ -101,7 +102,7 @@ private slots:
         writer.setProcessEnvironment(env);
         writer.start(QStringLiteral(GRUQ_CLI_PATH),
                      {"search", "--path", QString::fromStdString(data_), "--hidden", "8", "--float-epochs", "3",
-                      "--qat-samples", "64", "--qat-batch", "32", "--calibration-batches", "2", "--population", "8",
+                      "--qat-samples", "512", "--qat-batch", "32", "--calibration-batches", "2", "--population", "8",
                       "--generations", "6", "--workers", "1", "--seed", "11", "--out", archive});
         QVERIFY(writer.waitForStarted());
 
@@ -123,6 +124,8 @@ private slots:
         ui::MainWindow w;
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
+        // Polled more often than the default 0.5 s: the tiny search takes only a few seconds.
+        w.findChild<ui::ArchiveFollower*>()->setPollInterval(100);
         QVERIFY(w.openArchive(archive));
         QVERIFY2(w.isFollowing(), "a running search is followed");
         auto* start = w.findChild<QPushButton*>(QStringLiteral("startButton"));
@@ -177,6 +180,60 @@ private slots:
         QVERIFY(start->isEnabled());
         QVERIFY(!stopFollowing->isEnabled());
         QVERIFY(w.findChild<QMessageBox*>(QStringLiteral("errorDialog")) == nullptr);
+    }
+
+    // A writer that dies without finishing leaves the status "running" forever: the window notices its
+    // process is gone, keeps every point, stops following and offers Resume.
+    void followingEndsWhenTheWriterDies() {
+        const QString archive = pathOf("killed.gruq");
+        QProcess writer;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("GRUQ_CACHE_DIR"), QString::fromStdString(cache_));
+        env.insert(QStringLiteral("OMP_NUM_THREADS"), QStringLiteral("1"));
+        writer.setProcessEnvironment(env);
+        writer.start(QStringLiteral(GRUQ_CLI_PATH),
+                     {"search", "--path", QString::fromStdString(data_), "--hidden", "8", "--float-epochs", "3",
+                      "--qat-samples", "64", "--qat-batch", "32", "--calibration-batches", "2", "--population", "8",
+                      "--generations", "200", "--workers", "1", "--seed", "12", "--out", archive});
+        QVERIFY(writer.waitForStarted());
+        QElapsedTimer clock;
+        clock.start();
+        bool hasRows = false;
+        while (!hasRows && clock.elapsed() < 60000 && writer.state() == QProcess::Running) {
+            QTest::qWait(20);
+            if (!QFile::exists(archive)) continue;
+            try {
+                hasRows = SearchArchive::open(archive.toStdString(), true).individualCount() >= 3;
+            } catch (const std::exception&) {
+                // mid-creation: look again
+            }
+        }
+        QVERIFY2(hasRows, qPrintable(QString::fromUtf8(writer.readAllStandardError())));
+
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openArchive(archive));
+        QVERIFY(w.isFollowing());
+        auto* follower = w.findChild<ui::ArchiveFollower*>();
+        QVERIFY(follower);
+        QTest::qWait(300);
+        QVERIFY2(w.isFollowing(), "a live writer is not mistaken for a dead one");
+
+        const qint64 writerPid = writer.processId();
+        writer.kill();  // SIGKILL: no chance to write a final status
+        QVERIFY(writer.waitForFinished(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.isFollowing(), 5000);
+        QCOMPARE(follower->status(), QString::fromLatin1(ui::ArchiveFollower::kInterruptedStatus));
+        QVERIFY2(follower->deadWriter().endsWith(QStringLiteral(":%1").arg(writerPid)), qPrintable(follower->deadWriter()));
+        const SearchArchive left = SearchArchive::open(archive.toStdString(), true);
+        QCOMPARE(left.state("status").value_or(""), std::string("running"));  // the file is not touched
+        QCOMPARE(w.paretoPlot()->pointCount(), int(left.individualCount()));
+        QVERIFY(w.findChild<QMessageBox*>(QStringLiteral("errorDialog")) == nullptr);
+        auto* resume = w.findChild<QAction*>(QStringLiteral("resumeAction"));
+        QVERIFY(resume);
+        QVERIFY(resume->isEnabled());
+        QCOMPARE(statusLabel(w)->text(), QStringLiteral("killed.gruq"));
     }
 
     // Opening (and following) an archive with no writer present changes nothing in its file, even with

@@ -2,6 +2,7 @@
 
 #include "gruq/archive.h"
 #include "gruq/errors.h"
+#include "gruq/process_identity.h"
 #include "gruq/search.h"
 
 #include <QFileInfo>
@@ -28,6 +29,7 @@ struct ArchiveFollower::PollResult {
     qint64 evaluations = 0;
     QString problem;     // "" = the poll succeeded
     bool fatal = false;  // give up at once (the file now holds a different archive)
+    QString deadWriter;  // "host:pid" of the writer when it is gone while the status still says running
 };
 
 struct ArchiveFollower::PollState {
@@ -101,7 +103,11 @@ ArchiveFollower::PollResult pollOnce(ArchiveFollower::PollState& st) {
     try {
         if (!st.archive) openArchive(st, *id, r.fatal);
         const SearchArchive& a = *st.archive;
-        // The status first: "finished" is the writer's last write, so what follows includes everything.
+        // Whether the writer still lives, checked BEFORE the status is read: a writer that finished and
+        // exited has written "finished" first, so gone + "running" means it died without finishing.
+        const std::string writer = a.state("writer").value_or("");
+        const bool writerGone = !writer.empty() && livenessOf(writer) == ProcessLiveness::Gone;
+        // The status next: "finished" is the writer's last write, so what follows includes everything.
         const std::string status = a.state("status").value_or("");
         for (const auto& ind : a.individualsAfter(st.lastId)) {
             r.added << IndividualRow::from(ind);
@@ -131,6 +137,7 @@ ArchiveFollower::PollResult pollOnce(ArchiveFollower::PollState& st) {
         st.status = status;
         r.status = QString::fromStdString(status);
         r.evaluations = a.individualCount();
+        if (writerGone && ArchiveFollower::isLiveStatus(r.status)) r.deadWriter = QString::fromStdString(writer);
     } catch (const std::exception& e) {
         st.archive.reset();  // reopen next time: the file may have been replaced or repaired
         r.problem = QString::fromUtf8(e.what());
@@ -181,6 +188,7 @@ void ArchiveFollower::follow(const QString& path, const Position& from) {
     pollInFlight_ = false;
     path_ = path;
     status_ = from.status;
+    deadWriter_.clear();
     lastGeneration_ = from.lastGeneration;
     lastGenerationSeconds_ = 0;
     evaluations_ = from.lastId;
@@ -257,6 +265,14 @@ void ArchiveFollower::apply(const PollResult& r) {
     emit polled();
     // The writer's last word: everything it committed before was reported above.
     if (following_ && isFinalStatus(status_.toStdString())) stop();
+    // Or no last word: its process is gone. Everything it committed was reported above; nothing more
+    // will come, so following ends (File ▸ Resume search continues the search).
+    if (following_ && !r.deadWriter.isEmpty()) {
+        deadWriter_ = r.deadWriter;
+        status_ = QString::fromLatin1(kInterruptedStatus);
+        emit statusChanged(status_);
+        stop();
+    }
 }
 
 }  // namespace gruq::ui

@@ -6,7 +6,8 @@
 // measured for the final front, and status changes.
 //
 // Following ends by itself when the status becomes "finished" or "cancelled" (the writer's last word:
-// everything it wrote before is reported first). A resumed search is not seen after that: open the
+// everything it wrote before is reported first), or when the writer's process, on this host, is gone
+// while the status still says "running" (killed or crashed): status() then reads "interrupted". A resumed search is not seen after that: open the
 // archive again. Transient trouble (SQLITE_BUSY, the file briefly missing or mid-replacement, a network
 // hiccup) is retried silently and only shown through trouble(); if it persists for gracePeriod() ms, or
 // the file is replaced by a different archive, failed() is emitted once and following stops.
@@ -46,7 +47,10 @@ public:
     qint64 evaluations() const { return evaluations_; }   // individuals in the archive at the last poll
     int lastGeneration() const { return lastGeneration_; }
     double lastGenerationSeconds() const { return lastGenerationSeconds_; }  // writer's wall time then
+    // The archive's status; kInterruptedStatus when its writer died without finishing.
     QString status() const { return status_; }
+    static constexpr const char* kInterruptedStatus = "interrupted";
+    QString deadWriter() const { return deadWriter_; }     // "host:pid" of a writer found gone, else ""
     qint64 msSinceChange() const;                          // since the archive last changed (or following began)
     QString trouble() const { return trouble_; }           // current transient problem, "" when none
 
@@ -89,6 +93,7 @@ private:
 
     QString path_;
     QString status_;
+    QString deadWriter_;
     qint64 evaluations_ = 0;
     int lastGeneration_ = -1;
     double lastGenerationSeconds_ = 0;

@@ -133,6 +133,7 @@ void MainWindow::createMenus() {
     recentMenu_ = file->addMenu(tr("Open &recent"));
     rebuildRecentMenu();
     resumeAction_ = file->addAction(tr("&Resume search"), QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::resumeSearch);
+    resumeAction_->setObjectName(QStringLiteral("resumeAction"));
     stopFollowingAction_ = file->addAction(tr("Stop &following"), this, &MainWindow::stopFollowing);
     stopFollowingAction_->setObjectName(QStringLiteral("stopFollowingAction"));
     stopFollowingAction_->setToolTip(tr("Stop showing what another process writes to this archive"));
@@ -319,6 +320,13 @@ void MainWindow::connectFollower() {
                                      .arg(follower_->evaluations());
             progress_->appendLog(line);
             statusBar()->showMessage(line, 10000);
+        } else if (status == QLatin1String(ArchiveFollower::kInterruptedStatus)) {
+            const QString line = tr("The process writing %1 (%2) has ended without finishing the search; its %3 "
+                                    "evaluations are kept. File ▸ Resume search continues it here.")
+                                     .arg(file, follower_->deadWriter())
+                                     .arg(follower_->evaluations());
+            progress_->appendLog(line);
+            statusBar()->showMessage(line, 30000);
         } else {
             progress_->appendLog(tr("%1: status %2.").arg(file, status));
         }

@@ -1,6 +1,7 @@
 #include "gruq/search.h"
 
 #include "gruq/errors.h"
+#include "gruq/process_identity.h"
 #include "gruq/genome.h"
 #include "gruq/integer_engine.h"
 
@@ -343,6 +344,8 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
     const int pop = settings.nsga2.population, gens = settings.nsga2.generations;
     const int baselineCount = settings.baselines ? settings.maxBits - settings.minBits + 1 : 0;
     evaluator->setPlanned(int64_t(baselineCount) + int64_t(pop) * (gens + 1));
+    // Who writes it, so that a reader on this host can tell a dead search from a running one.
+    archive.setState("writer", thisProcessIdentity());
     archive.setState("status", "running");
 
     SearchResult result;
