@@ -74,6 +74,36 @@ class TestArchiveFollow : public QObject {
 
     std::string settingsJson() const { return test::tinySearchSettings(data_, cache_).toJson(); }
 
+    // Starts `gruq-cli search` on the tiny task, writing `archive`.
+    void startWriter(QProcess& writer, const QString& archive, const QString& qatSamples, const QString& generations,
+                     const QString& seed) const {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("GRUQ_CACHE_DIR"), QString::fromStdString(cache_));
+        env.insert(QStringLiteral("OMP_NUM_THREADS"), QStringLiteral("1"));
+        writer.setProcessEnvironment(env);
+        writer.start(QStringLiteral(GRUQ_CLI_PATH),
+                     {"search", "--path", QString::fromStdString(data_), "--hidden", "8", "--float-epochs", "3",
+                      "--qat-samples", qatSamples, "--qat-batch", "32", "--calibration-batches", "2", "--population",
+                      "8", "--generations", generations, "--workers", "1", "--seed", seed, "--out", archive});
+    }
+
+    // Waits until the writer's archive exists and holds at least `rows` individuals; returns that count.
+    static std::optional<int64_t> waitForArchive(QProcess& writer, const QString& archive, int64_t rows) {
+        QElapsedTimer clock;
+        clock.start();
+        while (clock.elapsed() < 60000 && writer.state() == QProcess::Running) {
+            QTest::qWait(20);
+            if (!QFile::exists(archive)) continue;
+            try {
+                const int64_t count = SearchArchive::open(archive.toStdString(), true).individualCount();
+                if (count >= rows) return count;
+            } catch (const std::exception&) {
+                // mid-creation: look again
+            }
+        }
+        return std::nullopt;
+    }
+
     static QLabel* statusLabel(ui::MainWindow& w) {
         auto* label = w.findChild<QLabel*>(QStringLiteral("statusLabel"));
         if (!label) qFatal("no status label");
@@ -96,29 +126,10 @@ private slots:
     void followsASearchWrittenByAnotherProcess() {
         const QString archive = pathOf("cli.gruq");
         QProcess writer;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("GRUQ_CACHE_DIR"), QString::fromStdString(cache_));
-        env.insert(QStringLiteral("OMP_NUM_THREADS"), QStringLiteral("1"));
-        writer.setProcessEnvironment(env);
-        writer.start(QStringLiteral(GRUQ_CLI_PATH),
-                     {"search", "--path", QString::fromStdString(data_), "--hidden", "8", "--float-epochs", "3",
-                      "--qat-samples", "512", "--qat-batch", "32", "--calibration-batches", "2", "--population", "8",
-                      "--generations", "6", "--workers", "1", "--seed", "11", "--out", archive});
+        startWriter(writer, archive, QStringLiteral("512"), QStringLiteral("6"), QStringLiteral("11"));
         QVERIFY(writer.waitForStarted());
-
         // Open it as soon as the writer has created it (the float model is trained first).
-        QElapsedTimer clock;
-        clock.start();
-        std::optional<int64_t> countAtOpen;
-        while (!countAtOpen && clock.elapsed() < 60000 && writer.state() == QProcess::Running) {
-            QTest::qWait(20);
-            if (!QFile::exists(archive)) continue;
-            try {
-                countAtOpen = SearchArchive::open(archive.toStdString(), true).individualCount();
-            } catch (const std::exception&) {
-                // mid-creation: look again
-            }
-        }
+        const std::optional<int64_t> countAtOpen = waitForArchive(writer, archive, 0);
         QVERIFY2(countAtOpen.has_value(), qPrintable(QString::fromUtf8(writer.readAllStandardError())));
 
         ui::MainWindow w;
@@ -187,28 +198,9 @@ private slots:
     void followingEndsWhenTheWriterDies() {
         const QString archive = pathOf("killed.gruq");
         QProcess writer;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("GRUQ_CACHE_DIR"), QString::fromStdString(cache_));
-        env.insert(QStringLiteral("OMP_NUM_THREADS"), QStringLiteral("1"));
-        writer.setProcessEnvironment(env);
-        writer.start(QStringLiteral(GRUQ_CLI_PATH),
-                     {"search", "--path", QString::fromStdString(data_), "--hidden", "8", "--float-epochs", "3",
-                      "--qat-samples", "64", "--qat-batch", "32", "--calibration-batches", "2", "--population", "8",
-                      "--generations", "200", "--workers", "1", "--seed", "12", "--out", archive});
+        startWriter(writer, archive, QStringLiteral("64"), QStringLiteral("200"), QStringLiteral("12"));
         QVERIFY(writer.waitForStarted());
-        QElapsedTimer clock;
-        clock.start();
-        bool hasRows = false;
-        while (!hasRows && clock.elapsed() < 60000 && writer.state() == QProcess::Running) {
-            QTest::qWait(20);
-            if (!QFile::exists(archive)) continue;
-            try {
-                hasRows = SearchArchive::open(archive.toStdString(), true).individualCount() >= 3;
-            } catch (const std::exception&) {
-                // mid-creation: look again
-            }
-        }
-        QVERIFY2(hasRows, qPrintable(QString::fromUtf8(writer.readAllStandardError())));
+        QVERIFY2(waitForArchive(writer, archive, 3), qPrintable(QString::fromUtf8(writer.readAllStandardError())));
 
         ui::MainWindow w;
         w.show();
