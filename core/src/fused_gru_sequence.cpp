@@ -122,13 +122,6 @@ ActivationLut buildLut(const CellQuantizer& in, const CellQuantizer& out, int ou
     return lut;
 }
 
-// Scratch for one batch row of a step (a few H-sized arrays; stays in L1).
-float* rowScratch(int64_t floats) {
-    thread_local std::vector<float> scratch;
-    if (int64_t(scratch.size()) < floats) scratch.resize(size_t(floats));
-    return scratch.data();
-}
-
 struct ForwardStep {
     const CellQuantizers* cq;
     const ActivationLut* sigR;
@@ -142,8 +135,11 @@ struct ForwardStep {
     float* hOut;         // [B, H]
     float* saved;        // [kSavedCount, B, H] of this step
     int16_t* masks;      // [B, H] of this step
+    float* scratch;      // kRowScratchFloats * H: one row's intermediates (stays in L1)
+    int32_t* codes;      // H: table indices
     int64_t B, H;
 };
+constexpr int64_t kRowScratchFloats = 14;
 
 // sum -> (its quantizer) -> sigmoid / tanh -> pre, -> (the output quantizer) -> out; by table lookup
 // when there is one. `sum` is scratch and may be overwritten.
@@ -182,7 +178,7 @@ GRUQ_INLINE void forwardRow(const ForwardStep& s, int64_t bi, MinMax& mm) {
     const CellQuantizers& cq = *s.cq;
     const auto& q = cq.q;
     const int64_t H = s.H, BH = s.B * H, row = bi * H;
-    float* scratch = rowScratch(14 * H);
+    float* scratch = s.scratch;
     float* ih = scratch;           // 3H
     float* ihq = scratch + 3 * H;  // 3H
     float* hh = scratch + 6 * H;   // 3H
@@ -191,9 +187,7 @@ GRUQ_INLINE void forwardRow(const ForwardStep& s, int64_t bi, MinMax& mm) {
     float* sum = scratch + 11 * H;
     float* t1 = scratch + 12 * H;
     float* t2 = scratch + 13 * H;
-    thread_local std::vector<int32_t> codeScratch;
-    if (int64_t(codeScratch.size()) < H) codeScratch.resize(size_t(H));
-    int32_t* code = codeScratch.data();
+    int32_t* code = s.codes;
     float* sv = s.saved;
     float* hN = sv + kHN * BH + row;
     float* rPre = sv + kRPre * BH + row;
@@ -364,8 +358,10 @@ public:
         int16_t* masksData = masks.data_ptr<int16_t>();
         const int64_t BH = B * H;
 
+        std::vector<float> rowScratch(size_t(kRowScratchFloats * H));
+        std::vector<int32_t> rowCodes(static_cast<size_t>(H));
         ForwardStep step{&cq, &sigR, &sigZ, &tanhN, ihStep.data(), hhStep.data(), bI.data_ptr<float>(),
-                         bH.data_ptr<float>(), nullptr, nullptr, nullptr, nullptr, B, H};
+                         bH.data_ptr<float>(), nullptr, nullptr, nullptr, nullptr, rowScratch.data(), rowCodes.data(), B, H};
         for (int64_t t = 0; t < T; ++t) {
             step.hPrev = hsData + t * BH;
             step.hOut = hsData + (t + 1) * BH;
