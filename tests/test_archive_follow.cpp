@@ -20,6 +20,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
 #include <QSettings>
@@ -226,6 +227,18 @@ private slots:
         QVERIFY(resume);
         QVERIFY(resume->isEnabled());
         QCOMPARE(statusLabel(w)->text(), QStringLiteral("killed.gruq"));
+
+        // Opened again later: not followed at all, and the log says why.
+        ui::MainWindow again;
+        again.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        QVERIFY(again.openArchive(archive));
+        QVERIFY(!again.isFollowing());
+        auto* log = again.findChild<QPlainTextEdit*>(QStringLiteral("logView"));
+        QVERIFY(log);
+        QVERIFY2(log->toPlainText().contains(QStringLiteral("ended without finishing it")), qPrintable(log->toPlainText()));
+        QCOMPARE(again.paretoPlot()->pointCount(), int(left.individualCount()));
+        QVERIFY(again.findChild<QAction*>(QStringLiteral("resumeAction"))->isEnabled());
     }
 
     // Opening (and following) an archive with no writer present changes nothing in its file, even with
