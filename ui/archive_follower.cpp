@@ -103,10 +103,7 @@ ArchiveFollower::PollResult pollOnce(ArchiveFollower::PollState& st) {
     try {
         if (!st.archive) openArchive(st, *id, r.fatal);
         const SearchArchive& a = *st.archive;
-        // Whether the writer still lives, checked BEFORE the status is read: a writer that finished and
-        // exited has written "finished" first, so gone + "running" means it died without finishing.
-        const std::string writer = a.state("writer").value_or("");
-        const bool writerGone = !writer.empty() && livenessOf(writer) == ProcessLiveness::Gone;
+        r.deadWriter = ArchiveFollower::deadWriterOf(a);
         // The status next: "finished" is the writer's last write, so what follows includes everything.
         const std::string status = a.state("status").value_or("");
         for (const auto& ind : a.individualsAfter(st.lastId)) {
@@ -137,7 +134,6 @@ ArchiveFollower::PollResult pollOnce(ArchiveFollower::PollState& st) {
         st.status = status;
         r.status = QString::fromStdString(status);
         r.evaluations = a.individualCount();
-        if (writerGone && ArchiveFollower::isLiveStatus(r.status)) r.deadWriter = QString::fromStdString(writer);
     } catch (const std::exception& e) {
         st.archive.reset();  // reopen next time: the file may have been replaced or repaired
         r.problem = QString::fromUtf8(e.what());
@@ -167,6 +163,15 @@ ArchiveFollower::~ArchiveFollower() {
 
 bool ArchiveFollower::isLiveStatus(const QString& status, int schemaVersion) {
     return status == QStringLiteral("running") || (status.isEmpty() && schemaVersion >= 2);
+}
+
+QString ArchiveFollower::deadWriterOf(const SearchArchive& archive) {
+    const std::string writer = archive.state("writer").value_or("");
+    if (writer.empty() || livenessOf(writer) != ProcessLiveness::Gone) return {};
+    // The status is read AFTER the liveness check: a writer that finishes writes its final status
+    // before it exits, so gone + still live means it died without finishing.
+    const QString status = QString::fromStdString(archive.state("status").value_or(""));
+    return isLiveStatus(status, archive.schemaVersion()) ? QString::fromStdString(writer) : QString();
 }
 
 qint64 ArchiveFollower::msSinceChange() const { return lastChange_.elapsed(); }

@@ -41,6 +41,9 @@ public:
     // Whether an archive with this status is being written: "running", or no status yet in a current
     // schema archive (a search has just created it). Schema-1 archives had no status: never live.
     static bool isLiveStatus(const QString& status, int schemaVersion = kArchiveSchemaVersion);
+    // "host:pid" of the archive's writer when that process (on this host) is gone while the status still
+    // says the search is live: it died without finishing. "" otherwise (alive, finished, or unknowable).
+    static QString deadWriterOf(const SearchArchive& archive);
 
     bool isFollowing() const { return following_; }
     QString path() const { return path_; }

@@ -15,7 +15,6 @@
 #include "gruq/archive.h"
 #include "gruq/errors.h"
 #include "gruq/front_export.h"
-#include "gruq/process_identity.h"
 #include "gruq/search.h"
 
 #include <nlohmann/json.hpp>
@@ -519,18 +518,12 @@ bool MainWindow::openArchive(const QString& path) {
                                  .arg(rows.size())
                                  .arg(generations.size())
                                  .arg(status.isEmpty() ? tr("unknown") : status));
-        const bool live = ArchiveFollower::isLiveStatus(status, archive.schemaVersion());
-        const std::string writer = archive.state("writer").value_or("");
-        // Its writer gone while the status, read again after that check, still says running: the
-        // search died without finishing (a writer that finishes writes its status before it exits).
-        const bool writerDied = live && !writer.empty() && livenessOf(writer) == ProcessLiveness::Gone &&
-                                ArchiveFollower::isLiveStatus(QString::fromStdString(archive.state("status").value_or("")),
-                                                              archive.schemaVersion());
-        if (writerDied) {
+        const QString deadWriter = ArchiveFollower::deadWriterOf(archive);
+        if (!deadWriter.isEmpty()) {
             progress_->appendLog(tr("The process that wrote this search (%1) ended without finishing it: File ▸ "
                                     "Resume search continues it.")
-                                     .arg(QString::fromStdString(writer)));
-        } else if (live) {
+                                     .arg(deadWriter));
+        } else if (ArchiveFollower::isLiveStatus(status, archive.schemaVersion())) {
             // Another process is (or may be) writing it: show its progress live, read-only.
             ArchiveFollower::Position from;
             from.lastId = rows.isEmpty() ? 0 : rows.constLast().id;
