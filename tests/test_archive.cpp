@@ -217,6 +217,31 @@ private slots:
         QCOMPARE(livenessOf(host + ":0"), ProcessLiveness::Unknown);  // 0 would mean "my process group"
     }
 
+    // A creator killed mid-way leaves ".NAME.creating-host:pid"; the next create beside it removes such
+    // leftovers of dead processes on this host, and only those.
+    void deadCreatorsLeftoversAreRemoved() {
+        const std::string me = thisProcessIdentity();
+        const std::string host = me.substr(0, me.rfind(':'));
+        const pid_t child = fork();
+        if (child == 0) _exit(0);
+        QVERIFY(child > 0);
+        int status = 0;
+        QCOMPARE(waitpid(child, &status, 0), child);
+        const std::string prefix = path(".left.gruq.creating-");
+        const std::string dead = prefix + host + ":" + std::to_string(child);
+        const std::string live = prefix + host + ":" + std::to_string(getppid());
+        const std::string elsewhere = prefix + "another-host.example:" + std::to_string(child);
+        for (const std::string& f : {dead, dead + "-wal", dead + "-shm", live, elsewhere}) std::ofstream(f) << "partial";
+        SearchArchive::create(path("left.gruq"), "{}", "{}");
+        QVERIFY(!std::filesystem::exists(dead));
+        QVERIFY(!std::filesystem::exists(dead + "-wal"));
+        QVERIFY(!std::filesystem::exists(dead + "-shm"));
+        QVERIFY(std::filesystem::exists(live));       // maybe still being built by that process
+        QVERIFY(std::filesystem::exists(elsewhere));  // another machine's: cannot tell
+        QVERIFY(!std::filesystem::exists(prefix + me));
+        QVERIFY(std::filesystem::exists(path("left.gruq")));
+    }
+
     void createAndReopenRoundTrip() {
         const std::string file = path("roundtrip.gruq");
         std::vector<ArchivedIndividual> stored;

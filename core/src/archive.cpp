@@ -1,6 +1,7 @@
 #include "gruq/archive.h"
 
 #include "gruq/errors.h"
+#include "gruq/process_identity.h"
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -395,6 +396,34 @@ void SearchArchive::checkCreatable(const std::string& path) {
     if (::access(folder.c_str(), W_OK | X_OK) != 0) throw InputError(path, std::string("cannot create: ") + std::strerror(errno));
 }
 
+namespace {
+
+// Removes staged files ".NAME.creating-host:pid" (and their -wal / -shm / -journal) left beside `target`
+// by creators on this host that are gone. Others' files, live or unknowable, are left alone.
+template <typename RemoveFiles>
+void removeDeadCreatorsLeftovers(const std::filesystem::path& target, const std::string& prefix, RemoveFiles remove) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+    std::set<std::string> dead;
+    for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+        const std::string name = it->path().filename().string();
+        if (name.compare(0, prefix.size(), prefix) != 0) continue;
+        std::string identity = name.substr(prefix.size());
+        for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+            const std::string s(suffix);
+            if (identity.size() > s.size() && identity.compare(identity.size() - s.size(), s.size(), s) == 0) {
+                identity.resize(identity.size() - s.size());
+                break;
+            }
+        }
+        if (livenessOf(identity) == ProcessLiveness::Gone) dead.insert(identity);
+    }
+    for (const std::string& identity : dead) remove((target.parent_path() / (prefix + identity)).string());
+}
+
+}  // namespace
+
 SearchArchive SearchArchive::create(const std::string& path, const std::string& settingsJson,
                                     const std::string& floatModelJson) {
     namespace fs = std::filesystem;
@@ -404,13 +433,17 @@ SearchArchive SearchArchive::create(const std::string& path, const std::string& 
     // Built complete under a private name beside the target, then linked into place: a kill at any
     // moment leaves either no archive or a whole one, never a half-made file that would block both
     // --out (exists) and --resume (not an archive).
+    // The private name carries the creating process ("host:pid"), so that leftovers of creators that
+    // were killed mid-way can be told from another live process's work and removed.
     const fs::path target(path);
-    const std::string staging =
-        (target.parent_path() / ("." + target.filename().string() + ".creating-" + std::to_string(getpid()))).string();
-    auto removeStaging = [&] {
-        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(staging + suffix, ignored);
+    const std::string stagingPrefix = "." + target.filename().string() + ".creating-";
+    const std::string staging = (target.parent_path() / (stagingPrefix + thisProcessIdentity())).string();
+    auto removeStagingFiles = [&](const std::string& base) {
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(base + suffix, ignored);
     };
+    auto removeStaging = [&] { removeStagingFiles(staging); };
     removeStaging();  // a leftover of an earlier process with our pid
+    removeDeadCreatorsLeftovers(target, stagingPrefix, removeStagingFiles);
     auto impl = std::make_unique<Impl>();
     impl->path = path;
     impl->settingsJson = settingsJson;
