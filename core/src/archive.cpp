@@ -398,10 +398,17 @@ void SearchArchive::checkCreatable(const std::string& path) {
 
 namespace {
 
-// Removes staged files ".NAME.creating-host:pid" (and their -wal / -shm / -journal) left beside `target`
-// by creators on this host that are gone. Others' files, live or unknowable, are left alone.
-template <typename RemoveFiles>
-void removeDeadCreatorsLeftovers(const std::filesystem::path& target, const std::string& prefix, RemoveFiles remove) {
+// A staged archive and the files SQLite may keep beside it.
+constexpr const char* kStagedSuffixes[] = {"", "-wal", "-shm", "-journal"};
+
+void removeStagedFiles(const std::string& base) {
+    std::error_code ignored;
+    for (const char* suffix : kStagedSuffixes) std::filesystem::remove(base + suffix, ignored);
+}
+
+// Removes staged files ".NAME.creating-host:pid" (with their SQLite companions) left beside `target` by
+// creators on this host that are gone. Others' files, live or unknowable, are left alone.
+void removeDeadCreatorsLeftovers(const std::filesystem::path& target, const std::string& prefix) {
     namespace fs = std::filesystem;
     std::error_code error;
     const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
@@ -410,16 +417,16 @@ void removeDeadCreatorsLeftovers(const std::filesystem::path& target, const std:
         const std::string name = it->path().filename().string();
         if (name.compare(0, prefix.size(), prefix) != 0) continue;
         std::string identity = name.substr(prefix.size());
-        for (const char* suffix : {"-wal", "-shm", "-journal"}) {
-            const std::string s(suffix);
-            if (identity.size() > s.size() && identity.compare(identity.size() - s.size(), s.size(), s) == 0) {
-                identity.resize(identity.size() - s.size());
+        for (const std::string suffix : kStagedSuffixes) {
+            if (!suffix.empty() && identity.size() > suffix.size() &&
+                identity.compare(identity.size() - suffix.size(), suffix.size(), suffix) == 0) {
+                identity.resize(identity.size() - suffix.size());
                 break;
             }
         }
         if (livenessOf(identity) == ProcessLiveness::Gone) dead.insert(identity);
     }
-    for (const std::string& identity : dead) remove((target.parent_path() / (prefix + identity)).string());
+    for (const std::string& identity : dead) removeStagedFiles((target.parent_path() / (prefix + identity)).string());
 }
 
 }  // namespace
@@ -438,12 +445,9 @@ SearchArchive SearchArchive::create(const std::string& path, const std::string& 
     const fs::path target(path);
     const std::string stagingPrefix = "." + target.filename().string() + ".creating-";
     const std::string staging = (target.parent_path() / (stagingPrefix + thisProcessIdentity())).string();
-    auto removeStagingFiles = [&](const std::string& base) {
-        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(base + suffix, ignored);
-    };
-    auto removeStaging = [&] { removeStagingFiles(staging); };
+    auto removeStaging = [&] { removeStagedFiles(staging); };
     removeStaging();  // a leftover of an earlier process with our pid
-    removeDeadCreatorsLeftovers(target, stagingPrefix, removeStagingFiles);
+    removeDeadCreatorsLeftovers(target, stagingPrefix);
     auto impl = std::make_unique<Impl>();
     impl->path = path;
     impl->settingsJson = settingsJson;
