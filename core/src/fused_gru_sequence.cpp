@@ -252,8 +252,8 @@ struct BackwardStep {
     float* da;             // [B, 3H] gradient of the recurrent projection h_{t-1} W_hh^T + b_hh
     float* dih;            // [B, 3H] gradient of the input projection x_t W_ih^T + b_ih
     float* dhDirect;       // [B, H] the part of dL/dh_{t-1} that does not go through W_hh
-    float* dbHh;           // [B, 3H] per-row sums of da over the steps so far
-    float* dbIh;           // [B, 3H] per-row sums of dih
+    float* dbHh;           // [3H] sum of da over the rows and steps so far (the b_hh gradient)
+    float* dbIh;           // [3H] sum of dih (the b_ih gradient)
     int64_t B, H;
 };
 
@@ -298,8 +298,7 @@ void backwardRow(const BackwardStep& s, int64_t bi) {
     const float* sv = s.saved;
     backwardCell(H, s.g + row, s.masks + row, s.hPrev + row, sv + kHN * BH + row, sv + kRPre * BH + row,
                  sv + kR * BH + row, sv + kZPre * BH + row, sv + kZ * BH + row, sv + kNPre * BH + row,
-                 sv + kN * BH + row, s.da + bi * 3 * H, s.dih + bi * 3 * H, s.dhDirect + row, s.dbHh + bi * 3 * H,
-                 s.dbIh + bi * 3 * H);
+                 sv + kN * BH + row, s.da + bi * 3 * H, s.dih + bi * 3 * H, s.dhDirect + row, s.dbHh, s.dbIh);
 }
 
 // Sequence-sized buffers (saved activations, masks, hidden states: ~250 MB at B=128, T=784, H=64) are
@@ -410,7 +409,7 @@ public:
         torch::Tensor dhA = grads[0].defined() ? grads[0].contiguous().clone() : torch::zeros({B, H}, options);
         torch::Tensor dhB = torch::empty({B, H}, options);
         std::vector<float> da(size_t(B * 3 * H)), dih(size_t(B * 3 * H));
-        std::vector<float> dbHhRows(size_t(B * 3 * H), 0.0f), dbIhRows(size_t(B * 3 * H), 0.0f);
+        torch::Tensor dbH = torch::zeros({3 * H}, options), dbI = torch::zeros({3 * H}, options);
         torch::Tensor dWh = torch::zeros({3 * H, H}, options);
         torch::Tensor dWi = torch::zeros({3 * H, F}, options);
         torch::Tensor dx = needX ? torch::empty({B, T, F}, options) : torch::Tensor();
@@ -426,7 +425,7 @@ public:
         float* dhOut = dhB.data_ptr<float>();
 
         BackwardStep step{nullptr, nullptr, nullptr, nullptr, da.data(), dih.data(), nullptr,
-                          dbHhRows.data(), dbIhRows.data(), B, H};
+                          dbH.data_ptr<float>(), dbI.data_ptr<float>(), B, H};
         for (int64_t t = T - 1; t >= 0; --t) {
             step.g = dhIn;
             step.saved = savedData + t * kSavedCount * BH;
@@ -443,16 +442,6 @@ public:
                      dx.data_ptr<float>() + t * F, T * F);
             }
             std::swap(dhIn, dhOut);
-        }
-        // Bias gradients: the per-row sums added up in row order.
-        torch::Tensor dbH = torch::zeros({3 * H}, options), dbI = torch::zeros({3 * H}, options);
-        float* dbHData = dbH.data_ptr<float>();
-        float* dbIData = dbI.data_ptr<float>();
-        for (int64_t bi = 0; bi < B; ++bi) {
-            for (int64_t j = 0; j < 3 * H; ++j) {
-                dbHData[j] += dbHhRows[size_t(bi * 3 * H + j)];
-                dbIData[j] += dbIhRows[size_t(bi * 3 * H + j)];
-            }
         }
         return {dx, dWi, dbI, dWh, dbH, torch::Tensor()};
     }
