@@ -17,12 +17,12 @@
 //   --pixel-unfused-t2          also register the pixel-wise unfused step with 2 threads (off: too long)
 //   --dump-peer-check FILE      write a small QAT step (weights, data, ranges, logits, loss, gradients of the
 //                               reference and fused paths) as JSON for `peer_qat_step.py --check FILE`, exit
-#include "qat_gru.h"
-#include "torch_convert.h"
+#include "gruq/quant/qat_gru.h"
+#include "gruq/model/torch_convert.h"
 
-#include "gruq/integer_engine.h"
-#include "gruq/quantized_gru.h"
-#include "gruq/split.h"
+#include "gruq/quant/integer_engine.h"
+#include "gruq/quant/quantized_gru.h"
+#include "gruq/data/split.h"
 
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>

@@ -2,7 +2,7 @@
 // one torch thread, and N workers (one core each), on the same genomes, side by side in one run. Prints
 // per-repeat times, medians and the speed-ups of N workers over both single-worker configurations. The default batch is one default population (24 genomes), as a search hands it to the
 // pool. Usage: bench_search_workers [--task smnist-row] [--genomes 24] [--repeats 2] [--workers 2]
-#include "gruq/search.h"
+#include "gruq/search/search.h"
 
 #include <algorithm>
 #include <cstdio>

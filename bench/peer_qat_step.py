@@ -2,7 +2,7 @@
 """Peer reference for issue #7: gruq's QAT training step written the way researchers write it today,
 in eager PyTorch from Python (a Python loop over time steps, one torch op per operator).
 
-Same math as gruq's reference forward (core/src/qat_gru.cpp, QatMode::Train): per-gate symmetric
+Same math as gruq's reference forward (core/quant/src/qat_gru.cpp, QatMode::Train): per-gate symmetric
 fake-quantized weights, biases rounded at S_w * S_input, torch.fake_quantize_per_tensor_affine on every
 operator output at the 25 quantization points with ranges tracked by EMA (min / max observed each
 forward), sigmoid / tanh outputs rounded to their fixed levels with straight-through gradients; then
@@ -30,7 +30,7 @@ import statistics
 import sys
 import time
 
-# gruq runs OpenBLAS single-threaded (core/src/torch_convert.cpp configureTorchThreads) so that it does
+# gruq runs OpenBLAS single-threaded (core/model/src/torch_convert.cpp configureTorchThreads) so that it does
 # not oversubscribe the cores under torch's own threads; give the peer the same setting (before import).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -40,7 +40,7 @@ import torch.nn.functional as Fn  # noqa: E402
 SHAPES = {"row": dict(B=128, T=28, F=28, H=128, C=10), "pixel": dict(B=128, T=784, F=1, H=64, C=10)}
 BITS = 6
 
-# The 25 quantization points, in gruq's order (core/include/gruq/genome.h).
+# The 25 quantization points, in gruq's order (core/quant/include/gruq/quant/genome.h).
 POINTS = ["X", "WIr", "WIz", "WIn", "WHr", "WHz", "WHn", "IHr", "IHz", "IHn", "HHr", "HHz", "HHn", "SumR", "SumZ",
           "SigR", "SigZ", "MulRN", "SumN", "TanhN", "MulZN", "MulZH", "H", "WFc", "Fc"]
 P = {name: i for i, name in enumerate(POINTS)}

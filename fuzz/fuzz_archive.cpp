@@ -1,4 +1,4 @@
-// libFuzzer target for the search archive opener (core/src/archive.cpp, SQLite): SearchArchive::open,
+// libFuzzer target for the search archive opener (core/search/src/archive.cpp, SQLite): SearchArchive::open,
 // read-only and read-write, and every read a viewer or a resumed search makes afterwards.
 //
 // The input is written as an archive file (no -wal / -shm beside it) and opened read-only; the
@@ -12,7 +12,7 @@
 // Build and seeds: scripts/fuzz.sh (target fuzz_archive).
 #include "fuzz_support.h"
 
-#include "gruq/archive.h"
+#include "gruq/search/archive.h"
 
 #include <cstring>
 #include <filesystem>

@@ -1,5 +1,5 @@
-// libFuzzer target for the core's firmware blob reader (core/src/blob.cpp), checked against the C
-// runtime's (resources/runtime/gruq_runtime.c) and the integer engine (core/src/integer_engine.cpp).
+// libFuzzer target for the core's firmware blob reader (core/export/src/blob.cpp), checked against the C
+// runtime's (resources/runtime/gruq_runtime.c) and the integer engine (core/quant/src/integer_engine.cpp).
 //
 // Each input is read twice, as fuzz_runtime_blob.c does: as it is, then, if rejected, with its
 // blob-bytes and payload-bytes fields set to the input's length and its CRC recomputed, so that
@@ -17,8 +17,8 @@
 // Build and seeds: scripts/fuzz.sh (target fuzz_core_blob).
 #include "fuzz_support.h"
 
-#include "gruq/blob.h"
-#include "gruq/integer_engine.h"
+#include "gruq/export/blob.h"
+#include "gruq/quant/integer_engine.h"
 #include "gruq_runtime.h"
 
 #include <algorithm>

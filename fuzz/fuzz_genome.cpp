@@ -1,4 +1,4 @@
-// libFuzzer target for the genome readers (core/src/genome.cpp): parseGenomeText for each known layout,
+// libFuzzer target for the genome readers (core/quant/src/genome.cpp): parseGenomeText for each known layout,
 // parseGenomeJson, and validateGenome on what they return.
 //
 // Byte 0 picks the reader: 0, 1, 2 (mod 4) parse the rest as text with knownLayouts()[0..2], 3 parses
@@ -7,7 +7,7 @@
 // Anything else is a finding. Build and seeds: scripts/fuzz.sh (target fuzz_genome).
 #include "fuzz_support.h"
 
-#include "gruq/genome.h"
+#include "gruq/quant/genome.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0) return 0;

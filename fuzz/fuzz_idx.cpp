@@ -1,4 +1,4 @@
-// libFuzzer target for the IDX reader (core/src/idx_reader.cpp): MNIST-format dataset files, raw or
+// libFuzzer target for the IDX reader (core/data/src/idx_reader.cpp): MNIST-format dataset files, raw or
 // gzip-compressed (zlib decides by the magic bytes, so mutations reach both paths).
 //
 // The input is written as a file and read with readIdxFile. Acceptable: InputError, or an array whose
@@ -7,7 +7,7 @@
 // Build and seeds: scripts/fuzz.sh (target fuzz_idx).
 #include "fuzz_support.h"
 
-#include "gruq/idx_reader.h"
+#include "gruq/data/idx_reader.h"
 
 #include <cstring>
 #include <fstream>

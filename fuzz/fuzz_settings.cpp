@@ -1,4 +1,4 @@
-// libFuzzer target for the search settings reader (core/src/search_settings.cpp):
+// libFuzzer target for the search settings reader (core/search/src/search_settings.cpp):
 // SearchSettings::fromJson, which also validates.
 //
 // Acceptable: InputError, or settings that validate again and survive the round trip through the
@@ -9,7 +9,7 @@
 // Build and seeds: scripts/fuzz.sh (target fuzz_settings).
 #include "fuzz_support.h"
 
-#include "gruq/search.h"
+#include "gruq/search/search.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string json(reinterpret_cast<const char*>(data), size);

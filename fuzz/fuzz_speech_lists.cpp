@@ -1,4 +1,4 @@
-// libFuzzer target for the Speech Commands list files (core/src/speech_commands.cpp): the parsing of
+// libFuzzer target for the Speech Commands list files (core/data/src/speech_commands.cpp): the parsing of
 // validation_list.txt and testing_list.txt by indexSpeechCommands.
 //
 // A small fixed folder tree (two words, five clips, background noise, a hidden folder) is made once;
@@ -10,7 +10,7 @@
 // Build and seeds: scripts/fuzz.sh (target fuzz_speech_lists).
 #include "fuzz_support.h"
 
-#include "gruq/speech_commands.h"
+#include "gruq/data/speech_commands.h"
 
 #include <algorithm>
 #include <cstring>

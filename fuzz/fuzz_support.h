@@ -5,7 +5,7 @@
 // sanitizer report, a leak, a timeout or running out of memory.
 #pragma once
 
-#include "gruq/errors.h"
+#include "gruq/base/errors.h"
 
 #include <unistd.h>
 

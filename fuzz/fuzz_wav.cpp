@@ -1,4 +1,4 @@
-// libFuzzer target for the audio reader (core/src/wav_io.cpp): readAudioFile (libsndfile, any format
+// libFuzzer target for the audio reader (core/data/src/wav_io.cpp): readAudioFile (libsndfile, any format
 // it recognises by content: WAV, AIFF, AU, FLAC, ...) and the resampling of readAudioResampled.
 //
 // The input is written as a ".wav" file and decoded. Acceptable: InputError, or audio with a positive
@@ -15,7 +15,7 @@
 // Build and seeds: scripts/fuzz.sh (target fuzz_wav).
 #include "fuzz_support.h"
 
-#include "gruq/wav_io.h"
+#include "gruq/data/wav_io.h"
 
 #include <sndfile.h>
 

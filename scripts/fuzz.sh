@@ -30,28 +30,30 @@ TIMEOUT=${FUZZ_TIMEOUT:-10}       # seconds per input before libFuzzer reports a
 # SearchSettings::validate checks the task name against the task registry, whose loaders pull in the
 # dataset readers (all torch-free).
 SETTINGS_CORE="search_settings genome task_registry mnist_task kws_task idx_reader speech_commands wav_io mfcc \
-feature_cache split dataset paths hashing errors"
+feature_cache split dataset paths hashing errors text"
 
 # Targets: "name|seed set|build command". The command runs in $ROOT and writes the binary to $OUT.
 # To add one, append a line; seed sets are made by seed_<set> below. C++ targets link only the core
 # sources they need (no torch), through fuzz_cxx.
 TARGETS=(
     "fuzz_runtime_blob|blobs|$CC $FLAGS -std=c99 -Wall -Wextra -Werror -Iresources/runtime resources/runtime/gruq_runtime.c fuzz/fuzz_runtime_blob.c -o \$OUT"
-    "fuzz_core_blob|blobs|fuzz_cxx fuzz/fuzz_core_blob.cpp 'blob errors genome size_metric float_model hashing integer_engine fixed_point resources/runtime/gruq_runtime.c' -lz -lcrypto"
+    "fuzz_core_blob|blobs|fuzz_cxx fuzz/fuzz_core_blob.cpp 'blob errors text genome size_metric float_model hashing dataset integer_engine fixed_point resources/runtime/gruq_runtime.c' -lz -lcrypto"
     "fuzz_idx|idx|fuzz_cxx fuzz/fuzz_idx.cpp 'idx_reader errors' -lz"
     "fuzz_wav|wav|fuzz_cxx fuzz/fuzz_wav.cpp 'wav_io errors' -lsndfile -lsamplerate"
     "fuzz_speech_lists|speech_lists|fuzz_cxx fuzz/fuzz_speech_lists.cpp 'speech_commands errors hashing' -lcrypto"
-    "fuzz_genome|genome|fuzz_cxx fuzz/fuzz_genome.cpp 'genome errors'"
+    "fuzz_genome|genome|fuzz_cxx fuzz/fuzz_genome.cpp 'genome errors text'"
     "fuzz_settings|settings|fuzz_cxx fuzz/fuzz_settings.cpp '$SETTINGS_CORE' -lz -lsndfile -lsamplerate -lfftw3f -lcrypto"
-    "fuzz_archive|archive|fuzz_cxx fuzz/fuzz_archive.cpp 'archive errors' -lsqlite3"
+    "fuzz_archive|archive|fuzz_cxx fuzz/fuzz_archive.cpp 'archive errors text process_identity' -lsqlite3"
 )
 
 # Builds C++ target $OUT from SOURCE, the named core sources and the libraries:
 #     fuzz_cxx fuzz/fuzz_idx.cpp 'idx_reader errors' -lz
-# A bare name is core/src/NAME.cpp; a path (with a slash) is compiled as it is (.c as C99). Objects are
+# A bare name is core/<library>/src/NAME.cpp; a path (with a slash) is compiled as it is (.c as C99). Objects are
 # instrumented like the target and cached in build-fuzz/obj-<flags hash>/, rebuilt when their source or
-# any header under core/include or resources/runtime is newer.
+# any header under core/*/include or resources/runtime is newer.
 # shellcheck disable=SC2317  # called through eval
+CORE_INCLUDES=()
+for dir in core/*/include; do CORE_INCLUDES+=("-I$dir"); done
 fuzz_cxx() {
     local source=$1 sources=$2 objects=() item src obj objdir flags
     shift 2
@@ -59,18 +61,18 @@ fuzz_cxx() {
     objdir="$BUILD/obj-$(printf '%s' "$CC $CXX $FLAGS" | cksum | cut -d' ' -f1)"
     mkdir -p "$objdir"
     for item in $sources; do
-        [[ $item == */* ]] && src=$item || src="core/src/$item.cpp"
+        if [[ $item == */* ]]; then src=$item; else src=$(echo core/*/src/"$item".cpp); fi
         obj="$objdir/$(basename "${src%.*}").o"
-        if [[ ! -e $obj || $src -nt $obj || -n $(find core/include resources/runtime -newer "$obj" -print -quit) ]]; then
+        if [[ ! -e $obj || $src -nt $obj || -n $(find core/*/include resources/runtime -newer "$obj" -print -quit) ]]; then
             if [[ $src == *.c ]]; then
                 $CC "${flags[@]}" -std=c99 -Wall -Wextra -Iresources/runtime -c "$src" -o "$obj" || return 1
             else
-                $CXX "${flags[@]}" -std=c++17 -Wall -Wextra -Icore/include -c "$src" -o "$obj" || return 1
+                $CXX "${flags[@]}" -std=c++17 -Wall -Wextra "${CORE_INCLUDES[@]}" -c "$src" -o "$obj" || return 1
             fi
         fi
         objects+=("$obj")
     done
-    $CXX "${flags[@]}" -std=c++17 -Wall -Wextra -Werror -Icore/include -Iresources/runtime -Ifuzz "$source" \
+    $CXX "${flags[@]}" -std=c++17 -Wall -Wextra -Werror "${CORE_INCLUDES[@]}" -Iresources/runtime -Ifuzz "$source" \
         "${objects[@]}" "$@" -o "$OUT"
 }
 
@@ -350,7 +352,7 @@ put("not_object", "[1, 2, 3]")
 EOF
 }
 
-# Search archives made with the schema of core/src/archive.cpp (512-byte pages keep them small):
+# Search archives made with the schema of core/search/src/archive.cpp (512-byte pages keep them small):
 # schema 2 in WAL and rollback-journal mode, an old schema 1 archive (migrated on a read-write
 # open), one without individuals, and foreign / damaged variants.
 # shellcheck disable=SC2317

@@ -5,13 +5,13 @@
 //
 // Paths are std::string bytes throughout: a name holding 0xff cannot pass through QString (Qt decodes it
 // lossily, and QDir listings skip such entries altogether).
-#include "gruq/archive.h"
-#include "gruq/blob.h"
-#include "gruq/firmware_export.h"
-#include "gruq/genome.h"
-#include "gruq/quantized_gru.h"
-#include "gruq/search.h"
-#include "gruq/wav_io.h"
+#include "gruq/search/archive.h"
+#include "gruq/export/blob.h"
+#include "gruq/export/firmware_export.h"
+#include "gruq/quant/genome.h"
+#include "gruq/quant/quantized_gru.h"
+#include "gruq/search/search.h"
+#include "gruq/data/wav_io.h"
 #include "model_test_support.h"
 #include "test_support.h"
 

@@ -1,9 +1,9 @@
 #pragma once
 // Random float GRUs and sequences for tests of the integer model (engine, blob, C runtime).
-#include "gruq/dataset.h"
-#include "gruq/float_model.h"
-#include "gruq/genome.h"
-#include "gruq/split.h"
+#include "gruq/data/dataset.h"
+#include "gruq/model/float_model.h"
+#include "gruq/quant/genome.h"
+#include "gruq/data/split.h"
 
 #include <cmath>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
 // A tiny search configuration over a tiny MNIST-format folder, shared by the search tests.
-#include "gruq/search.h"
+#include "gruq/search/search.h"
 #include "test_support.h"
 
 #include <QDir>

@@ -4,7 +4,7 @@
 // file that stays unreadable ends in one dialog; a writer killed mid-search ends following with a note
 // (no dialog), and Resume is offered.
 #include "archive_follower.h"
-#include "gruq/archive.h"
+#include "gruq/search/archive.h"
 #include "hypervolume_plot.h"
 #include "main_window.h"
 #include "pareto_plot.h"

@@ -2,9 +2,9 @@
 // per-gate genomes; its size is the size objective + the 640-byte header; every single-bit flip, every
 // truncation, a wrong version and size-inconsistent headers are rejected with their specific code;
 // randomly mutated headers (with a valid CRC) never crash the reader.
-#include "gruq/blob.h"
-#include "gruq/integer_engine.h"
-#include "gruq/size_metric.h"
+#include "gruq/export/blob.h"
+#include "gruq/quant/integer_engine.h"
+#include "gruq/quant/size_metric.h"
 #include "model_test_support.h"
 
 #include <QtTest>

@@ -1,11 +1,11 @@
 // evaluateGenome end to end on a tiny task: the integer engine agrees with the fake-quant model on
 // >= 99% of the test split for homogeneous 8/6/4 bits and 20 random genomes; 8-bit stays close to
 // float; evaluations are reproducible; bad genomes and cancellation are handled.
-#include "gruq/errors.h"
-#include "gruq/evaluate.h"
-#include "gruq/float_training.h"
-#include "gruq/mnist_task.h"
-#include "gruq/split.h"
+#include "gruq/base/errors.h"
+#include "gruq/quant/evaluate.h"
+#include "gruq/model/float_training.h"
+#include "gruq/data/mnist_task.h"
+#include "gruq/data/split.h"
 #include "test_support.h"
 
 #include <QtTest>
@@ -14,6 +14,9 @@ using namespace gruq;
 
 class TestEvaluate : public QObject {
     Q_OBJECT
+    static constexpr int kQatEpochs = 3;
+    static constexpr double kQatLearningRate = 2e-3;
+    static constexpr double kClearMargin = 0.10;  // 10 percentage points
     QTemporaryDir dataDir_, cacheDir_;
     TaskData data_;
     FloatTrainReport float_;
@@ -83,6 +86,28 @@ private slots:
         }
         g.bits.pop_back();
         QVERIFY_THROWS_EXCEPTION(InputError, evaluate(g));
+    }
+
+    // QAT exists to win back what rounding loses. At 3 bits everywhere, post-training quantization
+    // (calibration only: the same evaluation with no fine-tuning step) must score clearly below QAT.
+    void qatBeatsPostTrainingQuantizationAtThreeBits() {
+        const Genome threeBits = uniformGenome(homogeneousLayout(), 3);
+        QatConfig ptq = test::tinyQat();
+        ptq.epochs = 0;
+        QatConfig qat = test::tinyQat();
+        qat.epochs = kQatEpochs;
+        qat.learningRate = kQatLearningRate;
+        EvaluateOptions o;
+        o.withTest = true;
+        const GenomeEvaluation before = evaluateGenome(data_, float_.weights, threeBits, ptq, o);
+        const GenomeEvaluation after = evaluateGenome(data_, float_.weights, threeBits, qat, o);
+        qInfo("3 bits: PTQ validation %.3f test %.3f; QAT validation %.3f test %.3f (float test %.3f)",
+              before.validationAccuracy, before.testAccuracy, after.validationAccuracy, after.testAccuracy,
+              float_.testAccuracy);
+        QVERIFY2(after.testAccuracy >= before.testAccuracy + kClearMargin,
+                 qPrintable(QStringLiteral("QAT %1 vs PTQ %2").arg(after.testAccuracy).arg(before.testAccuracy)));
+        QVERIFY2(after.validationAccuracy >= before.validationAccuracy + kClearMargin,
+                 qPrintable(QStringLiteral("QAT %1 vs PTQ %2").arg(after.validationAccuracy).arg(before.validationAccuracy)));
     }
 
     void cancelStopsTheEvaluation() {

@@ -4,13 +4,13 @@
 // per-gate genomes; the same code cross-built for 32-bit ARM Linux and run under qemu-arm gives the
 // same bytes, and builds for a Cortex-M4; damaged blobs get the same error code from the C runtime as
 // from the core reader; the integer input tables match the float input quantizer.
-#include "gruq/blob.h"
-#include "gruq/evaluate.h"
-#include "gruq/firmware_export.h"
-#include "gruq/float_training.h"
-#include "gruq/integer_engine.h"
-#include "gruq/mnist_task.h"
-#include "gruq/split.h"
+#include "gruq/export/blob.h"
+#include "gruq/quant/evaluate.h"
+#include "gruq/export/firmware_export.h"
+#include "gruq/model/float_training.h"
+#include "gruq/quant/integer_engine.h"
+#include "gruq/data/mnist_task.h"
+#include "gruq/data/split.h"
 #include "test_support.h"
 
 #include <QProcess>

@@ -1,7 +1,7 @@
 // Fixed-point rescaling, multiplier quantization, activation quantizers and sigmoid / tanh LUTs,
 // each checked against an independent exact (or long double) reference.
-#include "gruq/fixed_point.h"
-#include "gruq/split.h"
+#include "gruq/quant/fixed_point.h"
+#include "gruq/data/split.h"
 
 #include <QtTest>
 

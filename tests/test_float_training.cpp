@@ -1,7 +1,7 @@
 // Float GRU baseline: learns a tiny task, caches by key, reloads identically, rejects damaged files.
-#include "gruq/errors.h"
-#include "gruq/float_training.h"
-#include "gruq/mnist_task.h"
+#include "gruq/base/errors.h"
+#include "gruq/model/float_training.h"
+#include "gruq/data/mnist_task.h"
 #include "test_support.h"
 
 #include <QtTest>

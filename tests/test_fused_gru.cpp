@@ -4,8 +4,8 @@
 // same results bit for bit on 1 and 2 threads; a diverged model (NaN weights) runs without reading
 // outside the activation tables.
 #include "model_test_support.h"
-#include "fused_gru_sequence.h"
-#include "qat_gru.h"
+#include "gruq/quant/fused_gru_sequence.h"
+#include "gruq/quant/qat_gru.h"
 
 #include <QtTest>
 

@@ -3,14 +3,14 @@
 // reader that target fuzzes, the same way the target feeds it, plus tricky inputs built here (some
 // too big to commit). Each must be read or refused with InputError (BlobError is one): never a crash,
 // never another exception. Inputs of fixed bugs also check the specific outcome of the fix.
-#include "gruq/archive.h"
-#include "gruq/blob.h"
-#include "gruq/errors.h"
-#include "gruq/genome.h"
-#include "gruq/idx_reader.h"
-#include "gruq/search.h"
-#include "gruq/speech_commands.h"
-#include "gruq/wav_io.h"
+#include "gruq/search/archive.h"
+#include "gruq/export/blob.h"
+#include "gruq/base/errors.h"
+#include "gruq/quant/genome.h"
+#include "gruq/data/idx_reader.h"
+#include "gruq/search/search.h"
+#include "gruq/data/speech_commands.h"
+#include "gruq/data/wav_io.h"
 
 #include <QtTest>
 

@@ -1,7 +1,7 @@
 // Genome layouts, the text and JSON forms, their errors, and resolving genes to points.
-#include "gruq/errors.h"
-#include "gruq/genome.h"
-#include "gruq/split.h"
+#include "gruq/base/errors.h"
+#include "gruq/quant/genome.h"
+#include "gruq/data/split.h"
 
 #include <QtTest>
 

@@ -1,6 +1,6 @@
 // IDX reader on files the test writes: good raw and gz, truncated, wrong magic, bad dims.
-#include "gruq/errors.h"
-#include "gruq/idx_reader.h"
+#include "gruq/base/errors.h"
+#include "gruq/data/idx_reader.h"
 
 #include "test_support.h"
 

@@ -1,10 +1,10 @@
 // Tests of the KWS task loader on a tiny generated Speech Commands layout: shapes, labels,
 // normalisation, the feature cache (hit, miss, corruption), optional classes, errors and cancel.
-#include "gruq/errors.h"
-#include "gruq/feature_cache.h"
-#include "gruq/kws_task.h"
-#include "gruq/speech_commands.h"
-#include "gruq/wav_io.h"
+#include "gruq/base/errors.h"
+#include "gruq/data/feature_cache.h"
+#include "gruq/data/kws_task.h"
+#include "gruq/data/speech_commands.h"
+#include "gruq/data/wav_io.h"
 
 #include <QtTest>
 

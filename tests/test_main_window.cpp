@@ -3,8 +3,8 @@
 // search live, inspects a point and exports it as firmware through the inspector's button.
 #include "baseline_controller.h"
 #include "export_controller.h"
-#include "gruq/blob.h"
-#include "gruq/archive.h"
+#include "gruq/export/blob.h"
+#include "gruq/search/archive.h"
 #include "main_window.h"
 #include "pareto_plot.h"
 #include "scheme_inspector.h"

@@ -1,6 +1,6 @@
 // Tests of the MFCC front end: framing, mel band placement, log floor, DCT orthonormality, validation.
-#include "gruq/errors.h"
-#include "gruq/mfcc.h"
+#include "gruq/base/errors.h"
+#include "gruq/data/mfcc.h"
 
 #include <QtTest>
 

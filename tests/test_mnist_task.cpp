@@ -1,7 +1,7 @@
 // MNIST-format task loading: views, normalisation, seeded split, errors naming the file.
-#include "gruq/errors.h"
-#include "gruq/mnist_task.h"
-#include "gruq/task_registry.h"
+#include "gruq/base/errors.h"
+#include "gruq/data/mnist_task.h"
+#include "gruq/data/task_registry.h"
 #include "test_support.h"
 
 #include <QtTest>

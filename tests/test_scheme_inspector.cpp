@@ -2,7 +2,7 @@
 // widget), metrics, confusion matrix routing, invalid rows, tooltips. Set GRUQ_SNAPSHOT_DIR to also
 // save PNGs of the rendered inspector for a visual check.
 #include "cell_diagram.h"
-#include "gruq/genome.h"
+#include "gruq/quant/genome.h"
 #include "scheme_inspector.h"
 
 #include <QApplication>

@@ -1,7 +1,7 @@
 // The search engine in-process: reproducible fronts, archive contents, observer events, settings
 // JSON, cancel then resume without re-running anything, and the Pareto helpers.
-#include "gruq/errors.h"
-#include "gruq/search.h"
+#include "gruq/base/errors.h"
+#include "gruq/search/search.h"
 #include "search_test_support.h"
 #include "test_support.h"
 

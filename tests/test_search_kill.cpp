@@ -2,8 +2,8 @@
 // evaluation, re-runs none, and ends with the uninterrupted run's front; and a search killed again and
 // again at random moments always leaves an archive that opens, passes SQLite's integrity check and
 // holds every evaluation the process reported as committed.
-#include "gruq/archive.h"
-#include "gruq/search.h"
+#include "gruq/search/archive.h"
+#include "gruq/search/search.h"
 #include "search_test_support.h"
 #include "test_support.h"
 

@@ -1,7 +1,7 @@
 // The model-size objective: hand-computed sizes, the 8-bit reference and monotonicity.
-#include "gruq/genome.h"
-#include "gruq/size_metric.h"
-#include "gruq/split.h"
+#include "gruq/quant/genome.h"
+#include "gruq/quant/size_metric.h"
+#include "gruq/data/split.h"
 
 #include <QtTest>
 

@@ -1,6 +1,6 @@
 // Tests of the Speech Commands folder index and the TensorFlow hash split rule.
-#include "gruq/errors.h"
-#include "gruq/speech_commands.h"
+#include "gruq/base/errors.h"
+#include "gruq/data/speech_commands.h"
 
 #include <QtTest>
 

@@ -1,8 +1,8 @@
 // The espeak-ng speech generator: Speech Commands layout, decodable 1 s clips, reproducibility
 // from the seed (whatever the thread count), errors and cancellation.
-#include "gruq/errors.h"
-#include "gruq/speech_generator.h"
-#include "gruq/wav_io.h"
+#include "gruq/base/errors.h"
+#include "gruq/speechgen/speech_generator.h"
+#include "gruq/data/wav_io.h"
 
 #include <QDir>
 #include <QDirIterator>

@@ -1,5 +1,5 @@
 // Split determinism and the stable random generator.
-#include "gruq/split.h"
+#include "gruq/data/split.h"
 
 #include <QtTest>
 

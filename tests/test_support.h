@@ -1,8 +1,8 @@
 #pragma once
 // Helpers shared by the Qt Test executables: temporary folders and tiny MNIST-format datasets.
-#include "gruq/evaluate.h"
-#include "gruq/float_training.h"
-#include "gruq/idx_reader.h"
+#include "gruq/quant/evaluate.h"
+#include "gruq/model/float_training.h"
+#include "gruq/data/idx_reader.h"
 
 #include <QTemporaryDir>
 

@@ -1,6 +1,6 @@
 // Tests of WAV decoding / writing, mono mix-down, resampling and pad / crop.
-#include "gruq/errors.h"
-#include "gruq/wav_io.h"
+#include "gruq/base/errors.h"
+#include "gruq/data/wav_io.h"
 
 #include <QtTest>
 

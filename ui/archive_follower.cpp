@@ -1,9 +1,9 @@
 #include "archive_follower.h"
 
-#include "gruq/archive.h"
-#include "gruq/errors.h"
-#include "gruq/process_identity.h"
-#include "gruq/search.h"
+#include "gruq/search/archive.h"
+#include "gruq/base/errors.h"
+#include "gruq/base/process_identity.h"
+#include "gruq/search/search.h"
 
 #include <QFileInfo>
 #include <QThread>

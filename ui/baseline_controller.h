@@ -1,10 +1,10 @@
 #pragma once
 // Runs core work for the float baseline (load a task's data, train or load the cached float GRU) on a
 // worker thread it owns; core's plain callbacks become queued signals. The GUI thread never trains.
-#include "gruq/dataset.h"
-#include "gruq/float_training.h"
-#include "gruq/progress.h"
-#include "gruq/task_registry.h"
+#include "gruq/data/dataset.h"
+#include "gruq/model/float_training.h"
+#include "gruq/base/progress.h"
+#include "gruq/data/task_registry.h"
 
 #include "cancellable_worker.h"
 

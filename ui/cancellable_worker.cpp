@@ -1,6 +1,6 @@
 #include "cancellable_worker.h"
 
-#include "gruq/errors.h"
+#include "gruq/base/errors.h"
 
 namespace gruq::ui {
 

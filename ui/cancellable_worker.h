@@ -2,7 +2,7 @@
 // One cancellable core job at a time on a worker thread this object owns. The job gets a fresh cancel
 // flag; core's exceptions become signals (bad input, cancelled, unexpected), so controllers only say
 // what to run and how to word the outcome. The destructor cancels and waits.
-#include "gruq/progress.h"
+#include "gruq/base/progress.h"
 
 #include <QObject>
 #include <QString>

@@ -1,7 +1,7 @@
 #pragma once
 // Data-flow diagram of one GRU cell (DESIGN.md §3) with one box per quantization point, each filled
 // with the colour of its bit width, so a scheme can be read at a glance: which operators got few bits.
-#include "gruq/genome.h"
+#include "gruq/quant/genome.h"
 
 #include <QColor>
 #include <QRectF>

@@ -1,7 +1,7 @@
 #include "export_controller.h"
 
-#include "gruq/archive_model.h"
-#include "gruq/firmware_export.h"
+#include "gruq/search/archive_model.h"
+#include "gruq/export/firmware_export.h"
 
 #include <QFile>
 

@@ -12,10 +12,10 @@
 #include "search_controller.h"
 #include "search_settings_panel.h"
 
-#include "gruq/archive.h"
-#include "gruq/errors.h"
-#include "gruq/front_export.h"
-#include "gruq/search.h"
+#include "gruq/search/archive.h"
+#include "gruq/base/errors.h"
+#include "gruq/search/front_export.h"
+#include "gruq/search/search.h"
 
 #include <nlohmann/json.hpp>
 

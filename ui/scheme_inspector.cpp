@@ -1,7 +1,7 @@
 #include "scheme_inspector.h"
 
 #include "cell_diagram.h"
-#include "gruq/genome.h"
+#include "gruq/quant/genome.h"
 
 #include <QHBoxLayout>
 #include <QEvent>

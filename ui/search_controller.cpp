@@ -1,8 +1,8 @@
 #include "search_controller.h"
 
-#include "gruq/archive_model.h"
-#include "gruq/errors.h"
-#include "gruq/integer_engine.h"
+#include "gruq/search/archive_model.h"
+#include "gruq/base/errors.h"
+#include "gruq/quant/integer_engine.h"
 
 namespace gruq::ui {
 

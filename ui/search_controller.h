@@ -2,7 +2,7 @@
 // Owns the worker thread that runs a search (core's runSearch / resumeSearch) and turns the core
 // observer's callbacks into queued signals. Pause / resume / stop are cooperative (SearchControl).
 // Also computes, in the background, the confusion matrix of a selected individual.
-#include "gruq/search.h"
+#include "gruq/search/search.h"
 #include "search_types.h"
 
 #include <QObject>

@@ -1,6 +1,6 @@
 #include "search_settings_panel.h"
 
-#include "gruq/genome.h"
+#include "gruq/quant/genome.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>

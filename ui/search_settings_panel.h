@@ -2,9 +2,9 @@
 // Every setting of a search: task and data folder, model shape, genome layout and bit range, NSGA-II,
 // QAT budget, seed and workers. Inputs are range-checked widgets; values are remembered (QSettings).
 // Also hosts the run buttons (Start / Pause-Resume / Stop) and the data / float-model buttons.
-#include "gruq/float_training.h"
-#include "gruq/search.h"
-#include "gruq/task_registry.h"
+#include "gruq/model/float_training.h"
+#include "gruq/search/search.h"
+#include "gruq/data/task_registry.h"
 
 #include <QWidget>
 

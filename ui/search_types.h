@@ -1,6 +1,6 @@
 #pragma once
 // Plain Qt value types the search GUI passes around (queued signals carry them between threads).
-#include "gruq/archive.h"
+#include "gruq/search/archive.h"
 
 #include <QMetaType>
 #include <QString>

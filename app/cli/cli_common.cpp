@@ -1,6 +1,6 @@
 #include "cli_common.h"
 
-#include "gruq/errors.h"
+#include "gruq/base/errors.h"
 
 #include <unistd.h>
 

@@ -1,10 +1,10 @@
 #pragma once
 // Shared pieces of the gruq-cli subcommands: a terminal progress bar and task options.
-#include "gruq/evaluate.h"
-#include "gruq/float_training.h"
-#include "gruq/genome.h"
-#include "gruq/progress.h"
-#include "gruq/task_registry.h"
+#include "gruq/quant/evaluate.h"
+#include "gruq/model/float_training.h"
+#include "gruq/quant/genome.h"
+#include "gruq/base/progress.h"
+#include "gruq/data/task_registry.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

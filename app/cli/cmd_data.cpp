@@ -2,9 +2,9 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include "gruq/paths.h"
-#include "gruq/speech_generator.h"
-#include "gruq/task_registry.h"
+#include "gruq/base/paths.h"
+#include "gruq/speechgen/speech_generator.h"
+#include "gruq/data/task_registry.h"
 
 #include <nlohmann/json.hpp>
 

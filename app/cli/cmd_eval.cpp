@@ -3,11 +3,11 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include "gruq/errors.h"
-#include "gruq/evaluate.h"
-#include "gruq/float_training.h"
-#include "gruq/genome.h"
-#include "gruq/task_registry.h"
+#include "gruq/base/errors.h"
+#include "gruq/quant/evaluate.h"
+#include "gruq/model/float_training.h"
+#include "gruq/quant/genome.h"
+#include "gruq/data/task_registry.h"
 
 #include <nlohmann/json.hpp>
 

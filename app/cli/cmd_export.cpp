@@ -3,11 +3,11 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include "gruq/archive_model.h"
-#include "gruq/blob.h"
-#include "gruq/errors.h"
-#include "gruq/firmware_export.h"
-#include "gruq/size_metric.h"
+#include "gruq/search/archive_model.h"
+#include "gruq/export/blob.h"
+#include "gruq/base/errors.h"
+#include "gruq/export/firmware_export.h"
+#include "gruq/quant/size_metric.h"
 
 #include <cstdio>
 #include <filesystem>

@@ -2,11 +2,11 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include "gruq/archive.h"
-#include "gruq/errors.h"
-#include "gruq/front_export.h"
-#include "gruq/mpi_search.h"
-#include "gruq/search.h"
+#include "gruq/search/archive.h"
+#include "gruq/base/errors.h"
+#include "gruq/search/front_export.h"
+#include "gruq/mpi/mpi_search.h"
+#include "gruq/search/search.h"
 
 
 #include <cstdio>

@@ -2,8 +2,8 @@
 #include "cli_common.h"
 #include "commands.h"
 
-#include "gruq/float_training.h"
-#include "gruq/task_registry.h"
+#include "gruq/model/float_training.h"
+#include "gruq/data/task_registry.h"
 
 #include <nlohmann/json.hpp>
 

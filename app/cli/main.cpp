@@ -1,7 +1,7 @@
 // gruq-cli: the headless entry point (scripts, clusters, CI).
 #include "commands.h"
 
-#include "gruq/errors.h"
+#include "gruq/base/errors.h"
 
 #include <cerrno>
 #include <cstdio>

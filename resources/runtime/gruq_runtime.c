@@ -1,7 +1,7 @@
 /* gruq runtime: integer-only inference of a gruq GRU classifier blob. See gruq_runtime.h,
  * docs/blob-format.md (the bytes) and docs/quantization.md (the arithmetic).
  *
- * C99, no malloc, no floating point. Reproduces gruq::IntegerGruEngine::run (core/src/integer_engine.cpp)
+ * C99, no malloc, no floating point. Reproduces gruq::IntegerGruEngine::run (core/quant/src/integer_engine.cpp)
  * bit for bit. Every read stays inside [blob, blob + blob_bytes), also for hostile blobs: the header is
  * read only once the buffer is known to hold 640 bytes, the payload only once its size has been checked
  * against what shape and bits imply (computed in 64 bits), and lookup tables are indexed only by clamped

@@ -24,7 +24,7 @@ POINTS = ["x", "w_ir", "w_iz", "w_in", "w_hr", "w_hz", "w_hn", "ih_r", "ih_z", "
 P = {name: i for i, name in enumerate(POINTS)}
 WEIGHT_POINTS = {P[n] for n in ("w_ir", "w_iz", "w_in", "w_hr", "w_hz", "w_hn", "w_fc")}
 
-# Genome layouts (core/src/genome.cpp): id, genes as lists of point indices, in layout order.
+# Genome layouts (core/quant/src/genome.cpp): id, genes as lists of point indices, in layout order.
 DEFAULT17 = [["x"], ["w_ir", "w_iz", "w_in"], ["w_hr", "w_hz", "w_hn"], ["ih_r", "ih_z", "ih_n"],
              ["hh_r", "hh_z", "hh_n"], ["sum_r"], ["sum_z"], ["sig_r"], ["sig_z"], ["mul_rn"], ["sum_n"],
              ["tanh_n"], ["mul_zn"], ["mul_zh"], ["h"], ["w_fc"], ["fc"]]

@@ -1,0 +1,14 @@
+#pragma once
+// Small text helpers shared by messages and cache keys.
+#include <string>
+#include <vector>
+
+namespace gruq {
+
+// Shortest text that reads back as the same double ("%.17g"): cache keys change only when the value does.
+std::string formatNumber(double value);
+
+// The items with separator between them ("a, b, c").
+std::string joined(const std::vector<std::string>& items, const std::string& separator = ", ");
+
+}  // namespace gruq

@@ -1,0 +1,22 @@
+#include "gruq/base/text.h"
+
+#include <cstdio>
+
+namespace gruq {
+
+std::string formatNumber(double value) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", value);
+    return buf;
+}
+
+std::string joined(const std::vector<std::string>& items, const std::string& separator) {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out += separator;
+        out += items[i];
+    }
+    return out;
+}
+
+}  // namespace gruq

@@ -1,0 +1,316 @@
+#include "gruq/model/float_training.h"
+
+#include "gruq/base/errors.h"
+#include "gruq/base/hashing.h"
+#include "gruq/base/paths.h"
+#include "gruq/data/split.h"
+#include "gruq/model/learning_rate.h"
+#include "gruq/model/torch_convert.h"
+#include "gruq/model/torch_training.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace gruq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// One-layer GRU (torch's fused kernel) followed by a linear head on the last hidden state.
+struct FloatGruNetImpl : torch::nn::Module {
+    FloatGruNetImpl(int64_t inputSize, int64_t hiddenSize, int64_t numClasses)
+        : gru(register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(inputSize, hiddenSize).batch_first(true)))),
+          fc(register_module("fc", torch::nn::Linear(hiddenSize, numClasses))) {}
+
+    torch::Tensor forward(const torch::Tensor& x) {
+        auto [out, hN] = gru->forward(x);
+        return fc->forward(hN[0]);
+    }
+
+    torch::nn::GRU gru;
+    torch::nn::Linear fc;
+};
+TORCH_MODULE(FloatGruNet);
+
+FloatGruWeights extractWeights(FloatGruNet& net, const GruShape& shape) {
+    FloatGruWeights w;
+    w.shape = shape;
+    w.wIh = tensorToVector(net->gru->named_parameters()["weight_ih_l0"]);
+    w.wHh = tensorToVector(net->gru->named_parameters()["weight_hh_l0"]);
+    w.bIh = tensorToVector(net->gru->named_parameters()["bias_ih_l0"]);
+    w.bHh = tensorToVector(net->gru->named_parameters()["bias_hh_l0"]);
+    w.wFc = tensorToVector(net->fc->weight);
+    w.bFc = tensorToVector(net->fc->bias);
+    return w;
+}
+
+void loadWeightsInto(FloatGruNet& net, const FloatGruWeights& w) {
+    torch::NoGradGuard noGrad;
+    const int64_t F = w.shape.inputSize, H = w.shape.hiddenSize, C = w.shape.numClasses;
+    auto params = net->gru->named_parameters();
+    params["weight_ih_l0"].copy_(vectorToTensor(w.wIh, {3 * H, F}));
+    params["weight_hh_l0"].copy_(vectorToTensor(w.wHh, {3 * H, H}));
+    params["bias_ih_l0"].copy_(vectorToTensor(w.bIh, {3 * H}));
+    params["bias_hh_l0"].copy_(vectorToTensor(w.bHh, {3 * H}));
+    net->fc->weight.copy_(vectorToTensor(w.wFc, {C, H}));
+    net->fc->bias.copy_(vectorToTensor(w.bFc, {C}));
+}
+
+// Accuracy of the float network on a split whose tensor x is already made.
+double floatAccuracy(FloatGruNet& net, const torch::Tensor& x, const SequenceSet& set) {
+    net->eval();
+    return accuracyOf(predictionsOf([&net](const torch::Tensor& batch) { return net->forward(batch); }, x, 1024), set);
+}
+
+// Identity of the data: task, source, sizes, all labels and a stride of the feature values.
+std::string dataFingerprint(const TaskData& data) {
+    std::ostringstream os;
+    os << data.task << '|' << data.source << '|';
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const SequenceSet* s : {&data.train, &data.validation, &data.test}) {
+        os << s->count << 'x' << s->steps << 'x' << s->features << '|';
+        h = fnv1a64(std::string(reinterpret_cast<const char*>(s->y.data()), s->y.size() * sizeof(int32_t)), h);
+        std::string sample;
+        for (size_t i = 0; i < s->x.size(); i += 61) sample.append(reinterpret_cast<const char*>(&s->x[i]), sizeof(float));
+        h = fnv1a64(sample, h);
+    }
+    os << hex64(h);
+    return os.str();
+}
+
+std::string reportPath(const std::string& modelPath) { return modelPath.substr(0, modelPath.size() - 4) + ".json"; }
+
+std::string reportText(const FloatTrainReport& r, const std::string& key) {
+    nlohmann::json j;
+    j["key"] = key;
+    j["validation_accuracy"] = r.validationAccuracy;
+    j["test_accuracy"] = r.testAccuracy;
+    j["train_seconds"] = r.trainSeconds;
+    j["samples_per_second"] = r.samplesPerSecond;
+    for (const EpochReport& e : r.epochs) {
+        j["epochs"].push_back({{"epoch", e.epoch}, {"train_loss", e.trainLoss}, {"train_accuracy", e.trainAccuracy},
+                               {"validation_accuracy", e.validationAccuracy}, {"seconds", e.seconds},
+                               {"samples_per_second", e.samplesPerSecond}});
+    }
+    return j.dump(2) + "\n";
+}
+
+// A cache entry is the weights plus a JSON report. Both are staged beside their final names, the weights
+// read back (their checksum catches a write cut short by a full disk), and only then renamed into place:
+// a failed write never leaves a damaged entry, a replaced good one, or temporary files.
+void storeCacheEntry(const std::string& modelPath, const FloatTrainReport& r, const std::string& key) {
+    namespace fs = std::filesystem;
+    const std::string suffix = ".staged-" + std::to_string(::getpid());
+    const std::string stagedModel = modelPath + suffix, stagedReport = reportPath(modelPath) + suffix;
+    auto removeStaged = [&] {
+        std::error_code ignored;
+        for (const std::string& p : {stagedModel, stagedModel + ".tmp", stagedReport}) fs::remove(p, ignored);
+    };
+    try {
+        writeWholeFile(stagedReport, reportText(r, key));  // first: its error carries the system's reason
+        saveFloatWeights(stagedModel, r.weights);
+        try {
+            loadFloatWeights(stagedModel);
+        } catch (const InputError&) {
+            throw InputError(stagedModel, "the written file is incomplete (disk full or file size limit?)");
+        }
+        std::error_code ec;
+        fs::rename(stagedModel, modelPath, ec);
+        if (!ec) fs::rename(stagedReport, reportPath(modelPath), ec);
+        if (ec) throw InputError(modelPath, ec.message());
+    } catch (const InputError& e) {
+        removeStaged();
+        throw InputError(modelPath, "cannot store the float model in the cache: " + e.problem() +
+                                        " (free space, or choose another cache folder: GRUQ_CACHE_DIR, --cache-dir)");
+    } catch (...) {
+        removeStaged();
+        throw;
+    }
+}
+
+// A cache hit needs both files, a matching key and readable weights; anything else is a miss.
+bool loadCached(const std::string& modelPath, const std::string& key, FloatTrainReport& report) {
+    namespace fs = std::filesystem;
+    if (!fs::exists(modelPath) || !fs::exists(reportPath(modelPath))) return false;
+    try {
+        std::ifstream f(reportPath(modelPath));
+        const nlohmann::json j = nlohmann::json::parse(f);
+        if (j.at("key").get<std::string>() != key) return false;
+        report.weights = loadFloatWeights(modelPath);
+        report.validationAccuracy = j.at("validation_accuracy").get<double>();
+        report.testAccuracy = j.at("test_accuracy").get<double>();
+        report.samplesPerSecond = j.at("samples_per_second").get<double>();
+        report.trainSeconds = j.at("train_seconds").get<double>();
+        if (j.contains("epochs")) {
+            for (const auto& e : j["epochs"]) {
+                report.epochs.push_back({e.at("epoch").get<int>(), e.at("train_loss").get<double>(),
+                                         e.at("train_accuracy").get<double>(), e.at("validation_accuracy").get<double>(),
+                                         e.at("seconds").get<double>(), e.at("samples_per_second").get<double>()});
+            }
+        }
+        report.fromCache = true;
+        report.cachePath = modelPath;
+        return true;
+    } catch (const std::exception&) {
+        return false;  // damaged cache entry: retrain and overwrite it
+    }
+}
+
+void validateConfig(const FloatTrainConfig& c) {
+    auto bad = [](const std::string& what) { throw InputError("training settings", what); };
+    if (c.hiddenSize < 1 || c.hiddenSize > 4096) bad("hidden size must be in 1..4096");
+    if (c.epochs < 1) bad("epochs must be >= 1");
+    if (c.batchSize < 1) bad("batch size must be >= 1");
+    if (!(c.learningRate > 0.0)) bad("learning rate must be > 0");
+}
+
+}  // namespace
+
+std::string FloatTrainConfig::cacheKey(const TaskData& data) const {
+    std::ostringstream os;
+    os << "float-gru-v1|" << dataFingerprint(data) << "|H" << hiddenSize << "|C" << data.numClasses() << "|e" << epochs
+       << "|b" << batchSize << "|lr" << learningRate << "|wd" << weightDecay << "|clip" << gradClipNorm << "|seed" << seed;
+    return os.str();
+}
+
+namespace {
+
+std::string cacheDirOf(const FloatTrainConfig& config) {
+    return config.cacheDir.empty() ? userCacheDir() + "/models" : config.cacheDir;
+}
+
+std::string modelPathOf(const TaskData& data, const FloatTrainConfig& config, const std::string& key) {
+    const GruShape shape{data.train.features, config.hiddenSize, data.numClasses()};
+    return cacheDirOf(config) + "/float-" + data.task + "-" + shape.key() + "-s" + std::to_string(config.seed) + "-" +
+           hex64(fnv1a64(key)) + ".bin";
+}
+
+}  // namespace
+
+std::optional<FloatTrainReport> findCachedFloatBaseline(const TaskData& data, const FloatTrainConfig& config) {
+    FloatTrainReport report;
+    const std::string key = config.cacheKey(data);  // hashes the data: compute it once
+    if (loadCached(modelPathOf(data, config, key), key, report)) return report;
+    return std::nullopt;
+}
+
+FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig& config, const TrainObserver& observer) {
+    validateConfig(config);
+    if (data.train.count == 0) throw InputError(data.source, "the training split is empty");
+    const GruShape shape{data.train.features, config.hiddenSize, data.numClasses()};
+    const std::string key = config.cacheKey(data);
+    const std::string cacheDir = cacheDirOf(config);
+    const std::string modelPath = modelPathOf(data, config, key);
+
+    FloatTrainReport report;
+    if (config.useCache && loadCached(modelPath, key, report)) return report;
+
+    configureTorchThreads(config.threads);
+    torch::manual_seed(config.seed);
+    FloatGruNet net(shape.inputSize, shape.hiddenSize, shape.numClasses);
+    torch::optim::Adam optimizer(net->parameters(),
+                                 torch::optim::AdamOptions(config.learningRate).weight_decay(config.weightDecay));
+
+    const torch::Tensor xTrain = sequencesToTensor(data.train), yTrain = labelsToTensor(data.train);
+    const torch::Tensor xVal = sequencesToTensor(data.validation);
+    const torch::Tensor xTest = sequencesToTensor(data.test);
+
+    const int64_t n = data.train.count;
+    const int64_t batchesPerEpoch = (n + config.batchSize - 1) / config.batchSize;
+    const int64_t totalSteps = batchesPerEpoch * config.epochs;
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    StableRng rng(config.seed ^ 0x5eedba7c4ULL);
+
+    FloatGruWeights best;
+    double bestVal = -1.0;
+    int64_t step = 0;
+    double trainingSeconds = 0.0;
+    const auto trainStart = Clock::now();
+    for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+        const auto epochStart = Clock::now();
+        for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+        stableShuffle(order, rng);
+        const torch::Tensor perm = torch::from_blob(order.data(), {n}, torch::kInt64);
+
+        net->train();
+        double lossSum = 0.0;
+        int64_t correct = 0;
+        for (int64_t b = 0; b < batchesPerEpoch; ++b, ++step) {
+            if (observer.cancel && observer.cancel->isRequested()) throw Cancelled();
+            setLearningRate(optimizer, cosineLearningRate(config.learningRate, step, totalSteps));
+
+            const int64_t start = b * config.batchSize, count = std::min<int64_t>(config.batchSize, n - start);
+            const torch::Tensor idx = perm.narrow(0, start, count);
+            const torch::Tensor x = xTrain.index_select(0, idx), y = yTrain.index_select(0, idx);
+            optimizer.zero_grad();
+            const torch::Tensor logits = net->forward(x);
+            const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+            loss.backward();
+            if (config.gradClipNorm > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), config.gradClipNorm);
+            optimizer.step();
+            lossSum += loss.item<double>() * static_cast<double>(count);
+            correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+            if (observer.progress) {
+                std::ostringstream detail;
+                detail << "loss " << loss.item<double>();
+                observer.progress({"epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs), b + 1,
+                                   batchesPerEpoch, secondsSince(epochStart), detail.str()});
+            }
+        }
+        const double epochTrainSeconds = secondsSince(epochStart);
+        trainingSeconds += epochTrainSeconds;
+
+        EpochReport e;
+        e.epoch = epoch;
+        e.trainLoss = lossSum / static_cast<double>(n);
+        e.trainAccuracy = static_cast<double>(correct) / static_cast<double>(n);
+        e.validationAccuracy = floatAccuracy(net, xVal, data.validation);
+        e.seconds = secondsSince(epochStart);
+        e.samplesPerSecond = static_cast<double>(n) / epochTrainSeconds;
+        report.epochs.push_back(e);
+        if (observer.epochFinished) observer.epochFinished(e);
+
+        // Keep the weights of the best validation epoch (model selection on validation only).
+        if (e.validationAccuracy > bestVal || data.validation.count == 0) {
+            bestVal = e.validationAccuracy;
+            best = extractWeights(net, shape);
+        }
+    }
+
+    loadWeightsInto(net, best);
+    report.weights = best;
+    report.validationAccuracy = bestVal;
+    report.testAccuracy = floatAccuracy(net, xTest, data.test);
+    report.trainSeconds = secondsSince(trainStart);
+    report.samplesPerSecond = static_cast<double>(n) * config.epochs / trainingSeconds;
+    report.cachePath = modelPath;
+
+    if (config.useCache) {
+        ensureDirectory(cacheDir);
+        storeCacheEntry(modelPath, report, key);
+    }
+    return report;
+}
+
+double evaluateFloatAccuracy(const FloatGruWeights& weights, const SequenceSet& set, int threads) {
+    weights.validate("float model");
+    if (set.features != weights.shape.inputSize) {
+        throw InputError("float model", "input size " + std::to_string(weights.shape.inputSize) +
+                                            " does not match the data's " + std::to_string(set.features) + " features");
+    }
+    configureTorchThreads(threads);
+    FloatGruNet net(weights.shape.inputSize, weights.shape.hiddenSize, weights.shape.numClasses);
+    loadWeightsInto(net, weights);
+    return floatAccuracy(net, sequencesToTensor(set), set);
+}
+
+}  // namespace gruq

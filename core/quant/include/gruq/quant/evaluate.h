@@ -1,0 +1,53 @@
+#pragma once
+// Evaluating one genome (DESIGN.md §4): float model -> copy -> calibrate -> QAT fine-tune ->
+// integer-engine accuracy on the validation split (the search's fitness), plus size and timings.
+#include "gruq/data/dataset.h"
+#include "gruq/model/float_model.h"
+#include "gruq/quant/genome.h"
+#include "gruq/base/progress.h"
+#include "gruq/quant/quantized_gru.h"
+#include "gruq/quant/size_metric.h"
+
+#include <cstdint>
+#include <string>
+
+namespace gruq {
+
+struct QatConfig {
+    int epochs = 1;                  // QAT fine-tuning epochs
+    int64_t samplesPerEpoch = 0;     // cap on training sequences per epoch (0 = the whole split)
+    int batchSize = 128;
+    double learningRate = 5e-4;      // Adam, cosine decay to 5%
+    int calibrationBatches = 16;     // float forward passes that initialise the ranges
+    double emaMomentum = 0.9;        // range EMA during calibration and early fine-tuning
+    double freezeRangesAfter = 0.5;  // fraction of fine-tuning steps after which ranges are frozen
+    double gradClipNorm = 1.0;
+    uint64_t seed = 0;               // batch order, the same for every genome (common random numbers)
+    int threads = 0;                 // torch intra-op threads (0 = all cores)
+
+    std::string key() const;         // every field, for caches
+};
+
+struct GenomeEvaluation {
+    Genome genome;
+    BitAssignment bits{};
+    ModelSize size;
+    double validationAccuracy = 0;           // integer engine: the fitness
+    double fakeQuantValidationAccuracy = 0;  // QAT model with frozen ranges
+    double testAccuracy = -1;                // integer engine, when requested (else -1)
+    double fakeQuantTestAccuracy = -1;
+    double agreement = -1;                   // fraction of test (else validation) predictions where both agree
+    double calibrateSeconds = 0, trainSeconds = 0, evaluateSeconds = 0, totalSeconds = 0;
+    QuantizedGru model;
+};
+
+struct EvaluateOptions {
+    bool withTest = false;      // also measure the test split (the final front only)
+    ProgressFn progress;        // stage "calibrating" / "QAT epoch e/E" / "evaluating"
+    const CancelFlag* cancel = nullptr;
+};
+
+GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& floatModel, const Genome& genome,
+                                const QatConfig& config, const EvaluateOptions& options = {});
+
+}  // namespace gruq

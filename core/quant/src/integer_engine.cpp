@@ -1,0 +1,183 @@
+#include "gruq/quant/integer_engine.h"
+
+#include "gruq/base/errors.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace gruq {
+namespace {
+
+inline int32_t addCodes(int32_t a, int32_t b, const AddRescale& r, const ActivationQuant& out) {
+    const int64_t sum = int64_t(a) * r.multiplierA + int64_t(b) * r.multiplierB;
+    return clampCode(out.zeroPoint + roundingShiftRight(sum, r.shift), 0, out.qmax());
+}
+
+inline int32_t requant(int64_t v, const FixedMultiplier& m, const ActivationQuant& out) {
+    return clampCode(out.zeroPoint + rescale(v, m), 0, out.qmax());
+}
+
+// out[j] = requant(bias[j] + sum_k w[j,k] * in[k]) for rows [0, rows); biases carry the folded zero point.
+void matVec(const int16_t* w, const int32_t* bias, const int16_t* in, int64_t rows, int64_t cols,
+            const FixedMultiplier& m, const ActivationQuant& out, int32_t* result) {
+    for (int64_t j = 0; j < rows; ++j) {
+        const int16_t* row = w + j * cols;
+        int32_t acc = 0;
+        for (int64_t k = 0; k < cols; ++k) acc += int32_t(row[k]) * int32_t(in[k]);
+        result[j] = requant(int64_t(acc) + bias[j], m, out);
+    }
+}
+
+// b[j] - zeroPoint * sum_k w[j,k], per row.
+std::vector<int32_t> foldZeroPoint(const std::vector<int8_t>& w, const std::vector<int32_t>& b, int64_t cols,
+                                   int32_t zeroPoint) {
+    std::vector<int32_t> folded(b.size());
+    for (size_t j = 0; j < b.size(); ++j) {
+        int64_t rowSum = 0;
+        for (int64_t k = 0; k < cols; ++k) rowSum += w[j * size_t(cols) + size_t(k)];
+        folded[j] = static_cast<int32_t>(int64_t(b[j]) - int64_t(zeroPoint) * rowSum);
+    }
+    return folded;
+}
+
+int resolveThreads(int threads) {
+    return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+IntegerGruEngine::IntegerGruEngine(const QuantizedGru& model) : model_(model) {
+    const int64_t F = model_.shape.inputSize, H = model_.shape.hiddenSize, C = model_.shape.numClasses;
+    if (int64_t(model_.wIh.size()) != 3 * H * F || int64_t(model_.wHh.size()) != 3 * H * H ||
+        int64_t(model_.wFc.size()) != C * H || int64_t(model_.bIh.size()) != 3 * H || int64_t(model_.bHh.size()) != 3 * H ||
+        int64_t(model_.bFc.size()) != C) {
+        throw InputError("quantized model", "array sizes do not match shape " + model_.shape.key());
+    }
+    auto lutOk = [](const std::vector<uint8_t>& lut, const ActivationQuant& in) { return lut.size() == size_t(1) << in.bits; };
+    if (!lutOk(model_.sigRLut, model_.quant(QuantPoint::SumR)) || !lutOk(model_.sigZLut, model_.quant(QuantPoint::SumZ)) ||
+        !lutOk(model_.tanhNLut, model_.quant(QuantPoint::SumN))) {
+        throw InputError("quantized model", "lookup table sizes do not match their input bit widths");
+    }
+    wIh16_.assign(model_.wIh.begin(), model_.wIh.end());
+    wHh16_.assign(model_.wHh.begin(), model_.wHh.end());
+    wFc16_.assign(model_.wFc.begin(), model_.wFc.end());
+    const int32_t zx = model_.quant(QuantPoint::X).zeroPoint, zh = model_.quant(QuantPoint::H).zeroPoint;
+    bIhFolded_ = foldZeroPoint(model_.wIh, model_.bIh, F, zx);
+    bHhFolded_ = foldZeroPoint(model_.wHh, model_.bHh, H, zh);
+    bFcFolded_ = foldZeroPoint(model_.wFc, model_.bFc, H, zh);
+}
+
+void IntegerGruEngine::quantizeInput(const float* values, int64_t count, uint8_t* codes) const {
+    const ActivationQuant& xq = model_.quant(QuantPoint::X);
+    for (int64_t i = 0; i < count; ++i) codes[i] = static_cast<uint8_t>(quantizeValue(values[i], xq));
+}
+
+void IntegerGruEngine::run(const uint8_t* inputCodes, int64_t steps, int32_t* logits) const {
+    const QuantizedGru& m = model_;
+    const int64_t F = m.shape.inputSize, H = m.shape.hiddenSize, C = m.shape.numClasses;
+    const ActivationQuant& hq = m.quant(QuantPoint::H);
+    const ActivationQuant& sigR = m.quant(QuantPoint::SigR);
+    const ActivationQuant& sigZ = m.quant(QuantPoint::SigZ);
+    const ActivationQuant& tanhN = m.quant(QuantPoint::TanhN);
+    const ActivationQuant& mulRN = m.quant(QuantPoint::MulRN);
+    const ActivationQuant& mulZN = m.quant(QuantPoint::MulZN);
+    const ActivationQuant& mulZH = m.quant(QuantPoint::MulZH);
+    const ActivationQuant& sumR = m.quant(QuantPoint::SumR);
+    const ActivationQuant& sumZ = m.quant(QuantPoint::SumZ);
+    const ActivationQuant& sumN = m.quant(QuantPoint::SumN);
+
+    // Working memory for one sequence; sized once per call, nothing allocated inside the loop.
+    std::vector<int16_t> xCodes(static_cast<size_t>(F)), hCodes(static_cast<size_t>(H)), hShifted(static_cast<size_t>(H));
+    std::vector<int32_t> ih(static_cast<size_t>(3 * H)), hh(static_cast<size_t>(3 * H)), h(static_cast<size_t>(H), hq.zeroPoint);
+
+    for (int64_t t = 0; t < steps; ++t) {
+        const uint8_t* x = inputCodes + t * F;
+        for (int64_t k = 0; k < F; ++k) xCodes[size_t(k)] = int16_t(x[k]);
+        for (int64_t k = 0; k < H; ++k) {
+            hCodes[size_t(k)] = int16_t(h[size_t(k)]);
+            hShifted[size_t(k)] = int16_t(h[size_t(k)] - hq.zeroPoint);
+        }
+        for (int g = 0; g < 3; ++g) {
+            matVec(wIh16_.data() + g * H * F, bIhFolded_.data() + g * H, xCodes.data(), H, F, m.ihRescale[size_t(g)],
+                   m.ihQuant(g), ih.data() + g * H);
+            matVec(wHh16_.data() + g * H * H, bHhFolded_.data() + g * H, hCodes.data(), H, H, m.hhRescale[size_t(g)],
+                   m.hhQuant(g), hh.data() + g * H);
+        }
+        const int32_t zIhR = m.ihQuant(GateR).zeroPoint, zHhR = m.hhQuant(GateR).zeroPoint;
+        const int32_t zIhZ = m.ihQuant(GateZ).zeroPoint, zHhZ = m.hhQuant(GateZ).zeroPoint;
+        const int32_t zIhN = m.ihQuant(GateN).zeroPoint, zHhN = m.hhQuant(GateN).zeroPoint;
+        for (int64_t j = 0; j < H; ++j) {
+            const int32_t sr = addCodes(ih[size_t(j)] - zIhR, hh[size_t(j)] - zHhR, m.sumRRescale, sumR);
+            const int32_t sz = addCodes(ih[size_t(H + j)] - zIhZ, hh[size_t(H + j)] - zHhZ, m.sumZRescale, sumZ);
+            const int32_t r = m.sigRLut[size_t(sr)];
+            const int32_t z = m.sigZLut[size_t(sz)];
+            const int32_t rn = requant(int64_t(r - sigR.zeroPoint) * (hh[size_t(2 * H + j)] - zHhN), m.mulRNRescale, mulRN);
+            const int32_t sn = addCodes(ih[size_t(2 * H + j)] - zIhN, rn - mulRN.zeroPoint, m.sumNRescale, sumN);
+            const int32_t n = m.tanhNLut[size_t(sn)];
+            // 1 - z exactly: the sigmoid quantizer has 1 = qmax * S_z, so (1 - z) has code qmax + Z_z - z.
+            const int32_t oneMinusZ = sigZ.qmax() + sigZ.zeroPoint - z;
+            const int32_t zn = requant(int64_t(oneMinusZ) * (n - tanhN.zeroPoint), m.mulZNRescale, mulZN);
+            const int32_t zh = requant(int64_t(z - sigZ.zeroPoint) * hShifted[size_t(j)], m.mulZHRescale, mulZH);
+            h[size_t(j)] = addCodes(zn - mulZN.zeroPoint, zh - mulZH.zeroPoint, m.hRescale, hq);
+        }
+    }
+    for (int64_t k = 0; k < H; ++k) hCodes[size_t(k)] = int16_t(h[size_t(k)]);
+    std::vector<int32_t> out(static_cast<size_t>(C));
+    matVec(wFc16_.data(), bFcFolded_.data(), hCodes.data(), C, H, m.fcRescale, m.quant(QuantPoint::Fc), out.data());
+    std::copy(out.begin(), out.end(), logits);
+}
+
+int IntegerGruEngine::argmax(const int32_t* logits, int64_t count) {
+    int best = 0;
+    for (int64_t c = 1; c < count; ++c) {
+        if (logits[c] > logits[best]) best = static_cast<int>(c);
+    }
+    return best;
+}
+
+std::vector<int32_t> IntegerGruEngine::logitsOf(const SequenceSet& set, int threads) const {
+    const int64_t F = model_.shape.inputSize, C = model_.shape.numClasses;
+    if (set.features != F) {
+        throw InputError("integer engine", "data has " + std::to_string(set.features) + " features, model expects " +
+                                               std::to_string(F));
+    }
+    std::vector<int32_t> logits(size_t(set.count * C));
+    const int workers = static_cast<int>(std::min<int64_t>(resolveThreads(threads), std::max<int64_t>(1, set.count)));
+    auto work = [&](int w) {
+        std::vector<uint8_t> codes(size_t(set.sequenceSize()));
+        for (int64_t i = w; i < set.count; i += workers) {
+            quantizeInput(set.sequence(i), set.sequenceSize(), codes.data());
+            run(codes.data(), set.steps, logits.data() + i * C);
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int w = 1; w < workers; ++w) pool.emplace_back(work, w);
+    work(0);
+    for (auto& t : pool) t.join();
+    return logits;
+}
+
+std::vector<int32_t> IntegerGruEngine::predict(const SequenceSet& set, int threads) const {
+    const int64_t C = model_.shape.numClasses;
+    const std::vector<int32_t> logits = logitsOf(set, threads);
+    std::vector<int32_t> predictions(size_t(set.count));
+    for (int64_t i = 0; i < set.count; ++i) predictions[size_t(i)] = argmax(logits.data() + i * C, C);
+    return predictions;
+}
+
+std::vector<std::vector<int64_t>> IntegerGruEngine::confusionMatrix(const SequenceSet& set, int threads) const {
+    const auto C = static_cast<size_t>(model_.shape.numClasses);
+    std::vector<std::vector<int64_t>> counts(C, std::vector<int64_t>(C, 0));
+    const std::vector<int32_t> predictions = predict(set, threads);
+    for (int64_t i = 0; i < set.count; ++i) {
+        const auto truth = static_cast<size_t>(set.y[size_t(i)]);
+        if (truth < C) ++counts[truth][size_t(predictions[size_t(i)])];
+    }
+    return counts;
+}
+
+double IntegerGruEngine::accuracy(const SequenceSet& set, int threads) const {
+    return accuracyOf(predict(set, threads), set);
+}
+
+}  // namespace gruq

@@ -1,0 +1,195 @@
+#include "gruq/quant/qat_gru.h"
+
+#include "gruq/quant/fused_gru_sequence.h"
+#include "gruq/model/torch_convert.h"
+
+namespace gruq {
+namespace {
+
+
+// Rounds to the integer grid in the forward pass, passes the gradient straight through.
+torch::Tensor roundSte(const torch::Tensor& v) { return v + (torch::round(v) - v).detach(); }
+
+}  // namespace
+
+QatGruImpl::QatGruImpl(const FloatGruWeights& w, const BitAssignment& bits, double emaMomentum)
+    : shape_(w.shape), bits_(bits), momentum_(emaMomentum) {
+    const int64_t F = w.shape.inputSize, H = w.shape.hiddenSize, C = w.shape.numClasses;
+    wIh = register_parameter("w_ih", vectorToTensor(w.wIh, {3 * H, F}));
+    wHh = register_parameter("w_hh", vectorToTensor(w.wHh, {3 * H, H}));
+    bIh = register_parameter("b_ih", vectorToTensor(w.bIh, {3 * H}));
+    bHh = register_parameter("b_hh", vectorToTensor(w.bHh, {3 * H}));
+    wFc = register_parameter("w_fc", vectorToTensor(w.wFc, {C, H}));
+    bFc = register_parameter("b_fc", vectorToTensor(w.bFc, {C}));
+}
+
+FloatGruWeights QatGruImpl::currentWeights() const {
+    FloatGruWeights w;
+    w.shape = shape_;
+    w.wIh = tensorToVector(wIh);
+    w.wHh = tensorToVector(wHh);
+    w.bIh = tensorToVector(bIh);
+    w.bHh = tensorToVector(bHh);
+    w.wFc = tensorToVector(wFc);
+    w.bFc = tensorToVector(bFc);
+    return w;
+}
+
+void QatGruImpl::observe(const torch::Tensor& v, QuantPoint p) {
+    if (mode_ != QatMode::Calibrate && mode_ != QatMode::Train) return;
+    const torch::Tensor d = v.detach();
+    const torch::Tensor lo = d.min(), hi = d.max();
+    torch::Tensor& curMin = batchMin_[pointIndex(p)];
+    torch::Tensor& curMax = batchMax_[pointIndex(p)];
+    curMin = curMin.defined() ? torch::minimum(curMin, lo) : lo;
+    curMax = curMax.defined() ? torch::maximum(curMax, hi) : hi;
+}
+
+// EMA of the per-batch extremes (the first batch initialises them).
+void QatGruImpl::commitObservations() {
+    for (int p = 0; p < kQuantPointCount; ++p) {
+        if (!batchMin_[size_t(p)].defined()) continue;
+        const double lo = batchMin_[size_t(p)].item<double>(), hi = batchMax_[size_t(p)].item<double>();
+        ValueRange& r = ranges_[size_t(p)];
+        if (!rangesSeen_) {
+            r = {lo, hi};
+        } else {
+            r.min = momentum_ * r.min + (1.0 - momentum_) * lo;
+            r.max = momentum_ * r.max + (1.0 - momentum_) * hi;
+        }
+        batchMin_[size_t(p)] = torch::Tensor();
+        batchMax_[size_t(p)] = torch::Tensor();
+    }
+    rangesSeen_ = true;
+}
+
+torch::Tensor QatGruImpl::fakeQuantActivation(const torch::Tensor& v, QuantPoint p) {
+    observe(v, p);
+    if (!quantizing()) return v;
+    if (p == QuantPoint::SigR || p == QuantPoint::SigZ || p == QuantPoint::TanhN) {
+        // Fixed-range outputs: 1/scale is an exact integer, so multiply by it (as the LUT builder does)
+        // rather than by a rounded float reciprocal, which would flip exact ties such as sigmoid(0).
+        const int b = bits_[pointIndex(p)];
+        const double levels = p == QuantPoint::TanhN ? double(weightQmax(b)) : double((1 << b) - 1);
+        const double lo = p == QuantPoint::TanhN ? -1.0 : 0.0;
+        return roundSte(v * levels).clamp(lo * levels, levels) / levels;
+    }
+    const ActivationQuant q = activationQuantFor(p, bits_, ranges_);
+    return torch::fake_quantize_per_tensor_affine(v, q.scale, q.zeroPoint, 0, q.qmax());
+}
+
+torch::Tensor QatGruImpl::fakeQuantWeight(const torch::Tensor& w, QuantPoint p, double* scaleOut) const {
+    *scaleOut = 1.0;
+    if (!quantizing()) return w;
+    const int b = bits_[pointIndex(p)];
+    *scaleOut = symmetricWeightScale(b, w.detach().abs().max().item<double>());
+    return torch::fake_quantize_per_tensor_affine(w, *scaleOut, 0, -weightQmax(b), weightQmax(b));
+}
+
+torch::Tensor QatGruImpl::fakeQuantBias(const torch::Tensor& b, double scale) const {
+    if (!quantizing()) return b;
+    return roundSte(b / scale) * scale;
+}
+
+// The fused operation's quantizers: exactly those fakeQuantActivation applies in the reference loop.
+torch::Tensor QatGruImpl::fusedLayer(const torch::Tensor& xq, const torch::Tensor& wIcat, const torch::Tensor& bIcat,
+                                     const torch::Tensor& wHcat, const torch::Tensor& bHcat) {
+    static constexpr QuantPoint kPoints[kCellPointCount] = {
+        QuantPoint::HHr, QuantPoint::HHz,  QuantPoint::HHn,   QuantPoint::SumR,  QuantPoint::SumZ,
+        QuantPoint::SigR, QuantPoint::SigZ, QuantPoint::MulRN, QuantPoint::SumN, QuantPoint::TanhN,
+        QuantPoint::MulZN, QuantPoint::MulZH, QuantPoint::H,    QuantPoint::IHr,  QuantPoint::IHz,
+        QuantPoint::IHn};
+    CellQuantizers cq;
+    cq.observe = mode_ == QatMode::Calibrate || mode_ == QatMode::Train;
+    for (int c = 0; c < kCellPointCount; ++c) {
+        const QuantPoint p = kPoints[c];
+        CellQuantizer& q = cq.q[size_t(c)];
+        q.active = quantizing();
+        if (!q.active) continue;
+        const int b = bits_[pointIndex(p)];
+        if (p == QuantPoint::SigR || p == QuantPoint::SigZ || p == QuantPoint::TanhN) {
+            q.fixedLevels = true;
+            q.levels = p == QuantPoint::TanhN ? float(weightQmax(b)) : float((1 << b) - 1);
+            q.lo = p == QuantPoint::TanhN ? -q.levels : 0.0f;
+            q.hi = q.levels;
+        } else {
+            const ActivationQuant a = activationQuantFor(p, bits_, ranges_);
+            q.scale = float(a.scale);
+            q.zeroPoint = float(a.zeroPoint);
+            q.qmin = 0.0f;
+            q.qmax = float(a.qmax());
+        }
+    }
+    torch::Tensor observed;
+    torch::Tensor h = fusedGruSequence(xq, wIcat, bIcat, wHcat, bHcat, cq, &observed);
+    if (cq.observe) {
+        for (int c = 0; c < kCellPointCount; ++c) {
+            observe(observed[c][0], kPoints[c]);
+            observe(observed[c][1], kPoints[c]);
+        }
+    }
+    return h;
+}
+
+torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
+    const int64_t B = x.size(0), T = x.size(1), H = shape_.hiddenSize;
+
+    // Weights and biases per gate, fake-quantized once per forward.
+    std::vector<torch::Tensor> wI(3), wH(3), bI(3), bH(3);
+    const ActivationQuant xq = activationQuantFor(QuantPoint::X, bits_, ranges_);
+    const ActivationQuant hq = activationQuantFor(QuantPoint::H, bits_, ranges_);
+    for (int g = 0; g < 3; ++g) {
+        const torch::Tensor wi = wIh.narrow(0, g * H, H), wh = wHh.narrow(0, g * H, H);
+        double sWi = 1.0, sWh = 1.0;  // the weight scales also set the bias scales
+        wI[size_t(g)] = fakeQuantWeight(wi, gatePoint(QuantPoint::WIr, g), &sWi);
+        wH[size_t(g)] = fakeQuantWeight(wh, gatePoint(QuantPoint::WHr, g), &sWh);
+        bI[size_t(g)] = fakeQuantBias(bIh.narrow(0, g * H, H), sWi * xq.scale);
+        bH[size_t(g)] = fakeQuantBias(bHh.narrow(0, g * H, H), sWh * hq.scale);
+    }
+    const torch::Tensor wIcat = torch::cat(wI, 0), bIcat = torch::cat(bI, 0);
+    const torch::Tensor wHcat = torch::cat(wH, 0), bHcat = torch::cat(bH, 0);
+
+    const torch::Tensor xq_ = fakeQuantActivation(x, QuantPoint::X);
+    if (fused_) return classify(fusedLayer(xq_, wIcat, bIcat, wHcat, bHcat), hq);
+    // The input projection of every step at once: [B, T, 3H].
+    const torch::Tensor ihAll = torch::matmul(xq_, wIcat.t()) + bIcat;
+    std::vector<torch::Tensor> ihGate(3);
+    for (int g = 0; g < 3; ++g) ihGate[size_t(g)] = fakeQuantActivation(ihAll.narrow(2, g * H, H), gatePoint(QuantPoint::IHr, g));
+
+    // unbind, not select(1, t) per step: each select's backward would write a zero-filled gradient of
+    // the whole sequence (quadratic in T: minutes per step at T = 784).
+    const std::vector<torch::Tensor> ihRs = ihGate[0].unbind(1), ihZs = ihGate[1].unbind(1), ihNs = ihGate[2].unbind(1);
+    torch::Tensor h = torch::zeros({B, H}, x.options());
+    for (int64_t t = 0; t < T; ++t) {
+        const torch::Tensor hhAll = torch::addmm(bHcat, h, wHcat.t());
+        const torch::Tensor hhR = fakeQuantActivation(hhAll.narrow(1, 0, H), QuantPoint::HHr);
+        const torch::Tensor hhZ = fakeQuantActivation(hhAll.narrow(1, H, H), QuantPoint::HHz);
+        const torch::Tensor hhN = fakeQuantActivation(hhAll.narrow(1, 2 * H, H), QuantPoint::HHn);
+        const torch::Tensor& ihR = ihRs[size_t(t)];
+        const torch::Tensor& ihZ = ihZs[size_t(t)];
+        const torch::Tensor& ihN = ihNs[size_t(t)];
+
+        const torch::Tensor sumR = fakeQuantActivation(ihR + hhR, QuantPoint::SumR);
+        const torch::Tensor sumZ = fakeQuantActivation(ihZ + hhZ, QuantPoint::SumZ);
+        const torch::Tensor r = fakeQuantActivation(torch::sigmoid(sumR), QuantPoint::SigR);
+        const torch::Tensor z = fakeQuantActivation(torch::sigmoid(sumZ), QuantPoint::SigZ);
+        const torch::Tensor rn = fakeQuantActivation(r * hhN, QuantPoint::MulRN);
+        const torch::Tensor sumN = fakeQuantActivation(ihN + rn, QuantPoint::SumN);
+        const torch::Tensor n = fakeQuantActivation(torch::tanh(sumN), QuantPoint::TanhN);
+        const torch::Tensor zn = fakeQuantActivation((1 - z) * n, QuantPoint::MulZN);
+        const torch::Tensor zh = fakeQuantActivation(z * h, QuantPoint::MulZH);
+        h = fakeQuantActivation(zn + zh, QuantPoint::H);
+    }
+
+    return classify(h, hq);
+}
+
+torch::Tensor QatGruImpl::classify(const torch::Tensor& h, const ActivationQuant& hq) {
+    double sWf = 1.0;
+    const torch::Tensor wF = fakeQuantWeight(wFc, QuantPoint::WFc, &sWf);
+    const torch::Tensor logits = fakeQuantActivation(torch::addmm(fakeQuantBias(bFc, sWf * hq.scale), h, wF.t()), QuantPoint::Fc);
+    commitObservations();
+    return logits;
+}
+
+}  // namespace gruq

@@ -1,0 +1,68 @@
+#pragma once
+// Internal (torch): the quantization-aware GRU. Every operator output of the cell passes through a
+// fake quantizer built with the same functions as the integer model (quantized_gru.h), weights are
+// fake-quantized symmetrically per gate, biases at S_w * S_input; straight-through gradients.
+#include "gruq/model/float_model.h"
+#include "gruq/quant/genome.h"
+#include "gruq/quant/quantized_gru.h"
+
+#include <torch/torch.h>
+
+namespace gruq {
+
+enum class QatMode {
+    Float,     // no fake quantization (reference)
+    Calibrate, // float forward, observe activation ranges
+    Train,     // fake-quantized forward, ranges still tracked by EMA
+    Frozen,    // fake-quantized forward with frozen ranges
+};
+
+class QatGruImpl : public torch::nn::Module {
+public:
+    QatGruImpl(const FloatGruWeights& weights, const BitAssignment& bits, double emaMomentum = 0.9);
+
+    // x: [B, T, F] -> logits [B, C]
+    torch::Tensor forward(const torch::Tensor& x);
+
+    void setMode(QatMode mode) { mode_ = mode; }
+    // The recurrence as one fused autograd operation (fused_gru_sequence.h, the default) or as a
+    // per-timestep graph of torch ops (the reference the fused one is tested against).
+    void setFusedSequence(bool fused) { fused_ = fused; }
+    bool fusedSequence() const { return fused_; }
+    QatMode mode() const { return mode_; }
+    const ActivationRanges& ranges() const { return ranges_; }
+    void setRanges(const ActivationRanges& r) { ranges_ = r; rangesSeen_ = true; }
+    const BitAssignment& bits() const { return bits_; }
+
+    FloatGruWeights currentWeights() const;
+    QuantizedGru toQuantized() const { return buildQuantizedGru(currentWeights(), bits_, ranges_); }
+
+private:
+    torch::Tensor fakeQuantActivation(const torch::Tensor& v, QuantPoint p);
+    // Fake-quantized weights; *scale receives their scale (1 when not quantizing).
+    torch::Tensor fakeQuantWeight(const torch::Tensor& w, QuantPoint p, double* scale) const;
+    torch::Tensor fakeQuantBias(const torch::Tensor& b, double scale) const;
+    void observe(const torch::Tensor& v, QuantPoint p);
+    torch::Tensor classify(const torch::Tensor& h, const ActivationQuant& hq);  // fake-quantized FC head
+    // The layer (input projection + recurrence) as the fused operation; xq: the fake-quantized input.
+    torch::Tensor fusedLayer(const torch::Tensor& xq, const torch::Tensor& wIcat, const torch::Tensor& bIcat,
+                             const torch::Tensor& wHcat, const torch::Tensor& bHcat);
+    void commitObservations();
+    bool quantizing() const { return mode_ == QatMode::Train || mode_ == QatMode::Frozen; }
+
+    GruShape shape_;
+    BitAssignment bits_;
+    double momentum_;
+    QatMode mode_ = QatMode::Float;
+    bool fused_ = true;
+    ActivationRanges ranges_{};
+    bool rangesSeen_ = false;
+    // Per-forward min / max of each point (reduced over batch and time), folded into ranges_ by EMA.
+    std::array<torch::Tensor, kQuantPointCount> batchMin_, batchMax_;
+
+public:
+    torch::Tensor wIh, wHh, bIh, bHh, wFc, bFc;
+};
+TORCH_MODULE(QatGru);
+
+}  // namespace gruq

@@ -1,0 +1,51 @@
+#include "gruq/search/archive_model.h"
+
+#include "gruq/base/errors.h"
+#include "gruq/model/float_training.h"
+#include "gruq/quant/genome.h"
+#include "gruq/search/search.h"
+#include "gruq/data/task_registry.h"
+
+#include <nlohmann/json.hpp>
+
+namespace gruq {
+
+RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int64_t id, const ProgressFn& progress,
+                                            const CancelFlag* cancel) {
+    const SearchArchive archive = SearchArchive::open(archivePath, /*readOnly=*/true);
+    const SearchSettings settings = settingsOfArchive(archive);
+    const std::optional<ArchivedIndividual> stored = archive.individual(id);
+    if (!stored) {
+        throw InputError(archivePath, "has no individual #" + std::to_string(id) + " (it holds " +
+                                          std::to_string(archive.individualCount()) + ")");
+    }
+    const Genome genome = parseGenomeText(stored->genome, layoutByName(stored->layout));
+
+    RebuiltIndividual out;
+    out.stored = *stored;
+    out.data = loadTask(settings.task, settings.data, progress, cancel);
+    FloatTrainConfig floatConfig = settings.floatModel;
+    floatConfig.threads = 0;
+    const auto identity = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
+    if (identity.is_object() && identity.value("cache_key", "") != floatConfig.cacheKey(out.data)) {
+        throw InputError(archivePath, "the task data changed since this search ran (float model identity differs)");
+    }
+    TrainObserver observer;
+    observer.cancel = cancel;
+    observer.progress = [&](const Progress& p) {
+        if (progress) progress({"float model: " + p.stage, p.done, p.total, p.elapsedSeconds, p.detail});
+    };
+    const FloatTrainReport baseline = trainFloatBaseline(out.data, floatConfig, observer);
+
+    QatConfig qat = settings.qat;
+    qat.threads = settings.threadsPerWorker();  // the search's per-worker thread count: same model
+    EvaluateOptions options;
+    options.withTest = true;
+    options.progress = progress;
+    options.cancel = cancel;
+    out.evaluation = evaluateGenome(out.data, baseline.weights, genome, qat, options);
+    out.reproduced = out.evaluation.validationAccuracy == stored->validationAccuracy;
+    return out;
+}
+
+}  // namespace gruq

@@ -1,0 +1,31 @@
+#include "evaluation_committer.h"
+
+namespace gruq {
+
+ArchivedIndividual EvaluationCommitter::commit(const Genome& genome, bool baseline, const GenomeEvaluation& e,
+                                               double seconds) {
+    ArchivedIndividual a;
+    a.layout = genome.layout->name;
+    a.genome = genome.toText();
+    a.genes = genome.bits;
+    a.validationAccuracy = e.validationAccuracy;
+    a.fakeQuantValidationAccuracy = e.fakeQuantValidationAccuracy;
+    a.testAccuracy = e.testAccuracy;
+    a.fakeQuantTestAccuracy = e.fakeQuantTestAccuracy;
+    a.sizeBits = e.size.totalBits();
+    a.sizeFraction = e.size.fractionOf8Bit;
+    a.seconds = seconds;
+    a.baseline = baseline;
+    a.generation = baseline ? -1 : progress_.generation();
+    a.id = archive_.addIndividual(a);  // committed before anyone is told
+    // Results from other processes may come without the model: the front's test pass re-evaluates those.
+    cache_.store(a, e.model.wIh.empty() ? nullptr : &e.model);
+    progress_.countComputed(seconds);
+    if (observer_) {
+        observer_->individualEvaluated(a, false);
+        observer_->progress(progress_.snapshot());
+    }
+    return a;
+}
+
+}  // namespace gruq

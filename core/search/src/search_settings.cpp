@@ -1,0 +1,207 @@
+#include "gruq/base/errors.h"
+#include "gruq/quant/genome.h"
+#include "gruq/search/search.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <type_traits>
+
+namespace gruq {
+namespace {
+
+int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+[[noreturn]] void bad(const std::string& field, const std::string& problem) {
+    throw InputError("search settings", "'" + field + "' " + problem);
+}
+
+// Whether a JSON number holds a value of the integer field type T: an integer, or a whole float
+// (2.0), inside T's range. nlohmann's get<T>() would wrap 2^40 into an int and convert 1e30 with an
+// out-of-range cast, which is undefined behaviour.
+template <typename T>
+bool fitsInteger(const nlohmann::json& v) {
+    using Limits = std::numeric_limits<T>;
+    if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(Limits::max());
+    if (v.is_number_integer()) {
+        const int64_t x = v.get<int64_t>();
+        return x >= static_cast<int64_t>(Limits::min()) &&
+               (x < 0 || static_cast<uint64_t>(x) <= static_cast<uint64_t>(Limits::max()));
+    }
+    const double d = v.get<double>();
+    // Limits::max() + 1 is a power of two, exact as a double (Limits::max() itself may round up).
+    return std::trunc(d) == d && d >= static_cast<double>(Limits::min()) &&
+           d < 2.0 * static_cast<double>(Limits::max() / 2 + 1);
+}
+
+// Reads json[key] into value when present; a wrong type or a number the field cannot hold is an
+// error naming the field.
+template <typename T>
+void read(const nlohmann::json& j, const char* key, T& value, const std::string& prefix = "") {
+    if (!j.contains(key)) return;
+    const nlohmann::json& v = j.at(key);
+    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+        if (v.is_number()) {
+            if constexpr (std::is_integral_v<T>) {
+                if (!fitsInteger<T>(v)) {
+                    bad(prefix + key, "must be a whole number in " + std::to_string(std::numeric_limits<T>::min()) +
+                                          ".." + std::to_string(std::numeric_limits<T>::max()));
+                }
+            }
+            value = v.get<T>();  // doubles are always finite here: the parser rejects what overflows
+            return;
+        }
+    }
+    try {
+        value = v.get<T>();
+    } catch (const nlohmann::json::exception&) {
+        bad(prefix + key, "has the wrong type (" + std::string(v.type_name()) + ")");
+    }
+}
+
+const nlohmann::json& section(const nlohmann::json& j, const char* key, const nlohmann::json& empty) {
+    if (!j.contains(key)) return empty;
+    if (!j.at(key).is_object()) bad(key, "must be an object");
+    return j.at(key);
+}
+
+}  // namespace
+
+int SearchSettings::resolvedWorkers() const { return workers > 0 ? workers : cores(); }
+
+int SearchSettings::threadsPerWorker() const {
+    const int shared = std::max(1, cores() / resolvedWorkers());
+    return threadsPerWorkerLimit > 0 ? std::min(threadsPerWorkerLimit, shared) : shared;
+}
+
+void SearchSettings::validate() const {
+    taskInfo(task);  // InputError naming the unknown task
+    layoutByName(layout);
+    if (minBits < 2 || maxBits > 8 || minBits > maxBits) bad("bits", "range must lie within 2..8 with min <= max");
+    // The upper bound keeps an absurd value from exhausting memory instead of failing with a message.
+    if (nsga2.population < 8 || nsga2.population > 10000 || nsga2.population % 4 != 0)
+        bad("nsga2.population", "must be a multiple of 4 in 8..10000");
+    if (nsga2.generations < 0 || nsga2.generations > 100000) bad("nsga2.generations", "must be in 0..100000");
+    auto probability = [](double p, const char* name) {
+        if (!(p >= 0.0 && p <= 1.0)) bad(name, "must be in [0, 1]");
+    };
+    probability(nsga2.crossoverProbability, "nsga2.crossover_probability");
+    probability(nsga2.mutationProbability, "nsga2.mutation_probability");
+    auto index = [](double v, const char* name) {
+        if (!(v >= 1.0 && v < 100.0)) bad(name, "must be in [1, 100)");
+    };
+    index(nsga2.crossoverDistributionIndex, "nsga2.crossover_distribution_index");
+    index(nsga2.mutationDistributionIndex, "nsga2.mutation_distribution_index");
+    if (workers < 0 || workers > 256) bad("workers", "must be in 0..256");
+    if (threadsPerWorkerLimit < 0 || threadsPerWorkerLimit > 256) bad("threads_per_worker", "must be in 0..256");
+    if (qat.epochs < 0 || qat.batchSize < 1 || qat.calibrationBatches < 1 || qat.samplesPerEpoch < 0) {
+        bad("qat", "needs epochs >= 0, batch_size >= 1, calibration_batches >= 1, samples_per_epoch >= 0");
+    }
+    if (!(qat.learningRate > 0.0)) bad("qat.learning_rate", "must be > 0");
+    if (floatModel.hiddenSize < 1 || floatModel.hiddenSize > 1024) bad("model.hidden_size", "must be in 1..1024");
+    if (floatModel.epochs < 1) bad("model.epochs", "must be >= 1");
+    try {
+        (void)nlohmann::json(data.path).dump();  // archives keep the settings as JSON, which must be UTF-8
+    } catch (const nlohmann::json::type_error&) {
+        throw InputError(data.path, "data folder name is not valid UTF-8, so a search archive cannot record it; "
+                                    "rename the folder or reach it through a link with a UTF-8 name");
+    }
+}
+
+std::string SearchSettings::toJson() const {
+    nlohmann::json j;
+    j["format"] = "gruq-search-settings-1";
+    j["task"] = task;
+    j["data"] = {{"path", data.path},        {"seed", data.seed},       {"validation_fraction", data.validationFraction},
+                 {"max_train", data.maxTrain}, {"max_test", data.maxTest}, {"kws_unknown", data.kwsUnknown},
+                 {"kws_silence", data.kwsSilence}};
+    j["model"] = {{"hidden_size", floatModel.hiddenSize}, {"epochs", floatModel.epochs},
+                  {"batch_size", floatModel.batchSize},   {"learning_rate", floatModel.learningRate},
+                  {"seed", floatModel.seed}};
+    j["qat"] = {{"epochs", qat.epochs},
+                {"samples_per_epoch", qat.samplesPerEpoch},
+                {"batch_size", qat.batchSize},
+                {"learning_rate", qat.learningRate},
+                {"calibration_batches", qat.calibrationBatches},
+                {"ema_momentum", qat.emaMomentum},
+                {"freeze_ranges_after", qat.freezeRangesAfter},
+                {"grad_clip_norm", qat.gradClipNorm},
+                {"seed", qat.seed}};
+    j["layout"] = layout;
+    j["min_bits"] = minBits;
+    j["max_bits"] = maxBits;
+    j["nsga2"] = {{"population", nsga2.population},
+                  {"generations", nsga2.generations},
+                  {"crossover_probability", nsga2.crossoverProbability},
+                  {"crossover_distribution_index", nsga2.crossoverDistributionIndex},
+                  {"mutation_probability", nsga2.mutationProbability},
+                  {"mutation_distribution_index", nsga2.mutationDistributionIndex}};
+    j["seed"] = seed;
+    j["workers"] = workers;
+    j["threads_per_worker"] = threadsPerWorkerLimit;
+    j["baselines"] = baselines;
+    j["seed_with_baselines"] = seedWithBaselines;
+    j["refine_baselines"] = refineBaselines;
+    return j.dump(2);
+}
+
+SearchSettings SearchSettings::fromJson(const std::string& text) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for numbers like 1e400
+        throw InputError("search settings", std::string("malformed JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw InputError("search settings", "must be a JSON object");
+    const nlohmann::json empty = nlohmann::json::object();
+    SearchSettings s;
+    read(j, "task", s.task);
+    const auto& d = section(j, "data", empty);
+    read(d, "path", s.data.path, "data.");
+    read(d, "seed", s.data.seed, "data.");
+    read(d, "validation_fraction", s.data.validationFraction, "data.");
+    read(d, "max_train", s.data.maxTrain, "data.");
+    read(d, "max_test", s.data.maxTest, "data.");
+    read(d, "kws_unknown", s.data.kwsUnknown, "data.");
+    read(d, "kws_silence", s.data.kwsSilence, "data.");
+    const auto& m = section(j, "model", empty);
+    read(m, "hidden_size", s.floatModel.hiddenSize, "model.");
+    read(m, "epochs", s.floatModel.epochs, "model.");
+    read(m, "batch_size", s.floatModel.batchSize, "model.");
+    read(m, "learning_rate", s.floatModel.learningRate, "model.");
+    read(m, "seed", s.floatModel.seed, "model.");
+    const auto& q = section(j, "qat", empty);
+    read(q, "epochs", s.qat.epochs, "qat.");
+    read(q, "samples_per_epoch", s.qat.samplesPerEpoch, "qat.");
+    read(q, "batch_size", s.qat.batchSize, "qat.");
+    read(q, "learning_rate", s.qat.learningRate, "qat.");
+    read(q, "calibration_batches", s.qat.calibrationBatches, "qat.");
+    read(q, "ema_momentum", s.qat.emaMomentum, "qat.");
+    read(q, "freeze_ranges_after", s.qat.freezeRangesAfter, "qat.");
+    read(q, "grad_clip_norm", s.qat.gradClipNorm, "qat.");
+    read(q, "seed", s.qat.seed, "qat.");
+    read(j, "layout", s.layout);
+    read(j, "min_bits", s.minBits);
+    read(j, "max_bits", s.maxBits);
+    const auto& n = section(j, "nsga2", empty);
+    read(n, "population", s.nsga2.population, "nsga2.");
+    read(n, "generations", s.nsga2.generations, "nsga2.");
+    read(n, "crossover_probability", s.nsga2.crossoverProbability, "nsga2.");
+    read(n, "crossover_distribution_index", s.nsga2.crossoverDistributionIndex, "nsga2.");
+    read(n, "mutation_probability", s.nsga2.mutationProbability, "nsga2.");
+    read(n, "mutation_distribution_index", s.nsga2.mutationDistributionIndex, "nsga2.");
+    read(j, "seed", s.seed);
+    read(j, "workers", s.workers);
+    read(j, "threads_per_worker", s.threadsPerWorkerLimit);
+    read(j, "baselines", s.baselines);
+    read(j, "seed_with_baselines", s.seedWithBaselines);
+    s.refineBaselines = false;  // settings written before this option existed searched without it
+    read(j, "refine_baselines", s.refineBaselines);
+    s.validate();
+    return s;
+}
+
+}  // namespace gruq
