@@ -67,8 +67,8 @@ private slots:
     }
 
     void evalOneGenome() {
-        const QStringList common = {"eval", "--task", "smnist-row", "--path", dataDir_.path(), "--hidden", "8",
-                                    "--float-epochs", "2", "--qat-samples", "64", "--qat-batch", "32",
+        const QStringList common = {"eval", "--task", "smnist-row", "--path", dataDir_.path(), "--hidden", "16",
+                                    "--float-epochs", "30", "--qat-samples", "64", "--qat-batch", "32",
                                     "--calibration-batches", "2", "--threads", "1", "--json"};
         const Result r = run(common + QStringList{"--genome",
                                                   "x6 wih4 whh4 ih6 hh6 sumr5 sumz5 sigr4 sigz4 mulrn5 sumn5 tanhn4 "
@@ -96,7 +96,7 @@ private slots:
 
     void exportFromArchiveAndFromGenome() {
         const QString archive = cacheDir_.path() + QStringLiteral("/run.gruq");
-        const Result search = run({"search", "--path", dataDir_.path(), "--hidden", "8", "--float-epochs", "2",
+        const Result search = run({"search", "--path", dataDir_.path(), "--hidden", "16", "--float-epochs", "30",
                                    "--population", "8", "--generations", "1", "--qat-samples", "64", "--qat-batch", "32",
                                    "--calibration-batches", "2", "--workers", "1", "--out", archive});
         QVERIFY2(search.exitCode == 0, qPrintable(search.err));
@@ -128,7 +128,7 @@ private slots:
         QVERIFY2(missing.err.contains(archive) && missing.err.contains(QStringLiteral("#9999")), qPrintable(missing.err));
 
         // Directly from a genome (2-bit homogeneous), then a damaged copy of its blob.
-        const Result direct = run({"export", "--path", dataDir_.path(), "--hidden", "8", "--float-epochs", "2",
+        const Result direct = run({"export", "--path", dataDir_.path(), "--hidden", "16", "--float-epochs", "30",
                                    "--qat-samples", "64", "--qat-batch", "32", "--calibration-batches", "2", "--threads",
                                    "1", "--bits", "2", "--out", out + "-2bit"});
         QVERIFY2(direct.exitCode == 0, qPrintable(direct.err));
