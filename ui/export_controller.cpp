@@ -1,5 +1,6 @@
 #include "export_controller.h"
 
+#include "gruq/base/text.h"
 #include "gruq/search/archive_model.h"
 #include "gruq/export/firmware_export.h"
 
@@ -8,7 +9,7 @@
 namespace gruq::ui {
 namespace {
 
-QString percent(double fraction) { return fraction < 0 ? QStringLiteral("-") : QString::number(100 * fraction, 'f', 2) + '%'; }
+QString percent(double fraction) { return QString::fromStdString(formatPercent(fraction)); }
 
 }  // namespace
 

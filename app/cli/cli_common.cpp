@@ -30,13 +30,6 @@ std::string formatSeconds(double seconds) {
     return buf;
 }
 
-std::string formatPercent(double fraction) {
-    if (fraction < 0) return "-";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f%%", 100 * fraction);
-    return buf;
-}
-
 void ProgressBar::operator()(const Progress& p) {
     static const bool tty = isatty(STDERR_FILENO);
     const bool newStage = p.stage != lastStage_;

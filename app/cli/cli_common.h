@@ -4,6 +4,7 @@
 #include "gruq/model/float_training.h"
 #include "gruq/quant/genome.h"
 #include "gruq/base/progress.h"
+#include "gruq/base/text.h"
 #include "gruq/data/task_registry.h"
 
 #include <CLI/CLI.hpp>
@@ -57,7 +58,6 @@ CommandLineEvaluation evaluateOnCommandLine(const std::string& task, const TaskL
 std::string printableJson(const nlohmann::json& j);
 
 std::string formatSeconds(double seconds);  // "1:05:03" / "4:07" / "12.3 s"
-std::string formatPercent(double fraction); // 0.8945 -> "89.45%"; negative (= not measured) -> "-"
 
 }  // namespace gruq::cli
 

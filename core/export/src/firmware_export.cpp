@@ -3,6 +3,7 @@
 #include "gruq/export/blob.h"
 #include "gruq/base/errors.h"
 #include "gruq/base/paths.h"
+#include "gruq/base/text.h"
 #include "gruq/quant/fixed_point.h"
 #include "gruq/quant/size_metric.h"
 
@@ -74,13 +75,6 @@ std::string cArray(const uint8_t* data, size_t size) {
         s += buf;
     }
     return s;
-}
-
-std::string percent(double fraction) {
-    if (fraction < 0) return "not measured";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f%%", 100 * fraction);
-    return buf;
 }
 
 std::string modelHeader(const FirmwareExport& e, const ExportSummary& s, const InputQuantizer& iq) {
@@ -175,10 +169,10 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << ", " << sh.numClasses << " classes), integer-only.\n\n"
       << "* genome (" << e.genome.layout->name << "): `" << e.genome.toText() << "`\n"
       << "* from: " << e.facts.source << "\n"
-      << "* integer-engine accuracy: validation " << percent(e.facts.validationAccuracy) << ", test "
-      << percent(e.facts.testAccuracy) << " (this exact model; the C runtime reproduces the engine bit for bit)\n"
+      << "* integer-engine accuracy: validation " << formatPercent(e.facts.validationAccuracy, "not measured") << ", test "
+      << formatPercent(e.facts.testAccuracy, "not measured") << " (this exact model; the C runtime reproduces the engine bit for bit)\n"
       << "* size objective: " << size.totalBits() << " bits = " << s.sizeObjectiveBytes << " bytes ("
-      << percent(size.fractionOf8Bit) << " of the all-8-bit model)\n\n"
+      << formatPercent(size.fractionOf8Bit, "not measured") << " of the all-8-bit model)\n\n"
       << "## Files\n\n"
       << "| file | what |\n|---|---|\n"
       << "| `model.bin` | the blob (docs/blob-format.md of gruq): " << s.blobBytes << " bytes = 640-byte header + "
