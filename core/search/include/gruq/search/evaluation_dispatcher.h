@@ -11,8 +11,8 @@
 
 namespace gruq {
 
-// Runs genome evaluations: LocalEvaluationPool (genome_evaluation_pool.h) on worker threads, mpi::Dispatcher
-// on other MPI ranks. Evaluations must give the same result wherever they run.
+// Runs genome evaluations: LocalEvaluationPool (core/search/src/evaluation_pool.h) on worker threads,
+// mpi::Dispatcher on other MPI ranks. Evaluations must give the same result wherever they run.
 class EvaluationDispatcher {
 public:
     using Finished = std::function<void(size_t index, GenomeEvaluation&& evaluation, double seconds)>;
