@@ -12,6 +12,8 @@ PACKAGES=(
   libpagmo-dev libboost-serialization-dev libtbb-dev libeigen3-dev
   libsndfile1-dev libsamplerate0-dev libfftw3-dev
   libsqlite3-dev nlohmann-json3-dev zlib1g-dev libespeak-ng-dev libssl-dev
+  # data: NumPy .npz datasets (zip archives)
+  libzip-dev
   # app: command-line parsing; MPI for searches spread over cluster nodes (gruq-cli search --mpi)
   libcli11-dev libopenmpi-dev openmpi-bin
   # ui: Qt 6 Widgets + QCustomPlot (Qt 6 build) + platform plugins
@@ -26,6 +28,8 @@ PACKAGES=(
   # packaging check (scripts/package_check.sh): .desktop and AppStream validation; python3 for the
   # check and fuzz scripts' small data generators
   desktop-file-utils appstream python3
+  # tests: .npz files written by NumPy itself (read back by the NumPy dataset reader)
+  python3-numpy
   # benchmarks (scripts/bench.sh): Google Benchmark, and PyTorch for the eager-Python peer step
   libbenchmark-dev python3-torch
   # running and looking at the GUI headless

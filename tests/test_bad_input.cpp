@@ -22,6 +22,7 @@
 // four or more at a time, each in its own folder, before the data-driven test function checks each one.
 // Every row also prints "MATRIX | row | exit code | message": the table of what the user sees.
 #include "bad_input_support.h"
+#include "numpy_test_support.h"
 
 #include <QtTest>
 #include <QElapsedTimer>
@@ -201,6 +202,7 @@ class TestBadInput : public QObject {
 
     void runAllRows();
     void idxRows();
+    void numpyRows();
     void speechRows();
     void genomeRows();
     void settingsRows();
@@ -270,6 +272,7 @@ void TestBadInput::initTestCase() {
     }
 
     idxRows();
+    numpyRows();
     speechRows();
     genomeRows();
     settingsRows();
@@ -327,6 +330,118 @@ void TestBadInput::runAllRows() {
     watchdog.start(240000);
     startMore();
     if (active > 0) loop.exec();
+}
+
+// ---- NumPy datasets (the npz task) ----
+void TestBadInput::numpyRows() {
+    const NumpyToy toy = numpyToy(60, 5, 3, 3);
+    // Each row: its own folder with data.npz made from the good members, changed by `edit`.
+    auto row = [&](const std::string& tag, const std::string& name, const std::string& problem,
+                   const std::function<void(std::map<std::string, std::string>&)>& edit) {
+        const std::string d = rowFolder("npz-" + tag);
+        auto members = npzMembers(toy);
+        edit(members);
+        const std::string file = d + "/data.npz";
+        writeNpz(file, members);
+        add("npz: " + name, {"data", "info", "--data", file}, {file, problem}, d);
+    };
+    using M = std::map<std::string, std::string>;
+    row("no-y", "no y array", "no array 'y'", [](M& m) { m.erase("y"); });
+    row("no-x", "no x array", "no array 'x'", [](M& m) { m.erase("x"); });
+    row("rank", "x of rank 2", "x must be [N, T, F]", [&](M& m) { m["x"] = npyFloats(toy.x, {toy.n, toy.t * toy.f}); });
+    row("nan", "NaN in x", "non-finite value", [&](M& m) {
+        std::vector<float> x = toy.x;
+        x[17] = std::nanf("");
+        m["x"] = npyFloats(x, {toy.n, toy.t, toy.f});
+    });
+    row("inf", "infinity in x", "non-finite value", [&](M& m) {
+        std::vector<float> x = toy.x;
+        x[3] = -INFINITY;
+        m["x"] = npyFloats(x, {toy.n, toy.t, toy.f});
+    });
+    row("float-labels", "labels not integers", "y must hold integer class ids", [&](M& m) {
+        m["y"] = makeNpy("<f8", {toy.n}, rawBytes(std::vector<double>(size_t(toy.n), 1.0)));
+    });
+    row("negative-label", "a negative label", "label -1 of sequence 4", [&](M& m) {
+        std::vector<int64_t> y = toy.y;
+        y[4] = -1;
+        m["y"] = npyLabels(y);
+    });
+    row("label-beyond-names", "a label without a class name", "label 2 has no name", [&](M& m) {
+        m["class_names"] = makeNpy("<U4", {2}, rawBytes(std::vector<uint32_t>{'l', 'e', 'f', 't', 'r', 'i', 'g', 'h'}));
+    });
+    row("one-class", "a single class", "at least 2", [&](M& m) { m["y"] = npyLabels(std::vector<int64_t>(size_t(toy.n), 0)); });
+    row("tiny", "too few sequences for the splits", "split is empty", [&](M& m) {
+        m["x"] = npyFloats(std::vector<float>(toy.x.begin(), toy.x.begin() + 3 * 15), {3, 5, 3});
+        m["y"] = npyLabels({0, 1, 2});
+    });
+    row("lengths-range", "lengths outside 1..T", "lengths[2] = 9 is outside 1..5", [&](M& m) {
+        std::vector<int64_t> lengths(size_t(toy.n), 5);
+        lengths[2] = 9;
+        m["lengths"] = npyLabels(lengths);
+    });
+    row("lengths-short", "zero-padded sequences (lengths < T)", "variable-length", [&](M& m) {
+        std::vector<int64_t> lengths(size_t(toy.n), 5);
+        lengths[7] = 3;
+        m["lengths"] = npyLabels(lengths);
+    });
+    row("dtype", "unsupported x type (int32)", "supported: float32, float64, int8, uint8, int16", [&](M& m) {
+        m["x"] = makeNpy("<i4", {toy.n, toy.t, toy.f}, rawBytes(std::vector<int32_t>(toy.x.size(), 1)));
+    });
+    row("object", "an object array (pickled)", "object arrays are not read", [&](M& m) { m["y"] = makeNpy("|O", {toy.n}, ""); });
+    row("fortran", "a Fortran-order x", "Fortran-order arrays are not supported", [&](M& m) {
+        std::string bytes = m["x"];
+        const size_t at = bytes.find("False");
+        bytes.replace(at, 5, "True ");
+        m["x"] = bytes;
+    });
+    row("truncated-npy", "a truncated x member", "truncated file", [&](M& m) { m["x"].resize(m["x"].size() - 7); });
+    {
+        const std::string d = rowFolder("npz-corrupt");
+        const std::string file = d + "/data.npz";
+        std::string bytes = makeNpz(npzMembers(toy));
+        bytes.resize(bytes.size() / 2);
+        writeBytes(file, bytes);
+        add("npz: corrupt zip (cut in half)", {"data", "info", "--data", file}, {file, "not a valid .npz (zip) file"}, d);
+    }
+    {
+        const std::string d = rowFolder("npz-png");
+        const std::string file = d + "/data.npz";
+        writeBytes(file, pngBytes());
+        add("npz: wrong type (PNG)", {"data", "info", "--data", file}, {file, "not a valid .npz (zip) file"}, d);
+    }
+    {
+        const std::string d = rowFolder("npz-missing");
+        add("npz: missing file", {"data", "info", "--data", d + "/none.npz"}, {d + "/none.npz", "cannot open the file"}, d);
+    }
+    {
+        const std::string d = rowFolder("npz-split-shapes");
+        writeNpz(d + "/train.npz", npzMembers(toy));
+        writeNpz(d + "/test.npz", npzMembers(toy));
+        const NumpyToy wide = numpyToy(30, 5, 4, 3);
+        writeNpz(d + "/validation.npz", npzMembers(wide));
+        add("npz: validation file with other features", {"data", "info", "--data", d + "/train.npz", "--validation-data",
+                                                         d + "/validation.npz", "--test-data", d + "/test.npz"},
+            {d + "/validation.npz", "5 steps x 4 features, but the training file has 5 x 3"}, d);
+        add("npz: validation file without a test file", {"data", "info", "--data", d + "/train.npz", "--validation-data",
+                                                         d + "/validation.npz"},
+            {d + "/train.npz", "give both a validation and a test file"}, d);
+    }
+    {
+        // A search on bad data: exit 3 before any archive is written.
+        const std::string d = rowFolder("npz-search");
+        auto members = npzMembers(toy);
+        members.erase("y");
+        writeNpz(d + "/data.npz", members);
+        add("npz: search on data without y", {"search", "--data", d + "/data.npz", "--hidden", "4", "--float-epochs", "1",
+                                              "--population", "8", "--generations", "0", "--workers", "1", "--out", d + "/run.gruq"},
+            {d + "/data.npz", "no array 'y'"}, d);
+    }
+    {
+        const std::string d = rowFolder("npz-good");
+        writeNpz(d + "/data.npz", npzMembers(toy), /*deflate=*/true);
+        add("npz: valid compressed data (accepted)", {"data", "info", "--data", d + "/data.npz"}, {}, d, 0);
+    }
 }
 
 // ---- IDX datasets (MNIST-format folders, gzip and raw) ----

@@ -90,6 +90,26 @@ void addTaskOptions(CLI::App& command, TaskLoadOptions& options) {
     command.add_flag("--silence", options.kwsSilence, "KWS tasks: add a _silence_ class of background-noise crops");
 }
 
+void addUserDataOptions(CLI::App& command, std::string& task, TaskLoadOptions& options) {
+    command
+        .add_option_function<std::string>(
+            "--data",
+            [&task, &options](const std::string& file) {
+                task = "npz";
+                options.path = file;
+            },
+            "your data: an .npz with x [N, T, F] and y [N] (or a folder of x.npy + y.npy); sets the task to npz")
+        ->type_name("FILE");
+    command.add_option("--validation-data", options.validationPath, "npz task: a separate validation file (with --test-data)");
+    command.add_option("--test-data", options.testPath, "npz task: a separate test file (with --validation-data)");
+    command.add_option("--test-fraction", options.testFraction, "npz task from one file: share held out for testing")
+        ->check(CLI::Range(0.01, 0.9))
+        ->capture_default_str();
+    command.add_flag_function(
+        "--no-normalize", [&options](int64_t) { options.normalize = false; },
+        "npz task: feed the features as they are (default: per-feature normalisation with training statistics)");
+}
+
 }  // namespace gruq::cli
 
 #include <csignal>

@@ -29,6 +29,8 @@ private:
 
 // --path, --seed, --max-train, --max-test, --threads on a subcommand.
 void addTaskOptions(CLI::App& command, TaskLoadOptions& options);
+// --data FILE (the user's NumPy data: sets the task to "npz") and its split / normalisation options.
+void addUserDataOptions(CLI::App& command, std::string& task, TaskLoadOptions& options);
 
 // --genome / --bits / --layout: one genome from the command line.
 struct GenomeArgs {

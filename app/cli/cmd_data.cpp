@@ -2,6 +2,7 @@
 #include "cli_common.h"
 #include "commands.h"
 
+#include "gruq/base/errors.h"
 #include "gruq/base/paths.h"
 #include "gruq/speechgen/speech_generator.h"
 #include "gruq/data/task_registry.h"
@@ -32,6 +33,7 @@ void printSplit(const char* name, const SequenceSet& set, const TaskData& data) 
 }
 
 int runDataInfo(const DataInfoArgs& args) {
+    if (args.task.empty()) throw InputError("arguments", "give a task name or --data FILE");
     ProgressBar bar;
     const TaskData data = loadTask(args.task, args.load, std::ref(bar), interruptFlag());
     bar.finish();
@@ -96,8 +98,9 @@ void addDataCommands(CLI::App& app, CommandRunner& runner) {
     CLI::App* info = data->add_subcommand("info", "counts, shapes and class balance of a task's data");
     std::string taskHelp = "task:";
     for (const TaskInfo& t : knownTasks()) taskHelp += " " + t.name;
-    info->add_option("task", infoArgs->task, taskHelp)->required();
+    info->add_option("task", infoArgs->task, taskHelp + " (or --data FILE)");
     addTaskOptions(*info, infoArgs->load);
+    addUserDataOptions(*info, infoArgs->task, infoArgs->load);
     info->add_flag("--json", infoArgs->json, "print JSON");
     info->callback([&runner, infoArgs] { runner = [infoArgs] { return runDataInfo(*infoArgs); }; });
 

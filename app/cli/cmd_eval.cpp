@@ -86,6 +86,7 @@ void addEvalCommand(CLI::App& app, CommandRunner& runner) {
     CLI::App* cmd = app.add_subcommand("eval", "quantize one genome: calibrate, QAT fine-tune, integer-engine accuracy, size");
     cmd->add_option("--task", a->task, "task name")->capture_default_str();
     addTaskOptions(*cmd, a->load);
+    addUserDataOptions(*cmd, a->task, a->load);
     addGenomeOptions(*cmd, a->genome);
     addModelOptions(*cmd, a->floatConfig, a->qat);
     cmd->add_flag("--no-test", a->noTest, "skip the test split");

@@ -73,6 +73,7 @@ void addTrainCommand(CLI::App& app, CommandRunner& runner) {
     CLI::App* cmd = app.add_subcommand("train", "train (or load from cache) the float GRU baseline of a task");
     cmd->add_option("--task", args->task, "task name")->capture_default_str();
     addTaskOptions(*cmd, args->load);
+    addUserDataOptions(*cmd, args->task, args->load);
     cmd->add_option("--hidden", args->train.hiddenSize, "GRU hidden size")->capture_default_str();
     cmd->add_option("--epochs", args->train.epochs, "training epochs")->capture_default_str();
     cmd->add_option("--batch", args->train.batchSize, "batch size")->capture_default_str();

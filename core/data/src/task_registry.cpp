@@ -3,6 +3,7 @@
 #include "gruq/base/errors.h"
 #include "gruq/data/kws_task.h"
 #include "gruq/data/mnist_task.h"
+#include "gruq/data/numpy_task.h"
 #include "gruq/base/paths.h"
 
 namespace gruq {
@@ -14,6 +15,7 @@ const std::vector<TaskInfo>& knownTasks() {
         {"kws4", "Keyword spotting, 4 words (yes no up down)", "Speech Commands-layout folder", defaultSpeechCommandsDir()},
         {"kws10", "Keyword spotting, 10 words (yes no up down left right on off stop go)",
          "Speech Commands-layout folder", defaultSpeechCommandsDir()},
+        {"npz", "Your data (NumPy .npz: x [N, T, F], y [N])", "NumPy .npz file or folder of x.npy + y.npy", ""},
     };
     return tasks;
 }
@@ -42,6 +44,18 @@ TaskData loadTask(const std::string& name, const TaskLoadOptions& options, const
         mnist.maxTest = options.maxTest;
         if (progress) progress({"reading IDX files", 0, 0, 0.0, mnist.directory});
         return loadMnistTask(mnist);
+    }
+    if (name == "npz") {
+        NumpyTaskOptions numpy;
+        numpy.path = options.path;
+        numpy.validationPath = options.validationPath;
+        numpy.testPath = options.testPath;
+        numpy.validationFraction = options.validationFraction;
+        numpy.testFraction = options.testFraction;
+        numpy.seed = options.seed;
+        numpy.normalize = options.normalize;
+        if (progress) progress({"reading NumPy arrays", 0, 0, 0.0, numpy.path});
+        return loadNumpyTask(numpy);
     }
     KwsTaskOptions kws;
     kws.directory = options.path.empty() ? info.defaultPath : options.path;

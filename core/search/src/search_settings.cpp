@@ -103,11 +103,13 @@ void SearchSettings::validate() const {
     if (!(qat.learningRate > 0.0)) bad("qat.learning_rate", "must be > 0");
     if (floatModel.hiddenSize < 1 || floatModel.hiddenSize > 1024) bad("model.hidden_size", "must be in 1..1024");
     if (floatModel.epochs < 1) bad("model.epochs", "must be >= 1");
-    try {
-        (void)nlohmann::json(data.path).dump();  // archives keep the settings as JSON, which must be UTF-8
-    } catch (const nlohmann::json::type_error&) {
-        throw InputError(data.path, "data folder name is not valid UTF-8, so a search archive cannot record it; "
+    for (const std::string* path : {&data.path, &data.validationPath, &data.testPath}) {
+        try {
+            (void)nlohmann::json(*path).dump();  // archives keep the settings as JSON, which must be UTF-8
+        } catch (const nlohmann::json::type_error&) {
+            throw InputError(*path, "data folder name is not valid UTF-8, so a search archive cannot record it; "
                                     "rename the folder or reach it through a link with a UTF-8 name");
+        }
     }
 }
 
@@ -117,7 +119,8 @@ std::string SearchSettings::toJson() const {
     j["task"] = task;
     j["data"] = {{"path", data.path},        {"seed", data.seed},       {"validation_fraction", data.validationFraction},
                  {"max_train", data.maxTrain}, {"max_test", data.maxTest}, {"kws_unknown", data.kwsUnknown},
-                 {"kws_silence", data.kwsSilence}};
+                 {"kws_silence", data.kwsSilence}, {"test_fraction", data.testFraction},
+                 {"validation_path", data.validationPath}, {"test_path", data.testPath}, {"normalize", data.normalize}};
     j["model"] = {{"hidden_size", floatModel.hiddenSize}, {"epochs", floatModel.epochs},
                   {"batch_size", floatModel.batchSize},   {"learning_rate", floatModel.learningRate},
                   {"seed", floatModel.seed}};
@@ -167,6 +170,10 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
     read(d, "max_test", s.data.maxTest, "data.");
     read(d, "kws_unknown", s.data.kwsUnknown, "data.");
     read(d, "kws_silence", s.data.kwsSilence, "data.");
+    read(d, "test_fraction", s.data.testFraction, "data.");
+    read(d, "validation_path", s.data.validationPath, "data.");
+    read(d, "test_path", s.data.testPath, "data.");
+    read(d, "normalize", s.data.normalize, "data.");
     const auto& m = section(j, "model", empty);
     read(m, "hidden_size", s.floatModel.hiddenSize, "model.");
     read(m, "epochs", s.floatModel.epochs, "model.");

@@ -10,7 +10,7 @@
 namespace gruq {
 
 struct TaskInfo {
-    std::string name;         // "smnist-row", "smnist-pixel", "kws4", "kws10"
+    std::string name;         // "smnist-row", "smnist-pixel", "kws4", "kws10", "npz" (the user's data)
     std::string title;        // "Row-wise sequential MNIST"
     std::string dataKind;     // "MNIST-format IDX folder" or "Speech Commands-layout folder"
     std::string defaultPath;  // where the data is looked for when no path is given
@@ -21,9 +21,13 @@ const TaskInfo& taskInfo(const std::string& name);  // InputError("task", ...) f
 std::string defaultTaskName();                       // "smnist-row"
 
 struct TaskLoadOptions {
-    std::string path;                // empty = the task's default folder
+    std::string path;                // empty = the task's default folder; npz: the data file (or .npy folder)
     uint64_t seed = 0;               // split / selection seed
-    double validationFraction = 0.1; // MNIST tasks (Speech Commands has its own split)
+    double validationFraction = 0.1; // MNIST and npz tasks (Speech Commands has its own split)
+    double testFraction = 0.2;       // npz from one file: share held out for testing
+    std::string validationPath;      // npz: separate validation / test files (both or neither)
+    std::string testPath;
+    bool normalize = true;           // npz: per-feature normalisation with training statistics
     int64_t maxTrain = 0;            // MNIST: cap on training images (0 = all), for quick runs
     int64_t maxTest = 0;
     int threads = 0;                 // feature extraction workers
