@@ -39,6 +39,7 @@ TARGETS=(
     "fuzz_runtime_blob|blobs|$CC $FLAGS -std=c99 -Wall -Wextra -Werror -Iresources/runtime resources/runtime/gruq_runtime.c fuzz/fuzz_runtime_blob.c -o \$OUT"
     "fuzz_core_blob|blobs|fuzz_cxx fuzz/fuzz_core_blob.cpp 'blob errors text genome size_metric float_model hashing dataset integer_engine fixed_point resources/runtime/gruq_runtime.c' -lz -lcrypto"
     "fuzz_idx|idx|fuzz_cxx fuzz/fuzz_idx.cpp 'idx_reader errors' -lz"
+    "fuzz_npz|npz|fuzz_cxx fuzz/fuzz_npz.cpp 'npz_archive npy_format numpy_task dataset split errors' -lzip"
     "fuzz_wav|wav|fuzz_cxx fuzz/fuzz_wav.cpp 'wav_io errors' -lsndfile -lsamplerate"
     "fuzz_speech_lists|speech_lists|fuzz_cxx fuzz/fuzz_speech_lists.cpp 'speech_commands errors hashing' -lcrypto"
     "fuzz_genome|genome|fuzz_cxx fuzz/fuzz_genome.cpp 'genome errors text'"
@@ -107,6 +108,36 @@ for name in sorted(os.listdir(d))[:6]:
     flipped = bytearray(blob)
     flipped[len(blob) - 1] ^= 0x01
     open(os.path.join(d, "%s_flip.bin" % stem), "wb").write(bytes(flipped))
+EOF
+}
+
+# .npz files as NumPy writes them (savez and savez_compressed; float32/64, int8/16, uint8 features,
+# int/uint labels, class names, lengths), plus damaged variants: cut short, one flipped byte.
+# shellcheck disable=SC2317
+seed_npz() {
+    /usr/bin/python3 - "$1" <<'EOF'
+import os, sys
+import numpy as np
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+rng = np.random.default_rng(1)
+i = 0
+for n, t, f in ((4, 3, 2), (12, 5, 1), (30, 2, 4)):
+    y = np.arange(n) % 3
+    for dtype in (np.float32, np.float64, np.int8, np.uint8, np.int16):
+        x = (rng.normal(0, 20, (n, t, f))).astype(dtype)
+        extra = {}
+        if i % 3 == 0: extra["class_names"] = np.array(["a", "bb", "ccc"])
+        if i % 4 == 1: extra["lengths"] = np.full(n, t, dtype=np.int32)
+        save = np.savez_compressed if i % 2 else np.savez
+        save(os.path.join(d, "valid_%d.npz" % i), x=x, y=y.astype(np.int64 if i % 2 else np.uint8), **extra)
+        i += 1
+for name in sorted(os.listdir(d))[:5]:
+    blob = open(os.path.join(d, name), "rb").read()
+    open(os.path.join(d, name[:-4] + "_cut.npz"), "wb").write(blob[: len(blob) // 2])
+    flipped = bytearray(blob)
+    flipped[len(blob) // 3] ^= 0x10
+    open(os.path.join(d, name[:-4] + "_flip.npz"), "wb").write(bytes(flipped))
 EOF
 }
 

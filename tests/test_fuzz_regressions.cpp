@@ -8,6 +8,8 @@
 #include "gruq/base/errors.h"
 #include "gruq/quant/genome.h"
 #include "gruq/data/idx_reader.h"
+#include "gruq/data/npz_archive.h"
+#include "gruq/data/numpy_task.h"
 #include "gruq/search/search.h"
 #include "gruq/data/speech_commands.h"
 #include "gruq/data/wav_io.h"
@@ -56,6 +58,11 @@ void replayIdx(const Bytes& input, const fs::path& dir) {
     const fs::path path = dir / "input-idx3-ubyte";
     writeFile(path, input);
     readIdxFile(path.string());
+}
+
+void replayNpz(const Bytes& input, const fs::path&) {
+    numpySequencesFromMembers(readNpzBytes(std::string(input.begin(), input.end()), "input.npz", uint64_t(64) << 20),
+                              "input.npz");
 }
 
 void replayWav(const Bytes& input, const fs::path& dir) {
@@ -160,6 +167,7 @@ using Replay = std::function<void(const Bytes&, const fs::path&)>;
 // The reader of each fuzz target; a folder under fuzz/regressions without an entry here fails.
 std::optional<Replay> replayFor(const std::string& target) {
     if (target == "fuzz_idx") return replayIdx;
+    if (target == "fuzz_npz") return replayNpz;
     if (target == "fuzz_wav") return replayWav;
     if (target == "fuzz_speech_lists") return replaySpeechLists;
     if (target == "fuzz_genome") return replayGenome;

@@ -9,6 +9,7 @@
 #include "pareto_plot.h"
 #include "scheme_inspector.h"
 #include "search_controller.h"
+#include "numpy_test_support.h"
 #include "test_support.h"
 
 #include <qcustomplot.h>
@@ -100,6 +101,61 @@ private slots:
         QVERIFY(box->text().contains(missing));
         box->accept();
     }
+
+    // "Your data (.npz)...": the task box offers it, the path row asks for a file, the Data tab shows
+    // the file's classes and balance, a float model trains on it, and a damaged file is a dialog.
+    void yourOwnNumpyData() {
+        const std::string file = (home_.path() + QStringLiteral("/sensors.npz")).toStdString();
+        auto members = test::npzMembers(test::numpyToy(90, 6, 3, 3));
+        members["class_names"] = makeNpy("<U5", {3}, test::rawBytes(std::vector<uint32_t>{'i', 'd', 'l', 'e', 0, 'w', 'a', 'l', 'k', 0, 'r', 'u', 'n', 0, 0}));
+        test::writeNpz(file, members, /*deflate=*/true);
+
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto* combo = child<QComboBox>(w, "taskCombo");
+        const int index = combo->findData(QStringLiteral("npz"));
+        QVERIFY(index >= 0);
+        QCOMPARE(combo->itemText(index), QStringLiteral("Your data (.npz)..."));
+        combo->setCurrentIndex(index);
+        QCOMPARE(child<QLabel>(w, "dataPathLabel")->text(), QStringLiteral("&Data file"));
+        QVERIFY(child<QLineEdit>(w, "dataPath")->placeholderText().contains(QStringLiteral(".npz")));
+        child<QLineEdit>(w, "dataPath")->setText(QString::fromStdString(file));
+        child<QSpinBox>(w, "hiddenSize")->setValue(8);
+        child<QSpinBox>(w, "epochs")->setValue(2);
+
+        QSignalSpy loaded(w.controller(), &ui::BaselineController::dataLoaded);
+        QTest::mouseClick(child<QPushButton>(w, "loadButton"), Qt::LeftButton);
+        QVERIFY(loaded.wait(30000));
+        auto* table = child<QTableWidget>(w, "classTable");
+        QCOMPARE(table->rowCount(), 3);
+        QVERIFY2(table->item(1, 0)->text().contains(QStringLiteral("walk")), qPrintable(table->item(1, 0)->text()));
+        // 30 sequences per class: 6 to test, 2 to validation, 22 to training.
+        QCOMPARE(table->item(0, 1)->text().toInt(), 22);
+        QTRY_VERIFY(child<QPushButton>(w, "trainButton")->isEnabled());
+        QSignalSpy ready(w.controller(), &ui::BaselineController::baselineReady);
+        QTest::mouseClick(child<QPushButton>(w, "trainButton"), Qt::LeftButton);
+        QVERIFY(ready.wait(60000));
+        QVERIFY(child<QLabel>(w, "baselineLabel")->text().contains(QStringLiteral("F3-H8-C3")));
+
+        // The same file without y: a dialog naming the file and what is missing.
+        members.erase("y");
+        const std::string bad = (home_.path() + QStringLiteral("/no-labels.npz")).toStdString();
+        test::writeNpz(bad, members);
+        child<QLineEdit>(w, "dataPath")->setText(QString::fromStdString(bad));
+        QTRY_VERIFY(child<QPushButton>(w, "loadButton")->isEnabled());
+        QSignalSpy failed(w.controller(), &ui::BaselineController::failed);
+        QTest::mouseClick(child<QPushButton>(w, "loadButton"), Qt::LeftButton);
+        QVERIFY(failed.wait(30000));
+        QMessageBox* box = nullptr;
+        QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorDialog"))) != nullptr);
+        const QString text = box->text() + box->informativeText();
+        QVERIFY2(text.contains(QString::fromStdString(bad)) && text.contains(QStringLiteral("no array 'y'")), qPrintable(text));
+        box->accept();
+    }
+
+    // The window remembers the task and file it last loaded; later tests start from the defaults.
+    void forgetTheNumpyTask() { QSettings().clear(); }
 
     void searchRunsLiveAndPointsCanBeInspected() {
         ui::MainWindow w;

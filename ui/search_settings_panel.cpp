@@ -89,9 +89,10 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     auto* taskBox = new QGroupBox(tr("Task and model"), this);
     auto* taskForm = new QFormLayout(taskBox);
     taskForm->addRow(tr("&Task"), task_);
-    auto* pathLabel = new QLabel(tr("&Data folder"), this);
-    pathLabel->setBuddy(path_);  // the row holds a layout, so the mnemonic needs an explicit buddy
-    taskForm->addRow(pathLabel, pathRow);
+    pathLabel_ = new QLabel(tr("&Data folder"), this);
+    pathLabel_->setObjectName(QStringLiteral("dataPathLabel"));
+    pathLabel_->setBuddy(path_);  // the row holds a layout, so the mnemonic needs an explicit buddy
+    taskForm->addRow(pathLabel_, pathRow);
     taskForm->addRow(tr("&Hidden size"), hidden_);
     taskForm->addRow(tr("Float &epochs"), epochs_);
     taskForm->addRow(tr("&Seed"), seed_);
@@ -257,12 +258,24 @@ void SearchSettingsPanel::setSearchState(bool running, bool paused) {
 }
 
 void SearchSettingsPanel::browseFolder() {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Data folder"), path_->text());
-    if (!dir.isEmpty()) path_->setText(dir);
+    // The user's data is a file (.npz, or x.npy of a folder of .npy files); built-in tasks read folders.
+    const QString chosen = task() == QStringLiteral("npz")
+                               ? QFileDialog::getOpenFileName(this, tr("Your data"), path_->text(),
+                                                              tr("NumPy data (*.npz *.npy);;All files (*)"))
+                               : QFileDialog::getExistingDirectory(this, tr("Data folder"), path_->text());
+    if (!chosen.isEmpty()) path_->setText(chosen);
 }
 
 void SearchSettingsPanel::updateDefaultPathHint() {
     const TaskInfo& info = taskInfo(task().toStdString());
+    if (info.defaultPath.empty()) {  // the user's own data: nothing to fall back on
+        pathLabel_->setText(tr("&Data file"));
+        path_->setPlaceholderText(tr("your .npz file (choose with …)"));
+        path_->setToolTip(tr("%1: x [N, T, F] features, y [N] class ids, optional class_names.")
+                              .arg(QString::fromStdString(info.dataKind)));
+        return;
+    }
+    pathLabel_->setText(tr("&Data folder"));
     path_->setPlaceholderText(tr("default: %1").arg(QString::fromStdString(info.defaultPath)));
     path_->setToolTip(tr("%1. Leave empty for the default folder.").arg(QString::fromStdString(info.dataKind)));
 }

@@ -9,6 +9,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QLabel;
 class QDoubleSpinBox;
 class QLineEdit;
 class QSpinBox;
@@ -49,6 +50,7 @@ private:
     QDoubleSpinBox* doubleSpin(const char* name, double lo, double hi, double value, int decimals, double step);
 
     QComboBox* task_;
+    QLabel* pathLabel_;
     QLineEdit* path_;
     QSpinBox *hidden_, *epochs_, *seed_;
     QComboBox* layout_;

@@ -27,12 +27,15 @@ std::string shapeText(const std::vector<int64_t>& shape) {
 }
 
 // Members of an .npz, or the .npy files of a folder.
+// A path to one .npy file stands for the folder that holds it (a file dialog picks files).
 std::map<std::string, std::string> readMembers(const std::string& path) {
     std::error_code ec;
-    if (!fs::is_directory(path, ec)) return readNpzFile(path);
+    const bool npyFile = fs::path(path).extension() == ".npy" && fs::is_regular_file(path, ec);
+    if (!npyFile && !fs::is_directory(path, ec)) return readNpzFile(path);
+    const fs::path folder = npyFile ? fs::path(path).parent_path() : fs::path(path);
     std::map<std::string, std::string> members;
     for (const char* name : {"x", "y", "lengths", "class_names"}) {
-        const fs::path file = fs::path(path) / (std::string(name) + ".npy");
+        const fs::path file = folder / (std::string(name) + ".npy");
         if (!fs::exists(file, ec)) continue;
         std::ifstream in(file, std::ios::binary);
         std::ostringstream bytes;

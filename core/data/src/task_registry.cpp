@@ -15,7 +15,7 @@ const std::vector<TaskInfo>& knownTasks() {
         {"kws4", "Keyword spotting, 4 words (yes no up down)", "Speech Commands-layout folder", defaultSpeechCommandsDir()},
         {"kws10", "Keyword spotting, 10 words (yes no up down left right on off stop go)",
          "Speech Commands-layout folder", defaultSpeechCommandsDir()},
-        {"npz", "Your data (NumPy .npz: x [N, T, F], y [N])", "NumPy .npz file or folder of x.npy + y.npy", ""},
+        {"npz", "Your data (.npz)...", "NumPy .npz file, or a folder of x.npy + y.npy", ""},
     };
     return tasks;
 }
