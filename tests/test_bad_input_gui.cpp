@@ -10,6 +10,7 @@
 // nobody around the export (setfsuid: per thread, permission checks only). Full disk: RLIMIT_FSIZE on the
 // test process around the export, with SIGXFSZ ignored so writes fail with EFBIG.
 #include "bad_input_support.h"
+#include "numpy_test_support.h"
 #include "unprivileged_files.h"
 #include "gruq/search/front_export.h"
 #include "baseline_controller.h"
@@ -22,13 +23,16 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QComboBox>
 #include <QSettings>
 #include <QTableWidget>
 #include <QTimer>
 
 #include <sqlite3.h>
 
+#include <cmath>
 #include <csignal>
+#include <functional>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -346,6 +350,78 @@ private slots:
         QCOMPARE(child<QTableWidget>(w, "classTable")->rowCount(), 10);
         QTRY_VERIFY(load->isEnabled());
     }
+
+    // ---- the user's NumPy data (the npz task) ----
+    void loadingBadNumpyData_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("problem");
+        const NumpyToy toy = numpyToy(60, 5, 3, 3);
+        auto bad = [&](const char* tag, const std::function<void(std::map<std::string, std::string>&)>& edit) {
+            auto members = npzMembers(toy);
+            edit(members);
+            const std::string file = freshFolder(tag) + "/data.npz";
+            writeNpz(file, members);
+            return qPath(file);
+        };
+        using M = std::map<std::string, std::string>;
+        QTest::newRow("no y") << bad("npz-no-y", [](M& m) { m.erase("y"); }) << "no array 'y'";
+        QTest::newRow("NaN in x") << bad("npz-nan", [&](M& m) {
+            std::vector<float> x = toy.x;
+            x[5] = std::nanf("");
+            m["x"] = npyFloats(x, {toy.n, toy.t, toy.f});
+        }) << "non-finite value";
+        QTest::newRow("one class") << bad("npz-one-class", [&](M& m) {
+            m["y"] = npyLabels(std::vector<int64_t>(size_t(toy.n), 2));
+        }) << "at least 2";
+        QTest::newRow("padded sequences") << bad("npz-lengths", [&](M& m) {
+            std::vector<int64_t> lengths(size_t(toy.n), 5);
+            lengths[0] = 2;
+            m["lengths"] = npyLabels(lengths);
+        }) << "not supported yet";
+        {
+            const std::string file = freshFolder("npz-cut") + "/data.npz";
+            const std::string bytes = makeNpz(npzMembers(toy));
+            writeBytes(file, bytes.substr(0, bytes.size() / 3));
+            QTest::newRow("corrupt zip") << qPath(file) << "not a valid .npz (zip) file";
+        }
+    }
+
+    // The window keeps the good data it had when a bad file is loaded, and says why in a dialog.
+    void loadingBadNumpyData() {
+        QFETCH(QString, file);
+        QFETCH(QString, problem);
+        const std::string good = freshFolder("npz-good") + "/good.npz";
+        writeNpz(good, npzMembers(numpyToy(60, 5, 3, 3)));
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto* combo = child<QComboBox>(w, "taskCombo");
+        combo->setCurrentIndex(combo->findData(QStringLiteral("npz")));
+        auto* path = child<QLineEdit>(w, "dataPath");
+        auto* load = child<QPushButton>(w, "loadButton");
+        path->setText(qPath(good));
+        QSignalSpy loaded(w.controller(), &ui::BaselineController::dataLoaded);
+        QTest::mouseClick(load, Qt::LeftButton);
+        QVERIFY(loaded.wait(30000));
+        QTRY_VERIFY(load->isEnabled());
+        const QString header = child<QLabel>(w, "dataHeader")->text();
+        QCOMPARE(child<QTableWidget>(w, "classTable")->rowCount(), 3);
+
+        DialogCatcher catcher;
+        path->setText(file);
+        QSignalSpy failed(w.controller(), &ui::BaselineController::failed);
+        QTest::mouseClick(load, Qt::LeftButton);
+        QVERIFY(failed.wait(30000));
+        QTRY_VERIFY2(!catcher.seen().isEmpty(), "no error dialog");
+        logDialogs(catcher);
+        QVERIFY2(dialogSays(catcher, QStringLiteral("Cannot use this input"), {file, problem}), catcher.describe());
+        QCOMPARE(child<QLabel>(w, "dataHeader")->text(), header);
+        QCOMPARE(child<QTableWidget>(w, "classTable")->rowCount(), 3);
+        QTRY_VERIFY(load->isEnabled());
+    }
+
+    // The window remembers the task and file it last loaded; the rows after these start from the defaults.
+    void forgetTheNumpyTask() { QSettings().clear(); }
 
     // ---- front export to a destination that cannot take it ----
     void exportingTheFrontWhereItCannotBeWritten_data() {
