@@ -33,7 +33,11 @@ QString dataKeyOf(const QString& task, const TaskLoadOptions& o) {
         .arg(o.maxTrain)
         .arg(o.maxTest)
         .arg(o.kwsUnknown)
-        .arg(o.kwsSilence);
+        .arg(o.kwsSilence) +
+           QStringLiteral("|%1|%2|%3|%4")
+               .arg(QString::fromStdString(o.validationPath), QString::fromStdString(o.testPath))
+               .arg(o.testFraction)
+               .arg(o.normalize);
 }
 
 }  // namespace
