@@ -30,7 +30,7 @@ TIMEOUT=${FUZZ_TIMEOUT:-10}       # seconds per input before libFuzzer reports a
 # SearchSettings::validate checks the task name against the task registry, whose loaders pull in the
 # dataset readers (all torch-free).
 SETTINGS_CORE="search_settings genome task_registry mnist_task kws_task idx_reader speech_commands wav_io mfcc \
-feature_cache split dataset paths hashing errors text"
+feature_cache split dataset paths hashing errors text numpy_task npz_archive npy_format"
 
 # Targets: "name|seed set|build command". The command runs in $ROOT and writes the binary to $OUT.
 # To add one, append a line; seed sets are made by seed_<set> below. C++ targets link only the core
@@ -43,7 +43,7 @@ TARGETS=(
     "fuzz_wav|wav|fuzz_cxx fuzz/fuzz_wav.cpp 'wav_io errors' -lsndfile -lsamplerate"
     "fuzz_speech_lists|speech_lists|fuzz_cxx fuzz/fuzz_speech_lists.cpp 'speech_commands errors hashing' -lcrypto"
     "fuzz_genome|genome|fuzz_cxx fuzz/fuzz_genome.cpp 'genome errors text'"
-    "fuzz_settings|settings|fuzz_cxx fuzz/fuzz_settings.cpp '$SETTINGS_CORE' -lz -lsndfile -lsamplerate -lfftw3f -lcrypto"
+    "fuzz_settings|settings|fuzz_cxx fuzz/fuzz_settings.cpp '$SETTINGS_CORE' -lz -lsndfile -lsamplerate -lfftw3f -lcrypto -lzip"
     "fuzz_archive|archive|fuzz_cxx fuzz/fuzz_archive.cpp 'archive errors text process_identity' -lsqlite3"
 )
 
