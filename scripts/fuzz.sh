@@ -39,7 +39,7 @@ TARGETS=(
     "fuzz_runtime_blob|blobs|$CC $FLAGS -std=c99 -Wall -Wextra -Werror -Iresources/runtime resources/runtime/gruq_runtime.c fuzz/fuzz_runtime_blob.c -o \$OUT"
     "fuzz_core_blob|blobs|fuzz_cxx fuzz/fuzz_core_blob.cpp 'blob errors text genome size_metric float_model hashing dataset integer_engine fixed_point resources/runtime/gruq_runtime.c' -lz -lcrypto"
     "fuzz_idx|idx|fuzz_cxx fuzz/fuzz_idx.cpp 'idx_reader errors' -lz"
-    "fuzz_npz|npz|fuzz_cxx fuzz/fuzz_npz.cpp 'npz_archive npy_format numpy_task dataset split errors' -lzip"
+    "fuzz_npz|npz|fuzz_cxx fuzz/fuzz_npz.cpp 'npz_archive npy_format numpy_task dataset split errors text' -lzip"
     "fuzz_wav|wav|fuzz_cxx fuzz/fuzz_wav.cpp 'wav_io errors' -lsndfile -lsamplerate"
     "fuzz_speech_lists|speech_lists|fuzz_cxx fuzz/fuzz_speech_lists.cpp 'speech_commands errors hashing' -lcrypto"
     "fuzz_genome|genome|fuzz_cxx fuzz/fuzz_genome.cpp 'genome errors text'"

@@ -13,6 +13,14 @@ namespace {
 const char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicSize = 6;
 
+// One element's bytes (already little-endian, as on every host gruq builds for) as a T.
+template <typename T>
+T loadAs(const char* p) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
 uint32_t littleEndian(const std::string& bytes, size_t at, int size) {
     uint32_t v = 0;
     for (int i = size - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + size_t(i)]);
@@ -175,33 +183,27 @@ int64_t NpyArray::elementCount() const {
 
 double NpyArray::asDouble(int64_t i) const {
     const char* p = data.data() + i * itemSize;
-    if (kind == 'f' && itemSize == 4) {
-        float v;
-        std::memcpy(&v, p, 4);
-        return v;
-    }
-    if (kind == 'f') {
-        double v;
-        std::memcpy(&v, p, 8);
-        return v;
-    }
+    if (kind == 'f') return itemSize == 4 ? loadAs<float>(p) : loadAs<double>(p);
     return static_cast<double>(asInteger(i));
 }
 
 int64_t NpyArray::asInteger(int64_t i) const {
     const char* p = data.data() + i * itemSize;
-    switch (kind == 'b' ? 10 + itemSize : (kind == 'i' ? 0 : 20) + itemSize) {
-        case 1: return *reinterpret_cast<const int8_t*>(p);
-        case 2: { int16_t v; std::memcpy(&v, p, 2); return v; }
-        case 4: { int32_t v; std::memcpy(&v, p, 4); return v; }
-        case 8: { int64_t v; std::memcpy(&v, p, 8); return v; }
-        case 11: return p[0] != 0;
-        case 21: return static_cast<unsigned char>(p[0]);
-        case 22: { uint16_t v; std::memcpy(&v, p, 2); return v; }
-        case 24: { uint32_t v; std::memcpy(&v, p, 4); return v; }
+    if (kind == 'b') return p[0] != 0;
+    if (kind == 'i') {
+        switch (itemSize) {
+            case 1: return loadAs<int8_t>(p);
+            case 2: return loadAs<int16_t>(p);
+            case 4: return loadAs<int32_t>(p);
+            default: return loadAs<int64_t>(p);
+        }
+    }
+    switch (itemSize) {
+        case 1: return loadAs<uint8_t>(p);
+        case 2: return loadAs<uint16_t>(p);
+        case 4: return loadAs<uint32_t>(p);
         default: {  // u8: values above int64's range are reported as -1 (every caller rejects negatives)
-            uint64_t v;
-            std::memcpy(&v, p, 8);
+            const uint64_t v = loadAs<uint64_t>(p);
             return v > uint64_t(std::numeric_limits<int64_t>::max()) ? -1 : int64_t(v);
         }
     }
@@ -211,8 +213,7 @@ std::string NpyArray::asString(int64_t i) const {
     std::string out;
     const char* p = data.data() + i * itemSize;
     for (int k = 0; k < itemSize / 4; ++k) {
-        uint32_t c;
-        std::memcpy(&c, p + 4 * k, 4);
+        const uint32_t c = loadAs<uint32_t>(p + 4 * k);
         if (c == 0) break;
         appendUtf8(out, c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? 0xfffd : c);
     }

@@ -1,6 +1,7 @@
 #include "gruq/data/numpy_task.h"
 
 #include "gruq/base/errors.h"
+#include "gruq/base/text.h"
 #include "gruq/data/npy_format.h"
 #include "gruq/data/npz_archive.h"
 #include "gruq/data/split.h"
@@ -49,9 +50,9 @@ const std::string& member(const std::map<std::string, std::string>& members, con
                           const std::string& where) {
     const auto it = members.find(name);
     if (it == members.end()) {
-        std::string present;
-        for (const auto& [key, bytes] : members) present += (present.empty() ? "" : ", ") + key;
-        throw InputError(where, "no array '" + name + "' (found: " + (present.empty() ? "none" : present) +
+        std::vector<std::string> present;
+        for (const auto& entry : members) present.push_back(entry.first);
+        throw InputError(where, "no array '" + name + "' (found: " + (present.empty() ? "none" : joined(present)) +
                                     "; gruq reads x [N, T, F] and y [N])");
     }
     return it->second;
@@ -83,6 +84,14 @@ SequenceSet sequencesOf(const NpyArray& x, const std::string& where) {
         set.x[size_t(i)] = static_cast<float>(v);
     }
     return set;
+}
+
+// Every label up to the largest must have a name when the data brings names.
+void checkEveryLabelNamed(int64_t largestLabel, const std::vector<std::string>& names, const std::string& where) {
+    if (!names.empty() && largestLabel >= int64_t(names.size())) {
+        throw InputError(where, "label " + std::to_string(largestLabel) + " has no name: class_names lists " +
+                                    std::to_string(names.size()) + " classes");
+    }
 }
 
 }  // namespace
@@ -133,10 +142,7 @@ NumpySequences numpySequencesFromMembers(const std::map<std::string, std::string
                                         names.descr + "' of shape " + shapeText(names.shape));
         }
         for (int64_t i = 0; i < names.elementCount(); ++i) out.classNames.push_back(names.asString(i));
-        if (out.largestLabel >= int64_t(out.classNames.size())) {
-            throw InputError(where, "label " + std::to_string(out.largestLabel) + " has no name: class_names lists " +
-                                        std::to_string(out.classNames.size()) + " classes");
-        }
+        checkEveryLabelNamed(out.largestLabel, out.classNames, where);
     }
     return out;
 }
@@ -188,22 +194,27 @@ TaskData loadNumpyTask(const NumpyTaskOptions& options) {
         checkSplit(data.validation, "validation", options.validationPath);
         checkSplit(data.test, "test", options.testPath);
     } else {
+        // Test first, then validation from the rest; every split is copied once from the file's rows.
         const SplitIndices trainTest = stratifiedSplit(train.set.y, options.testFraction, options.seed);
-        const SequenceSet rest = subset(train.set, trainTest.train);
+        std::vector<int32_t> restLabels;
+        for (int64_t row : trainTest.train) restLabels.push_back(train.set.y[size_t(row)]);
+        const SplitIndices trainValidation = stratifiedSplit(restLabels, options.validationFraction, options.seed ^ 0x7e57ULL);
+        auto fileRows = [&](const std::vector<int64_t>& restRows) {
+            std::vector<int64_t> rows;
+            for (int64_t r : restRows) rows.push_back(trainTest.train[size_t(r)]);
+            return rows;
+        };
         data.test = subset(train.set, trainTest.validation);
-        const SplitIndices trainValidation = stratifiedSplit(rest.y, options.validationFraction, options.seed ^ 0x7e57ULL);
-        data.train = subset(rest, trainValidation.train);
-        data.validation = subset(rest, trainValidation.validation);
+        data.train = subset(train.set, fileRows(trainValidation.train));
+        data.validation = subset(train.set, fileRows(trainValidation.validation));
         checkSplit(data.validation, "validation", options.path);
         checkSplit(data.test, "test", options.path);
     }
     checkSplit(data.train, "training", options.path);
 
+    checkEveryLabelNamed(largest, names, options.path);  // the other files' labels against the training file's names
     if (names.empty()) {
         for (int64_t c = 0; c <= largest; ++c) names.push_back(std::to_string(c));
-    } else if (largest >= int64_t(names.size())) {
-        throw InputError(options.path, "label " + std::to_string(largest) + " has no name: class_names lists " +
-                                           std::to_string(names.size()) + " classes");
     }
     data.classNames = names;
     const std::set<int32_t> present(data.train.y.begin(), data.train.y.end());

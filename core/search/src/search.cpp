@@ -17,9 +17,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <exception>
-#include <map>
-#include <thread>
 
 namespace gruq {
 namespace {
