@@ -12,8 +12,8 @@ PACKAGES=(
   libpagmo-dev libboost-serialization-dev libtbb-dev libeigen3-dev
   libsndfile1-dev libsamplerate0-dev libfftw3-dev
   libsqlite3-dev nlohmann-json3-dev zlib1g-dev libespeak-ng-dev libssl-dev
-  # data: NumPy .npz datasets (zip archives)
-  libzip-dev
+  # data: NumPy .npz datasets and torch.save model files (zip archives); ONNX models (protobuf classes)
+  libzip-dev libonnx-dev
   # app: command-line parsing; MPI for searches spread over cluster nodes (gruq-cli search --mpi)
   libcli11-dev libopenmpi-dev openmpi-bin
   # ui: Qt 6 Widgets + QCustomPlot (Qt 6 build) + platform plugins
@@ -30,7 +30,8 @@ PACKAGES=(
   desktop-file-utils appstream python3
   # tests: .npz files written by NumPy itself (read back by the NumPy dataset reader)
   python3-numpy
-  # benchmarks (scripts/bench.sh): Google Benchmark, and PyTorch for the eager-Python peer step
+  # benchmarks (scripts/bench.sh): Google Benchmark, and PyTorch for the eager-Python peer step and for
+  # the tests that import models trained by PyTorch itself
   libbenchmark-dev python3-torch
   # running and looking at the GUI headless
   xvfb xauth imagemagick

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 namespace gruq::cli {
 
@@ -108,6 +109,23 @@ void addUserDataOptions(CLI::App& command, std::string& task, TaskLoadOptions& o
     command.add_flag_function(
         "--no-normalize", [&options](int64_t) { options.normalize = false; },
         "npz task: feed the features as they are (default: per-feature normalisation with training statistics)");
+}
+
+void addModelImportOptions(CLI::App& command, FloatTrainConfig& floatConfig, TaskLoadOptions& options) {
+    command
+        .add_option_function<std::string>(
+            "--model",
+            [&floatConfig, &options](const std::string& file) {
+                // Absolute: archives record it, and are reopened from other folders.
+                floatConfig.importModel.path = std::filesystem::absolute(file).lexically_normal().string();
+                options.normalize = false;  // the model was trained on the features as the file holds them
+            },
+            "a float GRU trained elsewhere (PyTorch state_dict, TorchScript or ONNX file), imported instead of "
+            "trained; needs --data, feeds the features unnormalised")
+        ->type_name("FILE");
+    command.add_option("--gru", floatConfig.importModel.gruName, "with --model: the GRU module's name when the file holds several");
+    command.add_option("--head", floatConfig.importModel.headName,
+                       "with --model: the linear head's name (e.g. fc) when several layers could be the head");
 }
 
 }  // namespace gruq::cli

@@ -32,6 +32,10 @@ void addTaskOptions(CLI::App& command, TaskLoadOptions& options);
 // --data FILE (the user's NumPy data: sets the task to "npz") and its split / normalisation options.
 void addUserDataOptions(CLI::App& command, std::string& task, TaskLoadOptions& options);
 
+// --model FILE (a float GRU trained elsewhere, imported instead of trained; turns normalisation off),
+// --gru NAME, --head NAME (which tensors, when the file holds several candidates).
+void addModelImportOptions(CLI::App& command, FloatTrainConfig& floatConfig, TaskLoadOptions& options);
+
 // --genome / --bits / --layout: one genome from the command line.
 struct GenomeArgs {
     std::string text;

@@ -87,6 +87,7 @@ void addEvalCommand(CLI::App& app, CommandRunner& runner) {
     cmd->add_option("--task", a->task, "task name")->capture_default_str();
     addTaskOptions(*cmd, a->load);
     addUserDataOptions(*cmd, a->task, a->load);
+    addModelImportOptions(*cmd, a->floatConfig, a->load);
     addGenomeOptions(*cmd, a->genome);
     addModelOptions(*cmd, a->floatConfig, a->qat);
     cmd->add_flag("--no-test", a->noTest, "skip the test split");

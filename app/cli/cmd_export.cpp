@@ -110,6 +110,7 @@ void addExportCommands(CLI::App& app, CommandRunner& runner) {
     cmd->add_option("--task", a->task, "task name (genome export)")->capture_default_str();
     addTaskOptions(*cmd, a->load);
     addUserDataOptions(*cmd, a->task, a->load);
+    addModelImportOptions(*cmd, a->floatConfig, a->load);
     addGenomeOptions(*cmd, a->genome);
     addModelOptions(*cmd, a->floatConfig, a->qat);
     cmd->callback([&runner, a] { runner = [a] { return runExport(*a); }; });

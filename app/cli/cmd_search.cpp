@@ -203,6 +203,7 @@ void addSearchCommands(CLI::App& app, CommandRunner& runner) {
     cmd->add_option("--task", s.task, "task name")->capture_default_str();
     cmd->add_option("--path", s.data.path, "data folder (default: the task's)");
     addUserDataOptions(*cmd, s.task, s.data);
+    addModelImportOptions(*cmd, s.floatModel, s.data);
     cmd->add_option("--max-train", s.data.maxTrain, "MNIST tasks: read at most N training images (0 = all)");
     cmd->add_option("--max-test", s.data.maxTest, "MNIST tasks: read at most N test images (0 = all)");
     cmd->add_option("--hidden", s.floatModel.hiddenSize, "GRU hidden size")->capture_default_str();

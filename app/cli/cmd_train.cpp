@@ -53,6 +53,7 @@ int runTrain(TrainArgs args) {
                                     {"train_seconds", r.trainSeconds},
                                     {"samples_per_second", r.samplesPerSecond},
                                     {"from_cache", r.fromCache},
+                                    {"imported_format", r.importedFormat},
                                     {"model", r.cachePath}})
                   << '\n';
         return 0;
@@ -61,7 +62,11 @@ int runTrain(TrainArgs args) {
                 static_cast<long long>(r.weights.parameterCount()), r.fromCache ? ", loaded from cache" : "");
     std::printf("validation accuracy  %.2f%%\n", 100 * r.validationAccuracy);
     std::printf("test accuracy        %.2f%%\n", 100 * r.testAccuracy);
-    std::printf("training             %s, %.0f sequences/s\n", formatSeconds(r.trainSeconds).c_str(), r.samplesPerSecond);
+    if (!r.importedFormat.empty()) {
+        std::printf("imported             %s (not trained here)\n", r.importedFormat.c_str());
+    } else {
+        std::printf("training             %s, %.0f sequences/s\n", formatSeconds(r.trainSeconds).c_str(), r.samplesPerSecond);
+    }
     if (!r.cachePath.empty()) std::printf("model                %s\n", r.cachePath.c_str());
     return 0;
 }
@@ -74,6 +79,7 @@ void addTrainCommand(CLI::App& app, CommandRunner& runner) {
     cmd->add_option("--task", args->task, "task name")->capture_default_str();
     addTaskOptions(*cmd, args->load);
     addUserDataOptions(*cmd, args->task, args->load);
+    addModelImportOptions(*cmd, args->train, args->load);
     cmd->add_option("--hidden", args->train.hiddenSize, "GRU hidden size")->capture_default_str();
     cmd->add_option("--epochs", args->train.epochs, "training epochs")->capture_default_str();
     cmd->add_option("--batch", args->train.batchSize, "batch size")->capture_default_str();

@@ -46,6 +46,20 @@ void ensureDirectory(const std::string& dir) {
     }
 }
 
+std::string readWholeFile(const std::string& path) {
+    errno = 0;
+    std::FILE* in = std::fopen(path.c_str(), "rb");
+    if (!in) throw InputError(path, std::string("cannot read the file: ") + std::strerror(errno));
+    std::string bytes;
+    char chunk[1 << 16];
+    size_t n;
+    while ((n = std::fread(chunk, 1, sizeof chunk, in)) > 0) bytes.append(chunk, n);
+    const int error = std::ferror(in) ? errno : 0;
+    std::fclose(in);
+    if (error != 0) throw InputError(path, std::string("cannot read the file: ") + std::strerror(error));
+    return bytes;
+}
+
 void writeWholeFile(const std::string& path, const std::string& content) {
     errno = 0;
     std::FILE* out = std::fopen(path.c_str(), "wb");

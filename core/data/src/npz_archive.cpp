@@ -50,7 +50,8 @@ std::string readMember(zip_t* archive, zip_uint64_t index, const zip_stat_t& sta
     return out;
 }
 
-std::map<std::string, std::string> readMembers(zip_t* archive, uint64_t maxMemberBytes, const std::string& where) {
+std::map<std::string, std::string> readMembers(zip_t* archive, uint64_t maxMemberBytes, const std::string& where,
+                                               bool stripNpy) {
     std::map<std::string, std::string> members;
     const zip_int64_t count = zip_get_num_entries(archive, 0);
     for (zip_int64_t i = 0; i < count; ++i) {
@@ -63,16 +64,15 @@ std::map<std::string, std::string> readMembers(zip_t* archive, uint64_t maxMembe
         if (!name.empty() && name.back() == '/') continue;  // a folder entry
         if ((stat.valid & ZIP_STAT_ENCRYPTION_METHOD) && stat.encryption_method != ZIP_EM_NONE)
             throw InputError(where, "member " + name + " is encrypted");
-        if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0) name.resize(name.size() - 4);
+        if (stripNpy && name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0) name.resize(name.size() - 4);
         if (members.count(name)) throw InputError(where, "member " + name + " appears twice");
         members[name] = readMember(archive, zip_uint64_t(i), stat, maxMemberBytes, where);
     }
     return members;
 }
 
-}  // namespace
-
-std::map<std::string, std::string> readNpzBytes(const std::string& bytes, const std::string& where, uint64_t maxMemberBytes) {
+std::map<std::string, std::string> openAndReadMembers(const std::string& bytes, const std::string& where,
+                                                      const std::string& kind, uint64_t maxMemberBytes, bool stripNpy) {
     zip_error_t error;
     zip_error_init(&error);
     zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
@@ -85,10 +85,21 @@ std::map<std::string, std::string> readNpzBytes(const std::string& bytes, const 
         zip_source_free(source);
         const std::string text = zip_error_strerror(&error);
         zip_error_fini(&error);
-        throw InputError(where, "not a valid .npz (zip) file: " + text);
+        throw InputError(where, "not a valid " + kind + " (zip) file: " + text);
     }
     zip_error_fini(&error);
-    return readMembers(archive.get(), maxMemberBytes, where);
+    return readMembers(archive.get(), maxMemberBytes, where, stripNpy);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> readNpzBytes(const std::string& bytes, const std::string& where, uint64_t maxMemberBytes) {
+    return openAndReadMembers(bytes, where, ".npz", maxMemberBytes, true);
+}
+
+std::map<std::string, std::string> readZipMembers(const std::string& bytes, const std::string& where,
+                                                  const std::string& kind, uint64_t maxMemberBytes) {
+    return openAndReadMembers(bytes, where, kind, maxMemberBytes, false);
 }
 
 std::map<std::string, std::string> readNpzFile(const std::string& path, uint64_t maxMemberBytes) {
@@ -101,7 +112,7 @@ std::map<std::string, std::string> readNpzFile(const std::string& path, uint64_t
         }
         throw InputError(path, "not a valid .npz (zip) file: " + zipErrorText(code));
     }
-    return readMembers(archive.get(), maxMemberBytes, path);
+    return readMembers(archive.get(), maxMemberBytes, path, true);
 }
 
 std::string makeNpz(const std::map<std::string, std::string>& npyByName, bool deflate) {

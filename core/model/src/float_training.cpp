@@ -177,6 +177,11 @@ void validateConfig(const FloatTrainConfig& c) {
 
 std::string FloatTrainConfig::cacheKey(const TaskData& data) const {
     std::ostringstream os;
+    if (imports()) {
+        os << "imported-gru-v1|" << dataFingerprint(data) << "|" << hex64(fnv1a64(readWholeFile(importModel.path))) << "|gru "
+           << importModel.gruName << "|head " << importModel.headName;
+        return os.str();
+    }
     os << "float-gru-v1|" << dataFingerprint(data) << "|H" << hiddenSize << "|C" << data.numClasses() << "|e" << epochs
        << "|b" << batchSize << "|lr" << learningRate << "|wd" << weightDecay << "|clip" << gradClipNorm << "|seed" << seed;
     return os.str();
@@ -196,7 +201,43 @@ std::string modelPathOf(const TaskData& data, const FloatTrainConfig& config, co
 
 }  // namespace
 
+namespace {
+
+// Checks the imported model fits the data, then measures it where a trained one would be measured.
+FloatTrainReport importedBaseline(const TaskData& data, const FloatTrainConfig& config, const TrainObserver& observer) {
+    const std::string& path = config.importModel.path;
+    if (data.task != "npz") {
+        throw InputError(path, "an imported model needs your own data (task npz: --data FILE); task " + data.task +
+                                   " feeds features prepared for gruq's own models");
+    }
+    if (observer.progress) observer.progress({"importing " + path, 0, 1, 0.0, ""});
+    const ImportedModel model = importFloatModel(config.importModel);
+    const GruShape& shape = model.weights.shape;
+    if (shape.inputSize != data.train.features) {
+        throw InputError(path, "the model takes " + std::to_string(shape.inputSize) + " input features per step, the data have " +
+                                   std::to_string(data.train.features) + " (" + data.source + ")");
+    }
+    if (shape.numClasses != data.numClasses()) {
+        throw InputError(path, "the model has " + std::to_string(shape.numClasses) + " outputs, the data have " +
+                                   std::to_string(data.numClasses()) + " classes (" + data.source + ")");
+    }
+    configureTorchThreads(config.threads);
+    FloatGruNet net(shape.inputSize, shape.hiddenSize, shape.numClasses);
+    loadWeightsInto(net, model.weights);
+    FloatTrainReport report;
+    report.weights = model.weights;
+    report.importedFormat = model.format;
+    report.cachePath = path;
+    report.validationAccuracy = floatAccuracy(net, sequencesToTensor(data.validation), data.validation);
+    report.testAccuracy = floatAccuracy(net, sequencesToTensor(data.test), data.test);
+    if (observer.progress) observer.progress({"importing " + path, 1, 1, 0.0, ""});
+    return report;
+}
+
+}  // namespace
+
 std::optional<FloatTrainReport> findCachedFloatBaseline(const TaskData& data, const FloatTrainConfig& config) {
+    if (config.imports()) return importedBaseline(data, config, {});  // nothing to train: import it
     FloatTrainReport report;
     const std::string key = config.cacheKey(data);  // hashes the data: compute it once
     if (loadCached(modelPathOf(data, config, key), key, report)) return report;
@@ -204,6 +245,7 @@ std::optional<FloatTrainReport> findCachedFloatBaseline(const TaskData& data, co
 }
 
 FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig& config, const TrainObserver& observer) {
+    if (config.imports()) return importedBaseline(data, config, observer);
     validateConfig(config);
     if (data.train.count == 0) throw InputError(data.source, "the training split is empty");
     const GruShape shape{data.train.features, config.hiddenSize, data.numClasses()};
@@ -301,7 +343,10 @@ FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig
     return report;
 }
 
-double evaluateFloatAccuracy(const FloatGruWeights& weights, const SequenceSet& set, int threads) {
+namespace {
+
+// A float network holding `weights`, checked against the data it will see.
+FloatGruNet networkFor(const FloatGruWeights& weights, const SequenceSet& set, int threads) {
     weights.validate("float model");
     if (set.features != weights.shape.inputSize) {
         throw InputError("float model", "input size " + std::to_string(weights.shape.inputSize) +
@@ -310,7 +355,21 @@ double evaluateFloatAccuracy(const FloatGruWeights& weights, const SequenceSet& 
     configureTorchThreads(threads);
     FloatGruNet net(weights.shape.inputSize, weights.shape.hiddenSize, weights.shape.numClasses);
     loadWeightsInto(net, weights);
+    return net;
+}
+
+}  // namespace
+
+double evaluateFloatAccuracy(const FloatGruWeights& weights, const SequenceSet& set, int threads) {
+    FloatGruNet net = networkFor(weights, set, threads);
     return floatAccuracy(net, sequencesToTensor(set), set);
+}
+
+std::vector<float> evaluateFloatLogits(const FloatGruWeights& weights, const SequenceSet& set, int threads) {
+    FloatGruNet net = networkFor(weights, set, threads);
+    net->eval();
+    torch::NoGradGuard noGrad;
+    return tensorToVector(net->forward(sequencesToTensor(set)));
 }
 
 }  // namespace gruq

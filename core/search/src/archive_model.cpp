@@ -28,7 +28,7 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
     floatConfig.threads = 0;
     const auto identity = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
     if (identity.is_object() && identity.value("cache_key", "") != floatConfig.cacheKey(out.data)) {
-        throw InputError(archivePath, "the task data changed since this search ran (float model identity differs)");
+        throw InputError(archivePath, "the task data or the imported model file changed since this search ran (float model identity differs)");
     }
     TrainObserver observer;
     observer.cancel = cancel;

@@ -91,7 +91,9 @@ std::string floatModelJson(const FloatTrainReport& r, const FloatTrainConfig& co
                           {"cache_key", config.cacheKey(data)},
                           {"validation_accuracy", r.validationAccuracy},
                           {"test_accuracy", r.testAccuracy},
-                          {"parameters", r.weights.parameterCount()}}
+                          {"parameters", r.weights.parameterCount()},
+                          {"imported_format", r.importedFormat},
+                          {"imported_from", config.importModel.path}}
         .dump();
 }
 
@@ -277,7 +279,7 @@ SearchResult resumeSearch(const std::string& archivePath, SearchObserver* observ
     Prepared prepared = prepare(settings, observer, control);
     const auto stored = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
     if (stored.is_object() && stored.value("cache_key", "") != settings.floatModel.cacheKey(prepared.data)) {
-        throw InputError(archivePath, "the task data changed since this search started (float model identity differs)");
+        throw InputError(archivePath, "the task data or the imported model file changed since this search started (float model identity differs)");
     }
     if (observer) observer->log("resuming: " + std::to_string(archive.individualCount()) + " stored evaluations will be reused");
     return execute(settings, archive, observer, control, dispatcher, prepared.data, prepared.baseline);

@@ -103,11 +103,17 @@ void SearchSettings::validate() const {
     if (!(qat.learningRate > 0.0)) bad("qat.learning_rate", "must be > 0");
     if (floatModel.hiddenSize < 1 || floatModel.hiddenSize > 1024) bad("model.hidden_size", "must be in 1..1024");
     if (floatModel.epochs < 1) bad("model.epochs", "must be >= 1");
-    for (const std::string* path : {&data.path, &data.validationPath, &data.testPath}) {
+    if (floatModel.imports()) {
+        if (task != "npz") bad("model.import_path", "an imported model needs your own data (task npz, --data FILE)");
+        if (data.normalize) {
+            bad("data.normalize", "must be off with an imported model: it was trained on the features as the file holds them");
+        }
+    }
+    for (const std::string* path : {&data.path, &data.validationPath, &data.testPath, &floatModel.importModel.path}) {
         try {
             (void)nlohmann::json(*path).dump();  // archives keep the settings as JSON, which must be UTF-8
         } catch (const nlohmann::json::type_error&) {
-            throw InputError(*path, "data folder name is not valid UTF-8, so a search archive cannot record it; "
+            throw InputError(*path, "file or folder name is not valid UTF-8, so a search archive cannot record it; "
                                     "rename the folder or reach it through a link with a UTF-8 name");
         }
     }
@@ -123,7 +129,9 @@ std::string SearchSettings::toJson() const {
                  {"validation_path", data.validationPath}, {"test_path", data.testPath}, {"normalize", data.normalize}};
     j["model"] = {{"hidden_size", floatModel.hiddenSize}, {"epochs", floatModel.epochs},
                   {"batch_size", floatModel.batchSize},   {"learning_rate", floatModel.learningRate},
-                  {"seed", floatModel.seed}};
+                  {"seed", floatModel.seed},
+                  {"import_path", floatModel.importModel.path}, {"import_gru", floatModel.importModel.gruName},
+                  {"import_head", floatModel.importModel.headName}};
     j["qat"] = {{"epochs", qat.epochs},
                 {"samples_per_epoch", qat.samplesPerEpoch},
                 {"batch_size", qat.batchSize},
@@ -180,6 +188,9 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
     read(m, "batch_size", s.floatModel.batchSize, "model.");
     read(m, "learning_rate", s.floatModel.learningRate, "model.");
     read(m, "seed", s.floatModel.seed, "model.");
+    read(m, "import_path", s.floatModel.importModel.path, "model.");
+    read(m, "import_gru", s.floatModel.importModel.gruName, "model.");
+    read(m, "import_head", s.floatModel.importModel.headName, "model.");
     const auto& q = section(j, "qat", empty);
     read(q, "epochs", s.qat.epochs, "qat.");
     read(q, "samples_per_epoch", s.qat.samplesPerEpoch, "qat.");

@@ -12,6 +12,9 @@ std::string defaultSpeechCommandsDir(); // userDataDir()/speech-commands-espeak 
 // Creates the directory and its parents; throws InputError naming it when that fails.
 void ensureDirectory(const std::string& dir);
 
+// The whole file's bytes; InputError(path, "cannot read the file: <the system's reason>") when it is
+// missing, unreadable or a folder.
+std::string readWholeFile(const std::string& path);
 // Writes `content` to `path` in full or throws InputError(path, <the system's reason>) after removing what
 // was partly written. A full disk or a file size limit shows up as a short write or a failing close.
 void writeWholeFile(const std::string& path, const std::string& content);

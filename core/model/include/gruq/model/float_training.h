@@ -2,6 +2,7 @@
 // Trains (or loads from the on-disk cache) the float GRU baseline that every genome starts from.
 #include "gruq/data/dataset.h"
 #include "gruq/model/float_model.h"
+#include "gruq/model/model_import.h"
 #include "gruq/base/progress.h"
 
 #include <cstdint>
@@ -22,8 +23,12 @@ struct FloatTrainConfig {
     int threads = 0;             // torch intra-op threads; 0 = hardware concurrency
     std::string cacheDir;        // empty = userCacheDir()/models
     bool useCache = true;
+    ModelImportOptions importModel;  // path set: the float model is this file's (imported, never trained;
+                                     // hiddenSize and the training settings above are then unused)
 
-    // Identity of a trained model: task + data identity + shape + every training setting + seed.
+    bool imports() const { return !importModel.path.empty(); }
+    // Identity of a trained model: task + data identity + shape + every training setting + seed. Of an
+    // imported one: data identity + the model file's content hash + the names picked in it.
     std::string cacheKey(const TaskData& data) const;
 };
 
@@ -44,6 +49,7 @@ struct FloatTrainReport {
     double samplesPerSecond = 0;    // training throughput (sequences / s), from the epochs run
     bool fromCache = false;
     std::string cachePath;
+    std::string importedFormat;     // "PyTorch state_dict", "TorchScript", "ONNX" when imported, else empty
     std::vector<EpochReport> epochs;
 };
 
@@ -54,6 +60,8 @@ struct TrainObserver {
     const CancelFlag* cancel = nullptr;
 };
 
+// With config.imports(): the imported model, its accuracies measured on the data (InputError naming
+// the model file when its input size or class count does not match the data).
 FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig& config,
                                     const TrainObserver& observer = {});
 
@@ -62,5 +70,8 @@ std::optional<FloatTrainReport> findCachedFloatBaseline(const TaskData& data, co
 
 // Accuracy of float weights on a set (batched float forward).
 double evaluateFloatAccuracy(const FloatGruWeights& weights, const SequenceSet& set, int threads = 0);
+
+// The float model's logits for every sequence of `set`: [count x classes], row-major.
+std::vector<float> evaluateFloatLogits(const FloatGruWeights& weights, const SequenceSet& set, int threads = 0);
 
 }  // namespace gruq
