@@ -11,65 +11,16 @@
 #include "gruq/quant/integer_engine.h"
 #include "gruq/data/mnist_task.h"
 #include "gruq/data/split.h"
+#include "runtime_test_support.h"
 #include "test_support.h"
 
-#include <QProcess>
-#include <QStandardPaths>
 #include <QtTest>
 
 #include <cmath>
 
 using namespace gruq;
+using test::Run, test::run, test::requireTool, test::kStrictC, test::codesFile, test::logitsBytes;
 
-namespace {
-
-struct Run {
-    int exitCode = -1;
-    QString output;
-};
-
-Run run(const QString& program, const QStringList& args) {
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(program, args);
-    if (!p.waitForFinished(300000)) return {-1, QStringLiteral("%1 did not finish: %2").arg(program, p.errorString())};
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAll())};
-}
-
-QString requireTool(const char* name) {
-    const QString path = QStandardPaths::findExecutable(QString::fromLatin1(name));
-    if (path.isEmpty()) qFatal("%s is missing: run scripts/setup.sh (it installs the cross toolchains)", name);
-    return path;
-}
-
-const QStringList kStrictC = {"-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"};
-
-// CODES.bin for the harness: u32 count, steps, features, then the x codes of every sequence.
-std::string codesFile(const IntegerGruEngine& engine, const SequenceSet& set) {
-    std::string out;
-    auto u32 = [&](uint32_t v) {
-        for (int i = 0; i < 4; ++i) out.push_back(char(v >> (8 * i)));
-    };
-    u32(uint32_t(set.count));
-    u32(uint32_t(set.steps));
-    u32(uint32_t(set.features));
-    std::vector<uint8_t> codes(size_t(set.sequenceSize()));
-    for (int64_t i = 0; i < set.count; ++i) {
-        engine.quantizeInput(set.sequence(i), set.sequenceSize(), codes.data());
-        out.append(reinterpret_cast<const char*>(codes.data()), codes.size());
-    }
-    return out;
-}
-
-std::string logitsBytes(const std::vector<int32_t>& logits) {
-    std::string out;
-    for (int32_t v : logits) {
-        for (int i = 0; i < 4; ++i) out.push_back(char(uint32_t(v) >> (8 * i)));
-    }
-    return out;
-}
-
-}  // namespace
 
 class TestFirmwareExport : public QObject {
     Q_OBJECT

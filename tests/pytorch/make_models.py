@@ -4,12 +4,13 @@
     make_models.py OUT_DIR [--hidden 32] [--layers 1] [--epochs 30] [--seed 0]
 
 Writes to OUT_DIR:
-  data.npz            x [N, T, F] float32, y [N] int64, class_names
+  train.npz, validation.npz, test.npz
+                      x [N, T, F] float32, y [N] int64, class_names (PyTorch trains on train.npz only)
   state_dict.pt       torch.save(model.state_dict())           (a collections.OrderedDict)
   torchscript.pt      torch.jit.save(torch.jit.script(model))
   model.onnx          torch.onnx.export(model, ...)
   checkpoint.pt       {"epoch", "model_state_dict", "optimizer_state_dict"} (a training checkpoint)
-  logits.npy          PyTorch's float logits for every sequence of data.npz, [N, C] float32
+  logits.npy          PyTorch's float logits for every sequence of test.npz, [N, C] float32
   whole_model.pt      torch.save(model): a pickled Python object, which gruq refuses
   bidirectional.pt, lstm.pt, two_heads.pt, stacked.pt, stacked.onnx: models gruq refuses (with --layers 1)
 """
@@ -34,7 +35,7 @@ torch.set_num_threads(1)
 
 # Three classes of 4-feature sequences, 16 steps: a slow sine, a fast sine, a drifting random walk,
 # each with noise and a random phase and amplitude.
-N, T, F, C = 720, 16, 4, 3
+N, T, F, C = 900, 16, 4, 3
 t = np.arange(T, dtype=np.float64)
 y = np.arange(N) % C
 rng.shuffle(y)
@@ -44,14 +45,16 @@ for i, c in enumerate(y):
     if c == 0:
         base = amp * np.sin(0.35 * t + phase)
     elif c == 1:
-        base = amp * np.sin(1.6 * t + phase)
+        base = amp * np.sin(0.7 * t + phase)
     else:
         base = np.cumsum(rng.normal(0.15, 0.5, T))
     for f in range(F):
-        x[i, :, f] = base * (1.0 + 0.3 * f) + rng.normal(0, 0.3, T)
+        x[i, :, f] = base * (1.0 + 0.3 * f) + rng.normal(0, 1.5, T)
 x = x.astype(np.float32)
-np.savez(os.path.join(a.out, "data.npz"), x=x, y=y.astype(np.int64),
-         class_names=np.array(["slow", "fast", "drift"]))
+names = np.array(["slow", "fast", "drift"])
+splits = {"train": slice(0, 600), "validation": slice(600, 750), "test": slice(750, N)}
+for split, rows in splits.items():
+    np.savez(os.path.join(a.out, split + ".npz"), x=x[rows], y=y[rows].astype(np.int64), class_names=names)
 
 
 class Classifier(nn.Module):
@@ -67,10 +70,10 @@ class Classifier(nn.Module):
 
 model = Classifier()
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-xs, ys = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+xs, ys = torch.from_numpy(x[splits["train"]]), torch.from_numpy(y[splits["train"]].astype(np.int64))
 for epoch in range(a.epochs):
-    order = torch.randperm(N)
-    for b in range(0, N, 64):
+    order = torch.randperm(len(xs))
+    for b in range(0, len(xs), 64):
         idx = order[b:b + 64]
         optimizer.zero_grad()
         loss = nn.functional.cross_entropy(model(xs[idx]), ys[idx])
@@ -78,8 +81,8 @@ for epoch in range(a.epochs):
         optimizer.step()
 model.eval()
 with torch.no_grad():
-    logits = model(xs)
-accuracy = float((logits.argmax(1) == ys).float().mean())
+    logits = model(torch.from_numpy(x[splits["test"]]))
+accuracy = float((logits.argmax(1).numpy() == y[splits["test"]]).mean())
 np.save(os.path.join(a.out, "logits.npy"), logits.numpy().astype(np.float32))
 
 torch.save(model.state_dict(), os.path.join(a.out, "state_dict.pt"))
@@ -102,4 +105,4 @@ if a.layers == 1:
     stacked = Classifier(layers=2)
     torch.save(stacked.state_dict(), os.path.join(a.out, "stacked.pt"))
     torch.onnx.export(stacked, xs[:1], os.path.join(a.out, "stacked.onnx"), input_names=["x"], output_names=["logits"])
-print(f"PyTorch GRU F{F} H{a.hidden} L{a.layers} C{C}: accuracy on all {N} sequences {accuracy:.3f}")
+print(f"PyTorch GRU F{F} H{a.hidden} L{a.layers} C{C}: test accuracy {accuracy:.3f}")
