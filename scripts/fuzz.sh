@@ -40,6 +40,7 @@ TARGETS=(
     "fuzz_core_blob|blobs|fuzz_cxx fuzz/fuzz_core_blob.cpp 'blob errors text genome size_metric float_model hashing dataset integer_engine fixed_point resources/runtime/gruq_runtime.c' -lz -lcrypto"
     "fuzz_idx|idx|fuzz_cxx fuzz/fuzz_idx.cpp 'idx_reader errors' -lz"
     "fuzz_npz|npz|fuzz_cxx fuzz/fuzz_npz.cpp 'npz_archive npy_format numpy_task dataset split errors text' -lzip"
+    "fuzz_model_import|models|fuzz_cxx fuzz/fuzz_model_import.cpp 'gru_tensor_picker torch_save_reader onnx_gru_reader float_model npz_archive errors text hashing' -lzip -lonnx_proto -lprotobuf"
     "fuzz_wav|wav|fuzz_cxx fuzz/fuzz_wav.cpp 'wav_io errors' -lsndfile -lsamplerate"
     "fuzz_speech_lists|speech_lists|fuzz_cxx fuzz/fuzz_speech_lists.cpp 'speech_commands errors hashing' -lcrypto"
     "fuzz_genome|genome|fuzz_cxx fuzz/fuzz_genome.cpp 'genome errors text'"
@@ -54,6 +55,7 @@ TARGETS=(
 # any header under core/*/include or resources/runtime is newer.
 # shellcheck disable=SC2317  # called through eval
 CORE_INCLUDES=()
+ONNX_DEFINES=(-DONNX_ML=1 -DONNX_NAMESPACE=onnx)  # as libonnx-dev's CMake target sets them
 for dir in core/*/include; do CORE_INCLUDES+=("-I$dir"); done
 fuzz_cxx() {
     local source=$1 sources=$2 objects=() item src obj objdir flags
@@ -68,7 +70,7 @@ fuzz_cxx() {
             if [[ $src == *.c ]]; then
                 $CC "${flags[@]}" -std=c99 -Wall -Wextra -Iresources/runtime -c "$src" -o "$obj" || return 1
             else
-                $CXX "${flags[@]}" -std=c++17 -Wall -Wextra "${CORE_INCLUDES[@]}" -c "$src" -o "$obj" || return 1
+                $CXX "${flags[@]}" -std=c++17 -Wall -Wextra "${ONNX_DEFINES[@]}" "${CORE_INCLUDES[@]}" -c "$src" -o "$obj" || return 1
             fi
         fi
         objects+=("$obj")
@@ -108,6 +110,44 @@ for name in sorted(os.listdir(d))[:6]:
     flipped = bytearray(blob)
     flipped[len(blob) - 1] ^= 0x01
     open(os.path.join(d, "%s_flip.bin" % stem), "wb").write(bytes(flipped))
+EOF
+}
+
+# Model files as PyTorch writes them (python3-torch): state_dicts and checkpoints of small GRU
+# classifiers (bias and no bias, float32 / float64 / float16), ONNX exports, plus damaged variants: cut
+# short, one flipped byte.
+# shellcheck disable=SC2317
+seed_models() {
+    /usr/bin/python3 - "$1" <<'EOF'
+import os, sys, warnings
+import torch, torch.nn as nn
+warnings.simplefilter("ignore")
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+torch.manual_seed(0)
+class Net(nn.Module):
+    def __init__(self, f, h, c, bias=True):
+        super().__init__()
+        self.gru = nn.GRU(f, h, batch_first=True, bias=bias)
+        self.fc = nn.Linear(h, c)
+    def forward(self, x):
+        out, _ = self.gru(x)
+        return self.fc(out[:, -1])
+i = 0
+for f, h, c, bias, dtype in ((1, 1, 2, True, torch.float32), (3, 4, 3, False, torch.float32), (2, 6, 4, True, torch.float64),
+                             (4, 5, 2, True, torch.float16)):
+    net = Net(f, h, c, bias)
+    torch.save(net.to(dtype).state_dict(), os.path.join(d, "state_dict_%d.pt" % i))
+    net = net.float()
+    torch.save({"epoch": 1, "model_state_dict": net.state_dict()}, os.path.join(d, "checkpoint_%d.pt" % i))
+    torch.onnx.export(net, torch.zeros(1, 3, f), os.path.join(d, "model_%d.onnx" % i))
+    i += 1
+for name in sorted(os.listdir(d))[:6]:
+    blob = open(os.path.join(d, name), "rb").read()
+    open(os.path.join(d, "cut_" + name), "wb").write(blob[: len(blob) // 2])
+    flipped = bytearray(blob)
+    flipped[len(blob) // 3] ^= 0x10
+    open(os.path.join(d, "flip_" + name), "wb").write(bytes(flipped))
 EOF
 }
 

@@ -23,6 +23,7 @@
 // Every row also prints "MATRIX | row | exit code | message": the table of what the user sees.
 #include "bad_input_support.h"
 #include "numpy_test_support.h"
+#include "torch_save_test_support.h"
 
 #include <QtTest>
 #include <QElapsedTimer>
@@ -203,6 +204,7 @@ class TestBadInput : public QObject {
     void runAllRows();
     void idxRows();
     void numpyRows();
+    void modelImportRows();
     void speechRows();
     void genomeRows();
     void settingsRows();
@@ -273,6 +275,7 @@ void TestBadInput::initTestCase() {
 
     idxRows();
     numpyRows();
+    modelImportRows();
     speechRows();
     genomeRows();
     settingsRows();
@@ -334,6 +337,95 @@ void TestBadInput::runAllRows() {
 }
 
 // ---- NumPy datasets (the npz task) ----
+// Models trained elsewhere (--model): torch.save files written here (torch_save_test_support.h); the
+// ONNX and TorchScript refusals, which need PyTorch to make their files, are in test_model_import.
+void TestBadInput::modelImportRows() {
+    const NumpyToy toy = numpyToy(60, 5, 3, 3);
+    const NamedTensors good = gruStateDict(patternedWeights(3, 4, 3));
+    auto row = [&](const std::string& tag, const std::string& name, const std::string& modelBytes, const std::string& problem) {
+        const std::string d = rowFolder("model-" + tag);
+        writeNpz(d + "/data.npz", npzMembers(toy));
+        const std::string model = d + "/model.pt";
+        writeBytes(model, modelBytes);
+        add("model import: " + name, {"train", "--data", d + "/data.npz", "--model", model}, {model, problem}, d);
+    };
+    auto edited = [&](const std::function<void(NamedTensors&)>& edit) {
+        NamedTensors t = good;
+        edit(t);
+        return torchSaveFile(t);
+    };
+    row("garbage", "not a model file", std::string(300, 'z'), "not a model file gruq reads");
+    row("png", "wrong type (PNG)", pngBytes(), "not a model file gruq reads");
+    row("legacy", "pre-1.6 torch.save format",
+        std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e", 15), "legacy format");
+    {
+        std::string cut = torchSaveFile(good);
+        cut.resize(cut.size() / 2);
+        row("truncated", "truncated zip", cut, "not a valid PyTorch (zip) file");
+    }
+    {
+        auto members = torchSaveMembers(good);
+        members["archive/data/1"].resize(10);
+        row("short-storage", "a storage shorter than its tensor", makeZip(members), "fewer than its 48 elements need");
+    }
+    {
+        auto members = torchSaveMembers(good);
+        members["archive/data.pkl"].insert(2, "\x8f");  // EMPTY_SET: not part of a state_dict
+        row("opcode", "an unsupported pickle opcode", makeZip(members), "unsupported pickle opcode 0x8f");
+    }
+    {
+        auto members = torchSaveMembers(good);
+        members.erase("archive/data/2");
+        row("missing-storage", "a storage missing from the archive", makeZip(members), "storage 2 is missing");
+    }
+    row("features", "model for other input features", torchSaveFile(gruStateDict(patternedWeights(5, 4, 3))),
+        "the model takes 5 input features per step, the data have 3");
+    row("classes", "model for another class count", torchSaveFile(gruStateDict(patternedWeights(3, 4, 7))),
+        "the model has 7 outputs, the data have 3 classes");
+    row("stacked", "a stacked GRU (weight_ih_l1)", edited([](NamedTensors& t) {
+            t.push_back({"gru.weight_ih_l1", {12, 4}, std::vector<float>(48, 0.1f)});
+        }),
+        "stacked GRU (num_layers=2");
+    row("no-gru", "no GRU tensors", edited([](NamedTensors& t) { t.erase(t.begin(), t.begin() + 4); }), "no GRU found");
+    row("no-head", "no linear head", edited([](NamedTensors& t) { t.resize(4); }), "no linear head");
+    row("extra", "a layer gruq cannot place", edited([](NamedTensors& t) {
+            t.push_back({"norm.weight", {4}, std::vector<float>(4, 1.0f)});
+        }),
+        "tensors gruq cannot place: norm.weight [4]");
+    row("gate-shape", "GRU weights of the wrong shape", edited([](NamedTensors& t) {
+            t[0].shape = {10, 3};
+            t[0].values.resize(30);
+        }),
+        "do not have the shapes [3H, F] and [3H, H]");
+    {
+        const std::string d = rowFolder("model-missing");
+        writeNpz(d + "/data.npz", npzMembers(toy));
+        add("model import: missing file", {"train", "--data", d + "/data.npz", "--model", d + "/none.pt"},
+            {d + "/none.pt", "cannot read the file"}, d);
+    }
+    {
+        const std::string d = rowFolder("model-builtin-task");
+        writeBytes(d + "/model.pt", torchSaveFile(good));
+        add("model import: with a built-in task", {"train", "--path", mnist_, "--model", d + "/model.pt"},
+            {d + "/model.pt", "needs your own data"}, d);
+    }
+    {
+        const std::string d = rowFolder("model-search");
+        writeNpz(d + "/data.npz", npzMembers(toy));
+        writeBytes(d + "/model.pt", torchSaveFile(gruStateDict(patternedWeights(3, 4, 7))));
+        add("model import: search with a mismatching model", {"search", "--data", d + "/data.npz", "--model", d + "/model.pt",
+                                                              "--population", "8", "--generations", "0", "--workers", "1",
+                                                              "--out", d + "/run.gruq"},
+            {d + "/model.pt", "7 outputs"}, d);
+    }
+    {
+        const std::string d = rowFolder("model-good");
+        writeNpz(d + "/data.npz", npzMembers(toy));
+        writeBytes(d + "/model.pt", torchSaveFile(good));
+        add("model import: valid state_dict (accepted)", {"train", "--data", d + "/data.npz", "--model", d + "/model.pt"}, {}, d, 0);
+    }
+}
+
 void TestBadInput::numpyRows() {
     const NumpyToy toy = numpyToy(60, 5, 3, 3);
     // Each row: its own folder with data.npz made from the good members, changed by `edit`.
@@ -925,7 +1017,7 @@ void TestBadInput::outputRows() {
         const std::string d = rowFolder("search-non-utf8-data");
         const std::string data = mnistCopy(d, "mnist-" + kNotUtf8);
         add("search: non-UTF-8 data folder name (an archive cannot record it)", searchInto(d + "/new.gruq", data),
-            {data, "data folder name is not valid UTF-8"}, d);
+            {data, "folder name is not valid UTF-8"}, d);
     }
 
     // Export --out.

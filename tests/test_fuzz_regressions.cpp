@@ -9,6 +9,9 @@
 #include "gruq/quant/genome.h"
 #include "gruq/data/idx_reader.h"
 #include "gruq/data/npz_archive.h"
+#include "gruq/model/model_import.h"
+#include "gruq/model/onnx_gru_reader.h"
+#include "gruq/model/torch_save_reader.h"
 #include "gruq/data/numpy_task.h"
 #include "gruq/search/search.h"
 #include "gruq/data/speech_commands.h"
@@ -63,6 +66,12 @@ void replayIdx(const Bytes& input, const fs::path& dir) {
 void replayNpz(const Bytes& input, const fs::path&) {
     numpySequencesFromMembers(readNpzBytes(std::string(input.begin(), input.end()), "input.npz", uint64_t(64) << 20),
                               "input.npz");
+}
+
+void replayModelImport(const Bytes& input, const fs::path&) {
+    const std::string bytes(input.begin(), input.end());
+    const bool zip = bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] == 'K';
+    gruFromTensors(zip ? readTorchSaveBytes(bytes, "model.pt") : readOnnxGru(bytes, "model.onnx"), {}, "model");
 }
 
 void replayWav(const Bytes& input, const fs::path& dir) {
@@ -168,6 +177,7 @@ using Replay = std::function<void(const Bytes&, const fs::path&)>;
 std::optional<Replay> replayFor(const std::string& target) {
     if (target == "fuzz_idx") return replayIdx;
     if (target == "fuzz_npz") return replayNpz;
+    if (target == "fuzz_model_import") return replayModelImport;
     if (target == "fuzz_wav") return replayWav;
     if (target == "fuzz_speech_lists") return replaySpeechLists;
     if (target == "fuzz_genome") return replayGenome;

@@ -115,20 +115,20 @@ std::map<std::string, std::string> readNpzFile(const std::string& path, uint64_t
     return readMembers(archive.get(), maxMemberBytes, path, true);
 }
 
-std::string makeNpz(const std::map<std::string, std::string>& npyByName, bool deflate) {
+std::string makeZip(const std::map<std::string, std::string>& bytesByName, bool deflate) {
     zip_error_t error;
     zip_error_init(&error);
     zip_source_t* target = zip_source_buffer_create(nullptr, 0, 0, &error);
     zip_t* archive = target ? zip_open_from_source(target, ZIP_TRUNCATE, &error) : nullptr;
-    if (!archive) throw std::runtime_error("makeNpz: cannot create an archive in memory");
+    if (!archive) throw std::runtime_error("makeZip: cannot create an archive in memory");
     zip_source_keep(target);
-    for (const auto& [name, bytes] : npyByName) {
+    for (const auto& [name, bytes] : bytesByName) {
         zip_source_t* member = zip_source_buffer(archive, bytes.data(), bytes.size(), 0);
-        const zip_int64_t index = zip_file_add(archive, (name + ".npy").c_str(), member, ZIP_FL_OVERWRITE);
-        if (index < 0) throw std::runtime_error("makeNpz: cannot add " + name);
+        const zip_int64_t index = zip_file_add(archive, name.c_str(), member, ZIP_FL_OVERWRITE);
+        if (index < 0) throw std::runtime_error("makeZip: cannot add " + name);
         zip_set_file_compression(archive, zip_uint64_t(index), deflate ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0);
     }
-    if (zip_close(archive) != 0) throw std::runtime_error("makeNpz: cannot write the archive");
+    if (zip_close(archive) != 0) throw std::runtime_error("makeZip: cannot write the archive");
     std::string out;
     zip_stat_t stat;
     if (zip_source_stat(target, &stat) == 0 && zip_source_open(target) == 0) {
@@ -139,6 +139,12 @@ std::string makeNpz(const std::map<std::string, std::string>& npyByName, bool de
     zip_source_free(target);
     zip_error_fini(&error);
     return out;
+}
+
+std::string makeNpz(const std::map<std::string, std::string>& npyByName, bool deflate) {
+    std::map<std::string, std::string> members;
+    for (const auto& [name, bytes] : npyByName) members[name + ".npy"] = bytes;
+    return makeZip(members, deflate);
 }
 
 }  // namespace gruq

@@ -18,6 +18,9 @@ std::map<std::string, std::string> readNpzFile(const std::string& path, uint64_t
 std::map<std::string, std::string> readZipMembers(const std::string& bytes, const std::string& where,
                                                   const std::string& kind, uint64_t maxMemberBytes);
 
+// A zip archive (stored or deflated members) holding these members by full name, for tests and tools.
+std::string makeZip(const std::map<std::string, std::string>& bytesByName, bool deflate = false);
+
 // An .npz (stored members, as numpy.savez writes them) holding these .npy files, for tests and tools.
 std::string makeNpz(const std::map<std::string, std::string>& npyByName, bool deflate = false);
 
