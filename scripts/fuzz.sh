@@ -40,7 +40,7 @@ TARGETS=(
     "fuzz_core_blob|blobs|fuzz_cxx fuzz/fuzz_core_blob.cpp 'blob errors text genome size_metric float_model hashing dataset integer_engine fixed_point resources/runtime/gruq_runtime.c' -lz -lcrypto"
     "fuzz_idx|idx|fuzz_cxx fuzz/fuzz_idx.cpp 'idx_reader errors' -lz"
     "fuzz_npz|npz|fuzz_cxx fuzz/fuzz_npz.cpp 'npz_archive npy_format numpy_task dataset split errors text' -lzip"
-    "fuzz_model_import|models|fuzz_cxx fuzz/fuzz_model_import.cpp 'gru_tensor_picker torch_save_reader onnx_gru_reader float_model npz_archive errors text hashing' -lzip -lonnx_proto -lprotobuf"
+    "fuzz_model_import|models|fuzz_cxx fuzz/fuzz_model_import.cpp 'gru_tensor_picker torch_save_reader onnx_gru_reader float_model npz_archive errors text hashing' -lzip -lonnx_proto -lprotobuf -lcrypto"
     "fuzz_wav|wav|fuzz_cxx fuzz/fuzz_wav.cpp 'wav_io errors' -lsndfile -lsamplerate"
     "fuzz_speech_lists|speech_lists|fuzz_cxx fuzz/fuzz_speech_lists.cpp 'speech_commands errors hashing' -lcrypto"
     "fuzz_genome|genome|fuzz_cxx fuzz/fuzz_genome.cpp 'genome errors text'"

@@ -10,12 +10,14 @@
 #include "scheme_inspector.h"
 #include "search_controller.h"
 #include "numpy_test_support.h"
+#include "torch_save_test_support.h"
 #include "test_support.h"
 
 #include <qcustomplot.h>
 
 #include <QtTest>
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QLabel>
@@ -121,6 +123,7 @@ private slots:
         QCOMPARE(child<QLabel>(w, "dataPathLabel")->text(), QStringLiteral("&Data file"));
         QVERIFY(child<QLineEdit>(w, "dataPath")->placeholderText().contains(QStringLiteral(".npz")));
         child<QLineEdit>(w, "dataPath")->setText(QString::fromStdString(file));
+        child<QLineEdit>(w, "modelPath")->clear();  // trained here
         child<QSpinBox>(w, "hiddenSize")->setValue(8);
         child<QSpinBox>(w, "epochs")->setValue(2);
 
@@ -151,6 +154,50 @@ private slots:
         QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorDialog"))) != nullptr);
         const QString text = box->text() + box->informativeText();
         QVERIFY2(text.contains(QString::fromStdString(bad)) && text.contains(QStringLiteral("no array 'y'")), qPrintable(text));
+        box->accept();
+    }
+
+    // A GRU trained elsewhere (a torch.save state_dict) imported instead of trained, from the settings panel.
+    void yourOwnModel() {
+        const QString data = home_.path() + QStringLiteral("/sensors-for-model.npz");
+        test::writeNpz(data.toStdString(), test::npzMembers(test::numpyToy(90, 6, 3, 3)));
+        const QString model = home_.path() + QStringLiteral("/model.pt");
+        const QString wrong = home_.path() + QStringLiteral("/seven-classes.pt");
+        test::writeBytes(model.toStdString(), test::torchSaveFile(test::gruStateDict(test::patternedWeights(3, 5, 3))));
+        test::writeBytes(wrong.toStdString(), test::torchSaveFile(test::gruStateDict(test::patternedWeights(3, 5, 7))));
+
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto* combo = child<QComboBox>(w, "taskCombo");
+        combo->setCurrentIndex(combo->findData(QStringLiteral("smnist-row")));
+        QVERIFY(!child<QLineEdit>(w, "modelPath")->isVisible());  // built-in tasks train their own model
+        combo->setCurrentIndex(combo->findData(QStringLiteral("npz")));
+        QVERIFY(child<QLineEdit>(w, "modelPath")->isVisible() && child<QLineEdit>(w, "testPath")->isVisible());
+        child<QLineEdit>(w, "dataPath")->setText(data);
+        QVERIFY(child<QCheckBox>(w, "normalizeCheck")->isEnabled());
+        child<QLineEdit>(w, "modelPath")->setText(model);
+        QVERIFY(!child<QSpinBox>(w, "hiddenSize")->isEnabled());
+        QVERIFY(!child<QCheckBox>(w, "normalizeCheck")->isEnabled() && !child<QCheckBox>(w, "normalizeCheck")->isChecked());
+        QCOMPARE(child<QPushButton>(w, "trainButton")->text(), QStringLiteral("&Import model"));
+
+        QSignalSpy ready(w.controller(), &ui::BaselineController::baselineReady);
+        QTest::mouseClick(child<QPushButton>(w, "loadButton"), Qt::LeftButton);
+        QVERIFY(ready.wait(30000));  // loading the data imports the model at once: nothing to train
+        const QString label = child<QLabel>(w, "baselineLabel")->text();
+        QVERIFY2(label.contains(QStringLiteral("F3-H5-C3")) && label.contains(QStringLiteral("imported PyTorch state_dict")),
+                 qPrintable(label));
+
+        // A model for seven classes on three-class data: a dialog naming the model file and the mismatch.
+        child<QLineEdit>(w, "modelPath")->setText(wrong);
+        QTRY_VERIFY(child<QPushButton>(w, "trainButton")->isEnabled());
+        QSignalSpy failed(w.controller(), &ui::BaselineController::failed);
+        QTest::mouseClick(child<QPushButton>(w, "trainButton"), Qt::LeftButton);
+        QVERIFY(failed.wait(30000));
+        QMessageBox* box = nullptr;
+        QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorDialog"))) != nullptr);
+        const QString text = box->text() + box->informativeText();
+        QVERIFY2(text.contains(wrong) && text.contains(QStringLiteral("7 outputs, the data have 3 classes")), qPrintable(text));
         box->accept();
     }
 

@@ -95,12 +95,15 @@ void BaselineController::reportBaseline(const FloatTrainReport& r) {
     result.samplesPerSecond = r.samplesPerSecond;
     result.parameters = r.weights.parameterCount();
     result.fromCache = r.fromCache;
+    result.importedFormat = QString::fromStdString(r.importedFormat);
     emit baselineReady(result);
     emit logLine(tr("Float baseline %1: validation %2%, test %3%%4.")
                      .arg(result.shapeKey)
                      .arg(100 * r.validationAccuracy, 0, 'f', 2)
                      .arg(100 * r.testAccuracy, 0, 'f', 2)
-                     .arg(r.fromCache ? tr(" (from cache)") : QString()));
+                     .arg(r.fromCache ? tr(" (from cache)")
+                          : r.importedFormat.empty() ? QString()
+                                                     : tr(" (imported %1 model)").arg(QString::fromStdString(r.importedFormat))));
 }
 
 void BaselineController::trainBaseline(const QString& task, const TaskLoadOptions& options, const FloatTrainConfig& config) {

@@ -27,6 +27,7 @@ struct BaselineResult {
     double validationAccuracy = 0, testAccuracy = 0, trainSeconds = 0, samplesPerSecond = 0;
     qint64 parameters = 0;
     bool fromCache = false;
+    QString importedFormat;  // "ONNX", ... when the model was imported, not trained
 };
 
 class BaselineController : public QObject {

@@ -54,10 +54,11 @@ void DataSummaryView::showBaseline(const BaselineResult& r) {
                            .arg(r.parameters)
                            .arg(100 * r.validationAccuracy, 0, 'f', 2)
                            .arg(100 * r.testAccuracy, 0, 'f', 2)
-                           .arg(r.fromCache ? tr(" · from cache")
-                                            : tr(" · trained in %1 s at %2 seq/s")
-                                                  .arg(r.trainSeconds, 0, 'f', 1)
-                                                  .arg(r.samplesPerSecond, 0, 'f', 0)));
+                           .arg(!r.importedFormat.isEmpty() ? tr(" · imported %1 model, not trained here").arg(r.importedFormat)
+                                : r.fromCache             ? tr(" · from cache")
+                                                          : tr(" · trained in %1 s at %2 seq/s")
+                                                                .arg(r.trainSeconds, 0, 'f', 1)
+                                                                .arg(r.samplesPerSecond, 0, 'f', 0)));
 }
 
 }  // namespace gruq::ui

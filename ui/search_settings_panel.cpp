@@ -2,10 +2,12 @@
 
 #include "gruq/quant/genome.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -39,6 +41,25 @@ QDoubleSpinBox* SearchSettingsPanel::doubleSpin(const char* name, double lo, dou
     return s;
 }
 
+QLineEdit* SearchSettingsPanel::fileRow(const char* name, const QString& caption, const QString& filter, QLayout*& row) {
+    auto* edit = new QLineEdit(this);
+    edit->setObjectName(QString::fromLatin1(name));
+    edit->setClearButtonEnabled(true);
+    auto* browse = new QToolButton(this);
+    browse->setText(QStringLiteral("…"));
+    browse->setToolTip(caption);
+    connect(browse, &QToolButton::clicked, this, [this, edit, caption, filter] {
+        const QString chosen = QFileDialog::getOpenFileName(this, caption, edit->text(), filter);
+        if (!chosen.isEmpty()) edit->setText(chosen);
+    });
+    auto* box = new QHBoxLayout;
+    box->setContentsMargins(0, 0, 0, 0);
+    box->addWidget(edit);
+    box->addWidget(browse);
+    row = box;
+    return edit;
+}
+
 SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     const SearchSettings defaults;
     task_ = new QComboBox(this);
@@ -58,6 +79,21 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     pathRow->addWidget(path_);
     pathRow->addWidget(browse);
 
+    const QString numpyFilter = tr("NumPy data (*.npz *.npy);;All files (*)");
+    validationPath_ = fileRow("validationPath", tr("Validation data"), numpyFilter, validationRow_);
+    validationPath_->setPlaceholderText(tr("optional: split from the data file"));
+    testPath_ = fileRow("testPath", tr("Test data"), numpyFilter, testRow_);
+    testPath_->setPlaceholderText(tr("optional: split from the data file"));
+    testFraction_ = doubleSpin("testFraction", 0.01, 0.9, defaults.data.testFraction, 2, 0.05);
+    testFraction_->setToolTip(tr("Share of each class held out for testing when one file is split"));
+    normalize_ = new QCheckBox(tr("per feature, training statistics"), this);
+    normalize_->setObjectName(QStringLiteral("normalizeCheck"));
+    normalize_->setChecked(true);
+    modelPath_ = fileRow("modelPath", tr("A GRU trained elsewhere"),
+                         tr("Models (*.pt *.pth *.onnx);;All files (*)"), modelRow_);
+    modelPath_->setPlaceholderText(tr("optional: train one here"));
+    modelPath_->setToolTip(tr("A GRU + linear head trained elsewhere: PyTorch state_dict (torch.save), TorchScript "
+                              "or ONNX. It is imported instead of trained and sees the features unnormalised."));
     hidden_ = spin("hiddenSize", 4, 1024, 64);
     epochs_ = spin("epochs", 1, 500, 20);
     seed_ = spin("seed", 0, 1'000'000, 0);
@@ -88,11 +124,17 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
 
     auto* taskBox = new QGroupBox(tr("Task and model"), this);
     auto* taskForm = new QFormLayout(taskBox);
+    taskForm_ = taskForm;
     taskForm->addRow(tr("&Task"), task_);
     pathLabel_ = new QLabel(tr("&Data folder"), this);
     pathLabel_->setObjectName(QStringLiteral("dataPathLabel"));
     pathLabel_->setBuddy(path_);  // the row holds a layout, so the mnemonic needs an explicit buddy
     taskForm->addRow(pathLabel_, pathRow);
+    taskForm->addRow(tr("Validation file"), validationRow_);
+    taskForm->addRow(tr("Test file"), testRow_);
+    taskForm->addRow(tr("Test fraction"), testFraction_);
+    taskForm->addRow(tr("Normalise"), normalize_);
+    taskForm->addRow(tr("Model file"), modelRow_);
     taskForm->addRow(tr("&Hidden size"), hidden_);
     taskForm->addRow(tr("Float &epochs"), epochs_);
     taskForm->addRow(tr("&Seed"), seed_);
@@ -160,6 +202,8 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
 
     connect(browse, &QToolButton::clicked, this, &SearchSettingsPanel::browseFolder);
     connect(task_, &QComboBox::currentIndexChanged, this, &SearchSettingsPanel::updateDefaultPathHint);
+    connect(task_, &QComboBox::currentIndexChanged, this, &SearchSettingsPanel::updateModelState);
+    connect(modelPath_, &QLineEdit::textChanged, this, &SearchSettingsPanel::updateModelState);
     connect(load_, &QPushButton::clicked, this, &SearchSettingsPanel::loadRequested);
     connect(train_, &QPushButton::clicked, this, &SearchSettingsPanel::trainRequested);
     connect(cancel_, &QPushButton::clicked, this, &SearchSettingsPanel::cancelRequested);
@@ -169,6 +213,7 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
 
     restoreSettings();
     updateDefaultPathHint();
+    updateModelState();
     setDataBusy(false);
     setSearchState(false, false);
 }
@@ -179,6 +224,12 @@ TaskLoadOptions SearchSettingsPanel::loadOptions() const {
     TaskLoadOptions o;
     o.path = QFile::encodeName(path_->text().trimmed()).toStdString();  // the bytes the system uses
     o.seed = static_cast<uint64_t>(seed_->value());
+    if (task() == QStringLiteral("npz")) {
+        o.validationPath = QFile::encodeName(validationPath_->text().trimmed()).toStdString();
+        o.testPath = QFile::encodeName(testPath_->text().trimmed()).toStdString();
+        o.testFraction = testFraction_->value();
+        o.normalize = normalize_->isChecked() && modelPath_->text().trimmed().isEmpty();
+    }
     return o;
 }
 
@@ -187,6 +238,11 @@ FloatTrainConfig SearchSettingsPanel::trainConfig() const {
     c.hiddenSize = hidden_->value();
     c.epochs = epochs_->value();
     c.seed = static_cast<uint64_t>(seed_->value());
+    const QString model = modelPath_->text().trimmed();
+    if (task() == QStringLiteral("npz") && !model.isEmpty()) {
+        // Absolute: archives record it and are reopened from elsewhere.
+        c.importModel.path = QFile::encodeName(QFileInfo(model).absoluteFilePath()).toStdString();
+    }
     return c;
 }
 
@@ -216,6 +272,11 @@ void SearchSettingsPanel::setSearchSettings(const SearchSettings& s) {
     const int t = task_->findData(QString::fromStdString(s.task));
     if (t >= 0) task_->setCurrentIndex(t);
     path_->setText(QFile::decodeName(QByteArray::fromStdString(s.data.path)));
+    validationPath_->setText(QFile::decodeName(QByteArray::fromStdString(s.data.validationPath)));
+    testPath_->setText(QFile::decodeName(QByteArray::fromStdString(s.data.testPath)));
+    testFraction_->setValue(s.data.testFraction);
+    modelPath_->setText(QFile::decodeName(QByteArray::fromStdString(s.floatModel.importModel.path)));
+    normalize_->setChecked(s.data.normalize || s.floatModel.imports());  // remembered choice; an import forces it off
     seed_->setValue(static_cast<int>(s.seed));
     hidden_->setValue(static_cast<int>(s.floatModel.hiddenSize));
     epochs_->setValue(s.floatModel.epochs);
@@ -250,11 +311,27 @@ void SearchSettingsPanel::setSearchState(bool running, bool paused) {
     stop_->setEnabled(running);
     load_->setEnabled(!running);
     train_->setEnabled(!running);
-    for (QWidget* w : std::initializer_list<QWidget*>{task_, path_, hidden_, epochs_, seed_, layout_, minBits_, maxBits_,
-                                                      population_, generations_, crossover_, etaC_, mutation_, etaM_,
-                                                      qatEpochs_, qatSamples_, qatLr_, workers_}) {
+    for (QWidget* w : std::initializer_list<QWidget*>{task_, path_, validationPath_, testPath_, testFraction_, modelPath_,
+                                                      seed_, layout_, minBits_, maxBits_, population_, generations_,
+                                                      crossover_, etaC_, mutation_, etaM_, qatEpochs_, qatSamples_, qatLr_,
+                                                      workers_}) {
         w->setEnabled(!running);
     }
+    updateModelState();
+}
+
+void SearchSettingsPanel::updateModelState() {
+    const bool own = task() == QStringLiteral("npz");
+    for (QLayout* row : {validationRow_, testRow_, modelRow_}) taskForm_->setRowVisible(row, own);
+    taskForm_->setRowVisible(testFraction_, own);
+    taskForm_->setRowVisible(normalize_, own);
+    const bool imported = own && !modelPath_->text().trimmed().isEmpty();
+    // An imported model brings its own shape and was trained on the features as the file holds them.
+    hidden_->setEnabled(!imported && !searchRunning_);
+    epochs_->setEnabled(!imported && !searchRunning_);
+    normalize_->setEnabled(!imported && !searchRunning_);
+    if (imported) normalize_->setChecked(false);
+    train_->setText(imported ? tr("&Import model") : tr("Train &float model"));
 }
 
 void SearchSettingsPanel::browseFolder() {

@@ -8,8 +8,11 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
+class QFormLayout;
 class QLabel;
+class QLayout;
 class QDoubleSpinBox;
 class QLineEdit;
 class QSpinBox;
@@ -43,16 +46,25 @@ signals:
 private slots:
     void browseFolder();
     void updateDefaultPathHint();
+    void updateModelState();  // an imported model: no training settings, no normalisation
 
 private:
     void restoreSettings();
     QSpinBox* spin(const char* name, int lo, int hi, int value, int step = 1);
     QDoubleSpinBox* doubleSpin(const char* name, double lo, double hi, double value, int decimals, double step);
+    // A line edit for a file path with a "…" button opening a file dialog; objectName `name`.
+    QLineEdit* fileRow(const char* name, const QString& caption, const QString& filter, QLayout*& row);
 
     QComboBox* task_;
     QLabel* pathLabel_;
     QLineEdit* path_;
     QSpinBox *hidden_, *epochs_, *seed_;
+    // Your own data (task npz) and model: shown only for that task.
+    QFormLayout* taskForm_;
+    QLayout *validationRow_, *testRow_, *modelRow_;
+    QLineEdit *validationPath_, *testPath_, *modelPath_;
+    QDoubleSpinBox* testFraction_;
+    QCheckBox* normalize_;
     QComboBox* layout_;
     QSpinBox *minBits_, *maxBits_, *population_, *generations_, *qatEpochs_, *qatSamples_, *workers_;
     QDoubleSpinBox *crossover_, *etaC_, *mutation_, *etaM_, *qatLr_;
