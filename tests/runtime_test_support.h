@@ -35,7 +35,8 @@ inline QString requireTool(const char* name) {
 
 inline const QStringList kStrictC = {"-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"};
 
-// CODES.bin for the harness: u32 count, steps, features, then the x codes of every sequence.
+// CODES.bin for the harness: u32 count, steps, features, then the x codes of every sequence, then the
+// valid lengths when the set is padded.
 inline std::string codesFile(const IntegerGruEngine& engine, const SequenceSet& set) {
     std::string out;
     auto u32 = [&](uint32_t v) {
@@ -48,6 +49,9 @@ inline std::string codesFile(const IntegerGruEngine& engine, const SequenceSet& 
     for (int64_t i = 0; i < set.count; ++i) {
         engine.quantizeInput(set.sequence(i), set.sequenceSize(), codes.data());
         out.append(reinterpret_cast<const char*>(codes.data()), codes.size());
+    }
+    if (set.padded()) {
+        for (int32_t n : set.lengths) u32(uint32_t(n));  // each sequence runs its valid steps only
     }
     return out;
 }

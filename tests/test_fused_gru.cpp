@@ -2,7 +2,8 @@
 // same forward values, same observed ranges, same gradients for every parameter and the input, in float
 // mode, with fake quantization (homogeneous 8/4/2 bits and mixed genomes), and in frozen mode; the
 // same results bit for bit on 1 and 2 threads; a diverged model (NaN weights) runs without reading
-// outside the activation tables.
+// outside the activation tables. Zero-padded rows (lengths): the padding is never read, and a row of
+// length L gives bit for bit what the first L steps alone give (values, gradients, observed ranges).
 #include "model_test_support.h"
 #include "gruq/quant/fused_gru_sequence.h"
 #include "gruq/quant/qat_gru.h"
@@ -23,23 +24,30 @@ struct Outcome {
 // One calibration forward on smaller inputs (so that the training batch exceeds the calibrated ranges
 // and clamping masks the straight-through gradients), then one forward + backward in `mode`.
 Outcome runOnce(const FloatGruWeights& w, const BitAssignment& bits, const torch::Tensor& xIn, const torch::Tensor& y,
-                QatMode mode, bool fused) {
+                QatMode mode, bool fused, const torch::Tensor& lengths = {}) {
     QatGru model(w, bits);
     model->setFusedSequence(fused);
     model->setMode(QatMode::Calibrate);
     {
         torch::NoGradGuard noGrad;
-        model->forward(xIn * 0.6);
+        model->forward(xIn * 0.6, lengths);
     }
     Outcome o;
     model->setMode(mode);
     torch::Tensor x = xIn.clone().requires_grad_(true);
-    o.logits = model->forward(x);
+    o.logits = model->forward(x, lengths);
     torch::nn::functional::cross_entropy(o.logits, y).backward();
     for (const auto& p : {model->wIh, model->wHh, model->bIh, model->bHh, model->wFc, model->bFc}) o.grads.push_back(p.grad().clone());
     o.grads.push_back(x.grad().clone());
     o.ranges = model->ranges();
     return o;
+}
+
+// A mixed genome: every width 2..8 somewhere in the cell.
+BitAssignment mixedBits() {
+    BitAssignment bits;
+    for (size_t i = 0; i < bits.size(); ++i) bits[i] = 2 + int(i % 7);
+    return bits;
 }
 
 double maxRelDiff(const torch::Tensor& a, const torch::Tensor& b) {
@@ -78,6 +86,36 @@ private slots:
     }
 
     void floatModeMatches() { compare(allBits(8), QatMode::Float, 1e-5, "float"); }
+
+    // Padding holds garbage instead of zeros: nothing changes, and no gradient reaches it.
+    void paddingIsNeverRead() {
+        const torch::Tensor lengths = torch::tensor({7, 3, 1, 5, 6}, torch::kInt32);
+        const torch::Tensor valid = torch::arange(7).view({1, 7, 1}).lt(lengths.view({5, 1, 1})).expand_as(x_);
+        const torch::Tensor zeros = torch::where(valid, x_, torch::zeros_like(x_));
+        const torch::Tensor garbage = torch::where(valid, x_, torch::randn_like(x_) * 1e3);
+        for (QatMode mode : {QatMode::Float, QatMode::Train}) {
+            const Outcome a = runOnce(weights_, mixedBits(), zeros, y_, mode, true, lengths);
+            const Outcome b = runOnce(weights_, mixedBits(), garbage, y_, mode, true, lengths);
+            QVERIFY(torch::equal(a.logits, b.logits));
+            for (size_t i = 0; i < a.grads.size(); ++i) QVERIFY2(torch::equal(a.grads[i], b.grads[i]), qPrintable(QString::number(i)));
+            QVERIFY(torch::equal(a.grads.back().masked_select(valid.logical_not()), torch::zeros({(~valid).sum().item<int64_t>()})));
+            for (int p = 0; p < kQuantPointCount; ++p) QCOMPARE(a.ranges[size_t(p)].max, b.ranges[size_t(p)].max);
+        }
+    }
+
+    // Every row of length 4 out of 7 steps: the same as the first 4 steps without padding, bit for bit.
+    void paddedRowsStopAtTheirLength() {
+        const torch::Tensor lengths = torch::full({5}, 4, torch::kInt32);
+        const Outcome padded = runOnce(weights_, mixedBits(), x_, y_, QatMode::Train, true, lengths);
+        const Outcome cut = runOnce(weights_, mixedBits(), x_.narrow(1, 0, 4).contiguous(), y_, QatMode::Train, true);
+        QVERIFY(torch::equal(padded.logits, cut.logits));
+        for (size_t i = 0; i + 1 < padded.grads.size(); ++i) QVERIFY(torch::equal(padded.grads[i], cut.grads[i]));
+        QVERIFY(torch::equal(padded.grads.back().narrow(1, 0, 4), cut.grads.back()));
+        for (int p = 0; p < kQuantPointCount; ++p) {
+            QCOMPARE(padded.ranges[size_t(p)].min, cut.ranges[size_t(p)].min);
+            QCOMPARE(padded.ranges[size_t(p)].max, cut.ranges[size_t(p)].max);
+        }
+    }
 
     void clampingActuallyHappens() {
         // Guard for the comparisons below: with these inputs some gradients are masked by clamps.

@@ -10,7 +10,8 @@
  *     harness CODES.bin OUT.bin
  *     harness --check                          (checks the embedded blob)
  *
- * CODES.bin: u32 count, u32 steps, u32 features (little-endian), then count*steps*features u8 codes.
+ * CODES.bin: u32 count, u32 steps, u32 features (little-endian), then count*steps*features u8 codes,
+ * optionally followed by count u32 valid lengths (zero-padded sequences: each runs its first n steps).
  * Exit codes: 0 OK; 1 usage or I/O error; 2 model rejected (stderr "error <code>: <message>");
  * 3 features != F; 4 workspace too small (embedded build).
  */
@@ -77,9 +78,10 @@ static int init_model(gruq_model* model, const uint8_t* blob, uint32_t bytes) {
 /* Runs every sequence of codes_path through the model and writes the logits to out_path. */
 static int run(const gruq_model* model, void* ws, uint32_t ws_bytes, const char* codes_path, const char* out_path) {
     gruq_state state;
-    uint32_t codes_bytes = 0, count, steps, features, i, c;
+    uint32_t codes_bytes = 0, count, steps, features, i, c, n;
     uint64_t expected;
     uint8_t* codes;
+    const uint8_t* lengths = NULL;
     int32_t* logits;
     FILE* out;
     int rc;
@@ -106,7 +108,8 @@ static int run(const gruq_model* model, void* ws, uint32_t ws_bytes, const char*
         return 3;
     }
     expected = 12u + (uint64_t)count * steps * features;
-    if ((uint64_t)codes_bytes != expected) {
+    if ((uint64_t)codes_bytes == expected + 4u * (uint64_t)count) lengths = codes + expected;
+    else if ((uint64_t)codes_bytes != expected) {
         fprintf(stderr, "%s: %u bytes, the header implies %llu\n", codes_path, (unsigned)codes_bytes,
                 (unsigned long long)expected);
         free(codes);
@@ -122,7 +125,16 @@ static int run(const gruq_model* model, void* ws, uint32_t ws_bytes, const char*
         return 1;
     }
     for (i = 0; i < count; ++i) {
-        gruq_classify(&state, codes + 12 + (size_t)i * steps * features, steps, logits);
+        n = lengths != NULL ? le32(lengths + 4u * i) : steps;
+        if (n > steps) {
+            fprintf(stderr, "%s: length %u of sequence %u exceeds %u steps\n", codes_path, (unsigned)n, (unsigned)i,
+                    (unsigned)steps);
+            fclose(out);
+            free(logits);
+            free(codes);
+            return 1;
+        }
+        gruq_classify(&state, codes + 12 + (size_t)i * steps * features, n, logits);
         for (c = 0; c < model->classes; ++c) {
             const uint32_t v = (uint32_t)logits[c];
             const uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};

@@ -23,10 +23,12 @@ SequenceSet subset(const SequenceSet& set, const std::vector<int64_t>& indices) 
     const int64_t n = set.sequenceSize();
     out.x.resize(static_cast<size_t>(out.count * n));
     out.y.resize(static_cast<size_t>(out.count));
+    if (set.padded()) out.lengths.resize(static_cast<size_t>(out.count));
     for (size_t k = 0; k < indices.size(); ++k) {
         const int64_t i = indices[k];
         std::memcpy(out.x.data() + static_cast<int64_t>(k) * n, set.sequence(i), static_cast<size_t>(n) * sizeof(float));
         out.y[k] = set.y[static_cast<size_t>(i)];
+        if (set.padded()) out.lengths[k] = set.lengths[static_cast<size_t>(i)];
     }
     return out;
 }
@@ -42,13 +44,20 @@ std::vector<int64_t> classCounts(const SequenceSet& set, int numClasses) {
 Normalization computeNormalization(const SequenceSet& set, bool perFeature) {
     const size_t groups = perFeature ? static_cast<size_t>(std::max<int64_t>(1, set.features)) : 1;
     std::vector<double> sum(groups, 0.0), sumSq(groups, 0.0);
-    for (size_t i = 0; i < set.x.size(); ++i) {
-        const size_t g = perFeature ? i % groups : 0;
-        const double v = set.x[i];
-        sum[g] += v;
-        sumSq[g] += v * v;
+    size_t counted = 0;
+    const size_t perStep = static_cast<size_t>(std::max<int64_t>(1, set.features));
+    for (int64_t s = 0; s < set.count; ++s) {
+        const size_t valid = static_cast<size_t>(set.lengthOf(s)) * perStep;  // padding steps are not data
+        const float* row = set.sequence(s);
+        for (size_t i = 0; i < valid; ++i) {
+            const size_t g = perFeature ? i % groups : 0;
+            const double v = row[i];
+            sum[g] += v;
+            sumSq[g] += v * v;
+        }
+        counted += valid;
     }
-    const double perGroup = std::max<double>(1.0, static_cast<double>(set.x.size() / groups));
+    const double perGroup = std::max<double>(1.0, static_cast<double>(counted / groups));
     Normalization norm;
     norm.mean.assign(groups, 0.0f);
     norm.stdDev.assign(groups, 1.0f);

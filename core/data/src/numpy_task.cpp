@@ -121,19 +121,18 @@ NumpySequences numpySequencesFromMembers(const std::map<std::string, std::string
             throw InputError(where, "lengths must be [N] integers with N = " + std::to_string(out.set.count) +
                                         ", got shape " + shapeText(lengths.shape) + " of '" + lengths.descr + "'");
         }
+        std::vector<int32_t> valid(size_t(out.set.count));
+        bool shorter = false;
         for (int64_t i = 0; i < out.set.count; ++i) {
             const int64_t l = lengths.asInteger(i);
             if (l < 1 || l > out.set.steps) {
                 throw InputError(where, "lengths[" + std::to_string(i) + "] = " + std::to_string(l) + " is outside 1.." +
                                             std::to_string(out.set.steps));
             }
-            if (l < out.set.steps) {
-                throw InputError(where, "sequence " + std::to_string(i) + " has " + std::to_string(l) + " valid steps of " +
-                                            std::to_string(out.set.steps) +
-                                            ": variable-length (zero-padded) sequences are not supported yet; give "
-                                            "sequences that use every step");
-            }
+            valid[size_t(i)] = static_cast<int32_t>(l);
+            shorter = shorter || l < out.set.steps;
         }
+        if (shorter) out.set.lengths = std::move(valid);  // all full: the same data as without lengths
     }
     if (const auto it = members.find("class_names"); it != members.end()) {
         const NpyArray names = parseNpy(it->second, where + ": class_names", kMaxClasses);

@@ -25,15 +25,16 @@ using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// One-layer GRU (torch's fused kernel) followed by a linear head on the last hidden state.
+// One-layer GRU (torch's fused kernel) followed by a linear head on the last hidden state, or on the
+// output of each row's last valid step when the rows are zero-padded (lengths defined).
 struct FloatGruNetImpl : torch::nn::Module {
     FloatGruNetImpl(int64_t inputSize, int64_t hiddenSize, int64_t numClasses)
         : gru(register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(inputSize, hiddenSize).batch_first(true)))),
           fc(register_module("fc", torch::nn::Linear(hiddenSize, numClasses))) {}
 
-    torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& lengths = {}) {
         auto [out, hN] = gru->forward(x);
-        return fc->forward(hN[0]);
+        return fc->forward(lengths.defined() ? lastValidStep(out, lengths) : hN[0]);
     }
 
     torch::nn::GRU gru;
@@ -68,7 +69,8 @@ void loadWeightsInto(FloatGruNet& net, const FloatGruWeights& w) {
 // Accuracy of the float network on a split whose tensor x is already made.
 double floatAccuracy(FloatGruNet& net, const torch::Tensor& x, const SequenceSet& set) {
     net->eval();
-    return accuracyOf(predictionsOf([&net](const torch::Tensor& batch) { return net->forward(batch); }, x, 1024), set);
+    const LogitsFn logits = [&net](const torch::Tensor& batch, const torch::Tensor& lengths) { return net->forward(batch, lengths); };
+    return accuracyOf(predictionsOf(logits, x, lengthsToTensor(set), 1024), set);
 }
 
 // Identity of the data: task, source, sizes, all labels and a stride of the feature values.
@@ -82,6 +84,8 @@ std::string dataFingerprint(const TaskData& data) {
         std::string sample;
         for (size_t i = 0; i < s->x.size(); i += 61) sample.append(reinterpret_cast<const char*>(&s->x[i]), sizeof(float));
         h = fnv1a64(sample, h);
+        // Padded sets: the lengths are part of the data (unpadded sets hash exactly as before).
+        if (s->padded()) h = fnv1a64(std::string(reinterpret_cast<const char*>(s->lengths.data()), s->lengths.size() * sizeof(int32_t)), h);
     }
     os << hex64(h);
     return os.str();
@@ -263,6 +267,7 @@ FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig
                                  torch::optim::AdamOptions(config.learningRate).weight_decay(config.weightDecay));
 
     const torch::Tensor xTrain = sequencesToTensor(data.train), yTrain = labelsToTensor(data.train);
+    const torch::Tensor lengthsTrain = lengthsToTensor(data.train);
     const torch::Tensor xVal = sequencesToTensor(data.validation);
     const torch::Tensor xTest = sequencesToTensor(data.test);
 
@@ -293,8 +298,9 @@ FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig
             const int64_t start = b * config.batchSize, count = std::min<int64_t>(config.batchSize, n - start);
             const torch::Tensor idx = perm.narrow(0, start, count);
             const torch::Tensor x = xTrain.index_select(0, idx), y = yTrain.index_select(0, idx);
+            const torch::Tensor lengths = lengthsTrain.defined() ? lengthsTrain.index_select(0, idx) : lengthsTrain;
             optimizer.zero_grad();
-            const torch::Tensor logits = net->forward(x);
+            const torch::Tensor logits = net->forward(x, lengths);
             const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
             loss.backward();
             if (config.gradClipNorm > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), config.gradClipNorm);
@@ -369,7 +375,7 @@ std::vector<float> evaluateFloatLogits(const FloatGruWeights& weights, const Seq
     FloatGruNet net = networkFor(weights, set, threads);
     net->eval();
     torch::NoGradGuard noGrad;
-    return tensorToVector(net->forward(sequencesToTensor(set)));
+    return tensorToVector(net->forward(sequencesToTensor(set), lengthsToTensor(set)));
 }
 
 }  // namespace gruq

@@ -29,6 +29,19 @@ torch::Tensor gatherSequences(const SequenceSet& set, const int64_t* indices, in
     return out;
 }
 
+torch::Tensor lengthsToTensor(const SequenceSet& set) {
+    if (!set.padded()) return {};
+    return torch::from_blob(const_cast<int32_t*>(set.lengths.data()), {set.count}, torch::kInt32).clone();
+}
+
+torch::Tensor gatherLengths(const SequenceSet& set, const int64_t* indices, int64_t count) {
+    if (!set.padded()) return {};
+    torch::Tensor out = torch::empty({count}, torch::kInt32);
+    int32_t* dst = out.data_ptr<int32_t>();
+    for (int64_t i = 0; i < count; ++i) dst[i] = set.lengths[size_t(indices[i])];
+    return out;
+}
+
 torch::Tensor gatherLabels(const SequenceSet& set, const int64_t* indices, int64_t count) {
     torch::Tensor out = torch::empty({count}, torch::kInt64);
     int64_t* dst = out.data_ptr<int64_t>();

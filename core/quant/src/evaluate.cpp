@@ -23,7 +23,8 @@ void checkCancel(const CancelFlag* cancel) {
 }
 
 std::vector<int32_t> fakeQuantPredictions(QatGru& model, const SequenceSet& set) {
-    return predictionsOf([&model](const torch::Tensor& x) { return model->forward(x); }, sequencesToTensor(set));
+    const LogitsFn logits = [&model](const torch::Tensor& x, const torch::Tensor& lengths) { return model->forward(x, lengths); };
+    return predictionsOf(logits, sequencesToTensor(set), lengthsToTensor(set));
 }
 
 double agreementOf(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
@@ -78,9 +79,13 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     };
     // Batches are gathered straight from the data: only the rows a batch uses are copied (a whole-split
     // tensor per evaluation would cost ~170 MB of memory traffic on row-wise MNIST).
+    struct Batch {
+        torch::Tensor x, y, lengths;
+    };
     auto batchOf = [&](const std::vector<int64_t>& perm, int64_t start, int64_t count) {
-        return std::make_pair(gatherSequences(data.train, perm.data() + start, count),
-                              gatherLabels(data.train, perm.data() + start, count));
+        const int64_t* rows = perm.data() + start;
+        return Batch{gatherSequences(data.train, rows, count), gatherLabels(data.train, rows, count),
+                     gatherLengths(data.train, rows, count)};
     };
 
     // Calibration: float forward passes observe every operator's range.
@@ -92,7 +97,8 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
         for (int64_t b = 0; b < batches; ++b) {
             checkCancel(options.cancel);
             const int64_t count = std::min<int64_t>(config.batchSize, n - b * config.batchSize);
-            model->forward(batchOf(perm, b * config.batchSize, count).first);
+            const Batch batch = batchOf(perm, b * config.batchSize, count);
+            model->forward(batch.x, batch.lengths);
             if (options.progress) options.progress({"calibrating", b + 1, batches, secondsSince(start), ""});
         }
     }
@@ -114,10 +120,9 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
             model->setMode(step < freezeAt ? QatMode::Train : QatMode::Frozen);
             setLearningRate(optimizer, cosineLearningRate(config.learningRate, step, totalSteps));
             const int64_t count = std::min<int64_t>(config.batchSize, perEpoch - b * config.batchSize);
-            const auto [x, y] = batchOf(perm, b * config.batchSize, count);
+            const Batch batch = batchOf(perm, b * config.batchSize, count);
             optimizer.zero_grad();
-            const torch::Tensor loss =
-                torch::nn::functional::cross_entropy(model->forward(x), y);
+            const torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(batch.x, batch.lengths), batch.y);
             loss.backward();
             if (config.gradClipNorm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), config.gradClipNorm);
             optimizer.step();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -329,7 +330,8 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t 
 class FusedGruFunction : public torch::autograd::Function<FusedGruFunction> {
 public:
     static variable_list forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor wI, torch::Tensor bI,
-                                 torch::Tensor wH, torch::Tensor bH, const CellQuantizers* quantizers) {
+                                 torch::Tensor wH, torch::Tensor bH, const CellQuantizers* quantizers,
+                                 const torch::Tensor* lengthsIn) {
         x = x.contiguous();
         wI = wI.contiguous();
         bI = bI.contiguous();
@@ -357,6 +359,13 @@ public:
         int16_t* masksData = masks.data_ptr<int16_t>();
         const int64_t BH = B * H;
 
+        // Valid steps per row (zero-padded rows): kept for backward, which must skip the same steps.
+        const torch::Tensor lengths =
+            lengthsIn && lengthsIn->defined() ? lengthsIn->to(torch::kInt32).contiguous().clone() : torch::Tensor();
+        TORCH_CHECK(!lengths.defined() || lengths.numel() == B, "fusedGruSequence: lengths must have one value per row");
+        const int32_t* valid = lengths.defined() ? lengths.data_ptr<int32_t>() : nullptr;
+        if (lengths.defined()) ctx->saved_data["lengths"] = lengths;
+
         std::vector<float> rowScratch(size_t(kRowScratchFloats * H));
         std::vector<int32_t> rowCodes(static_cast<size_t>(H));
         ForwardStep step{&cq, &sigR, &sigZ, &tanhN, ihStep.data(), hhStep.data(), bI.data_ptr<float>(),
@@ -374,6 +383,10 @@ public:
             // OpenMP on 2 threads: pixel-wise 607 vs 861 sequences/s); searches run one single-threaded
             // evaluation per core instead.
             for (int64_t bi = 0; bi < B; ++bi) {
+                if (valid && t >= valid[bi]) {  // padding: the state stays, nothing is computed or observed
+                    std::memcpy(step.hOut + bi * H, step.hPrev + bi * H, size_t(H) * sizeof(float));
+                    continue;
+                }
                 if (cq.observe) {
                     forwardRowObserved(step, bi, observed);
                 } else {
@@ -404,6 +417,9 @@ public:
         const int64_t T = saved.size(0), B = saved.size(2), H = saved.size(3), F = x.size(2), BH = B * H;
         const auto options = hs.options();
         const bool needX = ctx->needs_input_grad(0);
+        const auto padded = ctx->saved_data.find("lengths");
+        const torch::Tensor lengths = padded != ctx->saved_data.end() ? padded->second.toTensor() : torch::Tensor();
+        const int32_t* valid = lengths.defined() ? lengths.data_ptr<int32_t>() : nullptr;
 
         // dh ping-pongs between two buffers: each step reads dL/dh_t and writes dL/dh_{t-1}.
         torch::Tensor dhA = grads[0].defined() ? grads[0].contiguous().clone() : torch::zeros({B, H}, options);
@@ -432,7 +448,15 @@ public:
             step.masks = masksData + t * BH;
             step.hPrev = hsData + t * BH;
             step.dhDirect = dhOut;
-            for (int64_t bi = 0; bi < B; ++bi) backwardRow(step, bi);
+            for (int64_t bi = 0; bi < B; ++bi) {
+                if (valid && t >= valid[bi]) {  // padding passes dL/dh unchanged and adds no gradient
+                    std::fill_n(da.data() + bi * 3 * H, 3 * H, 0.0f);
+                    std::fill_n(dih.data() + bi * 3 * H, 3 * H, 0.0f);
+                    std::memcpy(dhOut + bi * H, dhIn + bi * H, size_t(H) * sizeof(float));
+                    continue;
+                }
+                backwardRow(step, bi);
+            }
             // dL/dh_{t-1} = direct part + da W_hh; the weight gradients accumulate step by step.
             gemm(CblasNoTrans, CblasNoTrans, B, H, 3 * H, da.data(), 3 * H, wHData, H, 1.0f, dhOut, H);
             gemm(CblasTrans, CblasNoTrans, 3 * H, H, B, da.data(), 3 * H, step.hPrev, H, 1.0f, dWhData, H);
@@ -443,7 +467,7 @@ public:
             }
             std::swap(dhIn, dhOut);
         }
-        return {dx, dWi, dbI, dWh, dbH, torch::Tensor()};
+        return {dx, dWi, dbI, dWh, dbH, torch::Tensor(), torch::Tensor()};
     }
 };
 
@@ -451,13 +475,13 @@ public:
 
 torch::Tensor fusedGruSequence(const torch::Tensor& x, const torch::Tensor& wIh, const torch::Tensor& bIh,
                                const torch::Tensor& wHh, const torch::Tensor& bHh, const CellQuantizers& quantizers,
-                               torch::Tensor* observed) {
+                               torch::Tensor* observed, const torch::Tensor& lengths) {
     TORCH_CHECK(x.dim() == 3 && wIh.dim() == 2 && wHh.dim() == 2 && wIh.size(1) == x.size(2) &&
                     wIh.size(0) == wHh.size(0) && wHh.size(0) == 3 * wHh.size(1) && bIh.numel() == wIh.size(0) &&
                     bHh.numel() == wHh.size(0),
                 "fusedGruSequence: shapes");
     TORCH_CHECK(x.scalar_type() == torch::kFloat, "fusedGruSequence: float32 only");
-    const variable_list out = FusedGruFunction::apply(x, wIh, bIh, wHh, bHh, &quantizers);
+    const variable_list out = FusedGruFunction::apply(x, wIh, bIh, wHh, bHh, &quantizers, &lengths);
     if (observed) *observed = out[1];
     return out[0];
 }

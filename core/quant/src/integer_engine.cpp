@@ -146,8 +146,9 @@ std::vector<int32_t> IntegerGruEngine::logitsOf(const SequenceSet& set, int thre
     auto work = [&](int w) {
         std::vector<uint8_t> codes(size_t(set.sequenceSize()));
         for (int64_t i = w; i < set.count; i += workers) {
-            quantizeInput(set.sequence(i), set.sequenceSize(), codes.data());
-            run(codes.data(), set.steps, logits.data() + i * C);
+            const int64_t steps = set.lengthOf(i);  // a padded sequence runs its valid steps only
+            quantizeInput(set.sequence(i), steps * F, codes.data());
+            run(codes.data(), steps, logits.data() + i * C);
         }
     };
     std::vector<std::thread> pool;

@@ -63,8 +63,8 @@ void QatGruImpl::commitObservations() {
     rangesSeen_ = true;
 }
 
-torch::Tensor QatGruImpl::fakeQuantActivation(const torch::Tensor& v, QuantPoint p) {
-    observe(v, p);
+torch::Tensor QatGruImpl::fakeQuantActivation(const torch::Tensor& v, QuantPoint p, const torch::Tensor& observed) {
+    observe(observed.defined() ? observed : v, p);
     if (!quantizing()) return v;
     if (p == QuantPoint::SigR || p == QuantPoint::SigZ || p == QuantPoint::TanhN) {
         // Fixed-range outputs: 1/scale is an exact integer, so multiply by it (as the LUT builder does)
@@ -93,7 +93,7 @@ torch::Tensor QatGruImpl::fakeQuantBias(const torch::Tensor& b, double scale) co
 
 // The fused operation's quantizers: exactly those fakeQuantActivation applies in the reference loop.
 torch::Tensor QatGruImpl::fusedLayer(const torch::Tensor& xq, const torch::Tensor& wIcat, const torch::Tensor& bIcat,
-                                     const torch::Tensor& wHcat, const torch::Tensor& bHcat) {
+                                     const torch::Tensor& wHcat, const torch::Tensor& bHcat, const torch::Tensor& lengths) {
     static constexpr QuantPoint kPoints[kCellPointCount] = {
         QuantPoint::HHr, QuantPoint::HHz,  QuantPoint::HHn,   QuantPoint::SumR,  QuantPoint::SumZ,
         QuantPoint::SigR, QuantPoint::SigZ, QuantPoint::MulRN, QuantPoint::SumN, QuantPoint::TanhN,
@@ -121,7 +121,7 @@ torch::Tensor QatGruImpl::fusedLayer(const torch::Tensor& xq, const torch::Tenso
         }
     }
     torch::Tensor observed;
-    torch::Tensor h = fusedGruSequence(xq, wIcat, bIcat, wHcat, bHcat, cq, &observed);
+    torch::Tensor h = fusedGruSequence(xq, wIcat, bIcat, wHcat, bHcat, cq, &observed, lengths);
     if (cq.observe) {
         for (int c = 0; c < kCellPointCount; ++c) {
             observe(observed[c][0], kPoints[c]);
@@ -131,7 +131,7 @@ torch::Tensor QatGruImpl::fusedLayer(const torch::Tensor& xq, const torch::Tenso
     return h;
 }
 
-torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
+torch::Tensor QatGruImpl::forward(const torch::Tensor& x, const torch::Tensor& lengths) {
     const int64_t B = x.size(0), T = x.size(1), H = shape_.hiddenSize;
 
     // Weights and biases per gate, fake-quantized once per forward.
@@ -149,8 +149,16 @@ torch::Tensor QatGruImpl::forward(const torch::Tensor& x) {
     const torch::Tensor wIcat = torch::cat(wI, 0), bIcat = torch::cat(bI, 0);
     const torch::Tensor wHcat = torch::cat(wH, 0), bHcat = torch::cat(bH, 0);
 
-    const torch::Tensor xq_ = fakeQuantActivation(x, QuantPoint::X);
-    if (fused_) return classify(fusedLayer(xq_, wIcat, bIcat, wHcat, bHcat), hq);
+    // A padded input's range is that of its valid steps: the padding is never fed to the cell.
+    torch::Tensor validX;
+    if (lengths.defined()) {
+        const torch::Tensor valid = torch::arange(T, lengths.options()).view({1, T}).lt(lengths.view({B, 1}));
+        validX = x.detach().masked_select(valid.unsqueeze(2).expand_as(x));
+    }
+    const torch::Tensor xq_ = fakeQuantActivation(x, QuantPoint::X, validX);
+    if (fused_) return classify(fusedLayer(xq_, wIcat, bIcat, wHcat, bHcat, lengths), hq);
+    // The reference loop (the fused operation's test oracle) runs unpadded rows only.
+    TORCH_CHECK(!lengths.defined(), "QatGru: the reference loop has no padded-sequence support (use the fused path)");
     // The input projection of every step at once: [B, T, 3H].
     const torch::Tensor ihAll = torch::matmul(xq_, wIcat.t()) + bIcat;
     std::vector<torch::Tensor> ihGate(3);

@@ -13,9 +13,14 @@ struct SequenceSet {
     int64_t features = 0;
     std::vector<float> x;    // count * steps * features
     std::vector<int32_t> y;  // count
+    // Valid steps of each sequence (1..steps) when sequences are zero-padded at the end; empty when every
+    // sequence uses all steps. Every model classifies at the last valid step: the padding is never read.
+    std::vector<int32_t> lengths;
 
     const float* sequence(int64_t i) const { return x.data() + i * steps * features; }
     int64_t sequenceSize() const { return steps * features; }
+    int64_t lengthOf(int64_t i) const { return lengths.empty() ? steps : lengths[static_cast<size_t>(i)]; }
+    bool padded() const { return !lengths.empty(); }
 };
 
 // The one accuracy rule: the fraction of sequences whose predicted class is their label (0 for an
@@ -52,8 +57,8 @@ SequenceSet subset(const SequenceSet& set, const std::vector<int64_t>& indices);
 // Number of sequences per label 0..numClasses-1 (labels outside are ignored).
 std::vector<int64_t> classCounts(const SequenceSet& set, int numClasses);
 
-// Mean and standard deviation over every value of set.x, or per feature when perFeature is set
-// (stdDev floored to avoid division by 0).
+// Mean and standard deviation over every valid value of set.x (padding steps excluded), or per feature
+// when perFeature is set (stdDev floored to avoid division by 0).
 Normalization computeNormalization(const SequenceSet& set, bool perFeature = false);
 void applyNormalization(SequenceSet& set, const Normalization& norm);
 

@@ -2,7 +2,8 @@
 // The user's own sequences as a task: a NumPy .npz (or a folder holding x.npy and y.npy) with
 //   x [N, T, F]  float32 / float64 / int8 / uint8 / int16 features,
 //   y [N]        integer class ids 0..C-1,
-//   lengths [N]  optional, valid steps per sequence (1..T; today every sequence must use all T steps),
+//   lengths [N]  optional, valid steps per sequence (1..T) of sequences zero-padded at the end; every
+//                model classifies at the last valid step,
 //   class_names  optional [C] strings.
 // One file is split by gruq (seeded, stratified: test, then validation from the rest); or separate
 // train / validation / test files. Features are normalised per feature with training-split statistics,

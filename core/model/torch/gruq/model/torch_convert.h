@@ -15,6 +15,11 @@ torch::Tensor labelsToTensor(const SequenceSet& set);  // int64 [count]
 torch::Tensor gatherSequences(const SequenceSet& set, const int64_t* indices, int64_t count);
 torch::Tensor gatherLabels(const SequenceSet& set, const int64_t* indices, int64_t count);
 
+// Valid steps of each row (int32 [count]) of a padded set; an undefined tensor when every row uses all
+// steps (models then skip the masking).
+torch::Tensor lengthsToTensor(const SequenceSet& set);
+torch::Tensor gatherLengths(const SequenceSet& set, const int64_t* indices, int64_t count);
+
 std::vector<float> tensorToVector(const torch::Tensor& t);
 torch::Tensor vectorToTensor(const std::vector<float>& v, torch::IntArrayRef shape);
 

@@ -24,7 +24,8 @@ public:
     // Argmax of the logit codes; ties go to the lowest class index (as in the C runtime).
     static int argmax(const int32_t* logits, int64_t count);
 
-    // Logit codes of every sequence of the set ([count x C]), over `threads` threads (0 = all cores).
+    // Logit codes of every sequence of the set ([count x C]; a padded sequence runs its valid steps only),
+    // over `threads` threads (0 = all cores).
     std::vector<int32_t> logitsOf(const SequenceSet& set, int threads = 0) const;
     std::vector<int32_t> predict(const SequenceSet& set, int threads = 0) const;
     double accuracy(const SequenceSet& set, int threads = 0) const;

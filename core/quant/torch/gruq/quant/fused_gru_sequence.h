@@ -37,9 +37,11 @@ struct CellQuantizers {
 // x: [B, T, F] (the fake-quantized input), wIh: [3H, F], bIh: [3H], wHh: [3H, H], bHh: [3H] (fake-quantized;
 // gates r | z | n). The input projection x W_ih^T + b_ih is computed inside, step by step. Returns h_T
 // [B, H]; differentiable w.r.t. x, wIh, bIh, wHh and bHh. When quantizers.observe is set, *observed
-// receives [16 x 2] (min, max) of each point's pre-quantization values.
+// receives [16 x 2] (min, max) of each point's pre-quantization values. lengths (int32 [B], optional):
+// row b stops at step lengths[b] - 1, i.e. h_t = h_{t-1} for t >= lengths[b]; its padding steps are
+// neither computed nor observed, and the gradient passes them unchanged.
 torch::Tensor fusedGruSequence(const torch::Tensor& x, const torch::Tensor& wIh, const torch::Tensor& bIh,
                                const torch::Tensor& wHh, const torch::Tensor& bHh, const CellQuantizers& quantizers,
-                               torch::Tensor* observed = nullptr);
+                               torch::Tensor* observed = nullptr, const torch::Tensor& lengths = {});
 
 }  // namespace gruq

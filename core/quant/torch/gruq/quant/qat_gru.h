@@ -22,7 +22,8 @@ public:
     QatGruImpl(const FloatGruWeights& weights, const BitAssignment& bits, double emaMomentum = 0.9);
 
     // x: [B, T, F] -> logits [B, C]
-    torch::Tensor forward(const torch::Tensor& x);
+    // x [B, T, F]; lengths int32 [B] (valid steps of zero-padded rows) or undefined (every step valid).
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& lengths = {});
 
     void setMode(QatMode mode) { mode_ = mode; }
     // The recurrence as one fused autograd operation (fused_gru_sequence.h, the default) or as a
@@ -38,7 +39,8 @@ public:
     QuantizedGru toQuantized() const { return buildQuantizedGru(currentWeights(), bits_, ranges_); }
 
 private:
-    torch::Tensor fakeQuantActivation(const torch::Tensor& v, QuantPoint p);
+    // Observes `observed` (default: v itself; the valid steps only of a padded input) for the range.
+    torch::Tensor fakeQuantActivation(const torch::Tensor& v, QuantPoint p, const torch::Tensor& observed = {});
     // Fake-quantized weights; *scale receives their scale (1 when not quantizing).
     torch::Tensor fakeQuantWeight(const torch::Tensor& w, QuantPoint p, double* scale) const;
     torch::Tensor fakeQuantBias(const torch::Tensor& b, double scale) const;
@@ -46,7 +48,7 @@ private:
     torch::Tensor classify(const torch::Tensor& h, const ActivationQuant& hq);  // fake-quantized FC head
     // The layer (input projection + recurrence) as the fused operation; xq: the fake-quantized input.
     torch::Tensor fusedLayer(const torch::Tensor& xq, const torch::Tensor& wIcat, const torch::Tensor& bIcat,
-                             const torch::Tensor& wHcat, const torch::Tensor& bHcat);
+                             const torch::Tensor& wHcat, const torch::Tensor& bHcat, const torch::Tensor& lengths);
     void commitObservations();
     bool quantizing() const { return mode_ == QatMode::Train || mode_ == QatMode::Frozen; }
 
