@@ -473,11 +473,16 @@ void TestBadInput::numpyRows() {
         lengths[2] = 9;
         m["lengths"] = npyLabels(lengths);
     });
-    row("lengths-short", "zero-padded sequences (lengths < T)", "variable-length", [&](M& m) {
+    {
+        // Zero-padded sequences are data, not a problem: accepted, and data info says how many are padded.
+        const std::string d = rowFolder("npz-padded");
+        auto members = npzMembers(toy);
         std::vector<int64_t> lengths(size_t(toy.n), 5);
         lengths[7] = 3;
-        m["lengths"] = npyLabels(lengths);
-    });
+        members["lengths"] = npyLabels(lengths);
+        writeNpz(d + "/data.npz", members);
+        add("npz: zero-padded sequences (accepted)", {"data", "info", "--data", d + "/data.npz"}, {}, d, 0);
+    }
     row("dtype", "unsupported x type (int32)", "supported: float32, float64, int8, uint8, int16", [&](M& m) {
         m["x"] = makeNpy("<i4", {toy.n, toy.t, toy.f}, rawBytes(std::vector<int32_t>(toy.x.size(), 1)));
     });

@@ -19,6 +19,9 @@ DataSummary summarise(const TaskData& d) {
     s.testCount = d.test.count;
     s.steps = d.train.steps;
     s.features = d.train.features;
+    for (const SequenceSet* set : {&d.train, &d.validation, &d.test}) {
+        for (int64_t i = 0; i < set->count; ++i) s.paddedCount += set->lengthOf(i) < set->steps;
+    }
     s.trainClassCounts = toQVector(classCounts(d.train, d.numClasses()));
     s.validationClassCounts = toQVector(classCounts(d.validation, d.numClasses()));
     s.testClassCounts = toQVector(classCounts(d.test, d.numClasses()));

@@ -19,6 +19,7 @@ struct DataSummary {
     QString task, description, source;
     QStringList classNames;
     qint64 trainCount = 0, validationCount = 0, testCount = 0, steps = 0, features = 0;
+    qint64 paddedCount = 0;  // sequences shorter than `steps` (zero-padded), over all splits
     QVector<qint64> trainClassCounts, validationClassCounts, testClassCounts;
 };
 

@@ -35,7 +35,10 @@ void DataSummaryView::showSummary(const DataSummary& s) {
                          .arg(s.features)
                          .arg(s.trainCount)
                          .arg(s.validationCount)
-                         .arg(s.testCount));
+                         .arg(s.testCount) +
+                     (s.paddedCount > 0 ? tr("<br>%1 zero-padded sequences, each classified at its last valid step")
+                                              .arg(s.paddedCount)
+                                        : QString()));
     classes_->setRowCount(int(s.classNames.size()));
     for (int c = 0; c < s.classNames.size(); ++c) {
         classes_->setItem(c, 0, new QTableWidgetItem(QStringLiteral("%1  %2").arg(c).arg(s.classNames[c])));

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -22,14 +23,35 @@ struct DataInfoArgs {
     bool json = false;
 };
 
-nlohmann::json splitJson(const SequenceSet& set, int numClasses) {
-    return {{"count", set.count}, {"steps", set.steps}, {"features", set.features},
-            {"class_counts", classCounts(set, numClasses)}};
+// Sequences shorter than the steps (zero-padded) and their shortest length.
+struct Padding {
+    int64_t shorter = 0, shortest = 0;
+};
+Padding paddingOf(const SequenceSet& set) {
+    Padding p{0, set.steps};
+    for (int64_t i = 0; i < set.count; ++i) {
+        p.shorter += set.lengthOf(i) < set.steps;
+        p.shortest = std::min(p.shortest, set.lengthOf(i));
+    }
+    return p;
 }
 
-void printSplit(const char* name, const SequenceSet& set, const TaskData& data) {
-    std::printf("  %-10s %7lld sequences of %lld steps x %lld features\n", name, static_cast<long long>(set.count),
+nlohmann::json splitJson(const SequenceSet& set, int numClasses) {
+    const Padding p = paddingOf(set);
+    return {{"count", set.count},          {"steps", set.steps},
+            {"features", set.features},    {"class_counts", classCounts(set, numClasses)},
+            {"padded_sequences", p.shorter}, {"shortest_length", p.shortest}};
+}
+
+void printSplit(const char* name, const SequenceSet& set) {
+    std::printf("  %-10s %7lld sequences of %lld steps x %lld features", name, static_cast<long long>(set.count),
                 static_cast<long long>(set.steps), static_cast<long long>(set.features));
+    const Padding p = paddingOf(set);
+    if (p.shorter > 0) {
+        std::printf(", %lld zero-padded (shortest %lld steps; each is classified at its last valid step)",
+                    static_cast<long long>(p.shorter), static_cast<long long>(p.shortest));
+    }
+    std::printf("\n");
 }
 
 int runDataInfo(const DataInfoArgs& args) {
@@ -64,9 +86,9 @@ int runDataInfo(const DataInfoArgs& args) {
                     data.normalization.stdDev[0]);
     }
     std::printf("splits\n");
-    printSplit("train", data.train, data);
-    printSplit("validation", data.validation, data);
-    printSplit("test", data.test, data);
+    printSplit("train", data.train);
+    printSplit("validation", data.validation);
+    printSplit("test", data.test);
     std::printf("class balance (train / validation / test)\n");
     const auto tr = classCounts(data.train, nc), va = classCounts(data.validation, nc), te = classCounts(data.test, nc);
     for (int c = 0; c < nc; ++c) {

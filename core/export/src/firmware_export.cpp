@@ -205,7 +205,9 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "        gruq_step(&state, codes);\n    }\n"
       << "    return gruq_logits(&state, NULL);               /* class index; pass an int32_t[C] for logits */\n}\n```\n\n"
       << "`gruq_classify(&state, codes, steps, logits)` does reset + steps + logits over a whole sequence of\n"
-      << "input codes (steps x " << sh.inputSize << " bytes).\n\n"
+      << "input codes (steps x " << sh.inputSize << " bytes). Sequences of different lengths need no padding:\n"
+      << "pass each one's own step count (the model classifies at the last step it is given, as gruq did with\n"
+      << "the `lengths` of zero-padded training data).\n\n"
       << "## Inputs\n\n"
       << "The model was trained on normalised features `(v - mean_f) / std_f`. `gruq_quantize_input` takes raw\n"
       << "int16 features where one unit is " << iq.rawScale << " of the real value";
