@@ -11,6 +11,7 @@
 // test process around the export, with SIGXFSZ ignored so writes fail with EFBIG.
 #include "bad_input_support.h"
 #include "numpy_test_support.h"
+#include "torch_save_test_support.h"
 #include "unprivileged_files.h"
 #include "gruq/search/front_export.h"
 #include "baseline_controller.h"
@@ -418,6 +419,68 @@ private slots:
         QCOMPARE(child<QLabel>(w, "dataHeader")->text(), header);
         QCOMPARE(child<QTableWidget>(w, "classTable")->rowCount(), 3);
         QTRY_VERIFY(load->isEnabled());
+    }
+
+    // ---- a model trained elsewhere that cannot be imported ----
+    void importingBadModels_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("problem");
+        const NamedTensors good = gruStateDict(patternedWeights(3, 4, 3));
+        auto bad = [&](const char* tag, const std::string& bytes) {
+            const std::string file = freshFolder(tag) + "/model.pt";
+            writeBytes(file, bytes);
+            return qPath(file);
+        };
+        auto edited = [&](const std::function<void(NamedTensors&)>& edit) {
+            NamedTensors t = good;
+            edit(t);
+            return torchSaveFile(t);
+        };
+        QTest::newRow("not a model") << bad("model-garbage", std::string(200, 'q')) << "not a model file gruq reads";
+        QTest::newRow("other class count") << bad("model-classes", torchSaveFile(gruStateDict(patternedWeights(3, 4, 5))))
+                                           << "the model has 5 outputs, the data have 3 classes";
+        QTest::newRow("stacked GRU") << bad("model-stacked", edited([](NamedTensors& t) {
+            t.push_back({"gru.weight_ih_l1", {12, 4}, std::vector<float>(48, 0.0f)});
+        })) << "stacked GRU (num_layers=2";
+        QTest::newRow("bidirectional GRU") << bad("model-reverse", edited([](NamedTensors& t) {
+            t.push_back({"gru.weight_ih_l0_reverse", {12, 3}, std::vector<float>(36, 0.0f)});
+        })) << "bidirectional GRU";
+        QTest::newRow("truncated file") << bad("model-cut", torchSaveFile(good).substr(0, 300)) << "not a valid PyTorch (zip) file";
+    }
+
+    // The good model's baseline stays on screen; the bad file gets a dialog naming it and the problem.
+    void importingBadModels() {
+        QFETCH(QString, file);
+        QFETCH(QString, problem);
+        const std::string dir = freshFolder("model-good");
+        writeNpz(dir + "/data.npz", npzMembers(numpyToy(60, 5, 3, 3)));
+        writeBytes(dir + "/model.pt", torchSaveFile(gruStateDict(patternedWeights(3, 4, 3))));
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto* combo = child<QComboBox>(w, "taskCombo");
+        combo->setCurrentIndex(combo->findData(QStringLiteral("npz")));
+        child<QLineEdit>(w, "dataPath")->setText(qPath(dir + "/data.npz"));
+        auto* model = child<QLineEdit>(w, "modelPath");
+        model->setText(qPath(dir + "/model.pt"));
+        auto* importButton = child<QPushButton>(w, "trainButton");
+        QSignalSpy ready(w.controller(), &ui::BaselineController::baselineReady);
+        QTest::mouseClick(importButton, Qt::LeftButton);
+        QVERIFY(ready.wait(30000));
+        QTRY_VERIFY(importButton->isEnabled());
+        const QString baseline = child<QLabel>(w, "baselineLabel")->text();
+        QVERIFY2(baseline.contains(QStringLiteral("imported")), qPrintable(baseline));
+
+        DialogCatcher catcher;
+        model->setText(file);
+        QSignalSpy failed(w.controller(), &ui::BaselineController::failed);
+        QTest::mouseClick(importButton, Qt::LeftButton);
+        QVERIFY(failed.wait(30000));
+        QTRY_VERIFY2(!catcher.seen().isEmpty(), "no error dialog");
+        logDialogs(catcher);
+        QVERIFY2(dialogSays(catcher, QStringLiteral("Cannot use this input"), {file, problem}), catcher.describe());
+        QCOMPARE(child<QLabel>(w, "baselineLabel")->text(), baseline);
+        QTRY_VERIFY(importButton->isEnabled());
     }
 
     // The window remembers the task and file it last loaded; the rows after these start from the defaults.
