@@ -2,7 +2,8 @@
 // imported by gruq: the plain state_dict, a training checkpoint, TorchScript and ONNX reproduce
 // PyTorch's logits on held-out data (max abs diff <= 1e-4); a search and an export run on the imported
 // model through gruq-cli, and the exported C runtime matches the integer engine bit for bit; models
-// gruq cannot import are refused with a message naming the file and the reason.
+// gruq cannot import are refused with a message naming the file and the reason; zero-padded sequences
+// give PyTorch's logits at each last valid step.
 #include "gruq/base/errors.h"
 #include "gruq/data/npy_format.h"
 #include "gruq/data/npz_archive.h"
@@ -102,6 +103,19 @@ private slots:
         double worst = 0;
         for (size_t i = 0; i < ours.size(); ++i) worst = std::max(worst, double(std::fabs(ours[i] - logits_[i])));
         qInfo("%s: max |gruq - PyTorch| over %zu logits = %.3g", qPrintable(name), ours.size(), worst);
+        QVERIFY2(worst <= 1e-4, qPrintable(QString::number(worst)));
+    }
+
+    // Zero-padded sequences: gruq classifies at the last valid step, as PyTorch's out[range, lengths - 1].
+    void paddedSequencesMatchPyTorch() {
+        const SequenceSet padded = numpySequencesFromMembers(readNpzFile(file("padded_test.npz")), "padded_test.npz").set;
+        QVERIFY(padded.padded());
+        const NpyArray expected = parseNpy(test::readBytes(file("padded_logits.npy")), "padded_logits.npy");
+        const std::vector<float> ours = evaluateFloatLogits(import(file("model.onnx")).weights, padded, 1);
+        QCOMPARE(int64_t(ours.size()), expected.elementCount());
+        double worst = 0;
+        for (size_t i = 0; i < ours.size(); ++i) worst = std::max(worst, std::fabs(double(ours[i]) - expected.asDouble(int64_t(i))));
+        qInfo("padded: max |gruq - PyTorch| over %zu logits = %.3g", ours.size(), worst);
         QVERIFY2(worst <= 1e-4, qPrintable(QString::number(worst)));
     }
 

@@ -11,6 +11,9 @@ Writes to OUT_DIR:
   model.onnx          torch.onnx.export(model, ...)
   checkpoint.pt       {"epoch", "model_state_dict", "optimizer_state_dict"} (a training checkpoint)
   logits.npy          PyTorch's float logits for every sequence of test.npz, [N, C] float32
+  padded_test.npz, padded_logits.npy
+                      test.npz cut to random lengths (zero-padded, with lengths) and PyTorch's logits at
+                      each sequence's last valid step
   whole_model.pt      torch.save(model): a pickled Python object, which gruq refuses
   bidirectional.pt, lstm.pt, two_heads.pt, stacked.pt, stacked.onnx: models gruq refuses (with --layers 1)
 """
@@ -84,6 +87,18 @@ with torch.no_grad():
     logits = model(torch.from_numpy(x[splits["test"]]))
 accuracy = float((logits.argmax(1).numpy() == y[splits["test"]]).mean())
 np.save(os.path.join(a.out, "logits.npy"), logits.numpy().astype(np.float32))
+
+# The test sequences cut to random lengths and zero-padded, with PyTorch's logits at each last valid step.
+lengths = rng.integers(4, T + 1, size=N - 750)
+padded = x[splits["test"]].copy()
+for i, n in enumerate(lengths):
+    padded[i, n:] = 0.0
+with torch.no_grad():
+    out, _ = model.gru(torch.from_numpy(padded))
+    padded_logits = model.fc(out[torch.arange(len(lengths)), torch.from_numpy(lengths - 1)])
+np.savez(os.path.join(a.out, "padded_test.npz"), x=padded, y=y[splits["test"]].astype(np.int64), lengths=lengths,
+         class_names=names)
+np.save(os.path.join(a.out, "padded_logits.npy"), padded_logits.numpy().astype(np.float32))
 
 torch.save(model.state_dict(), os.path.join(a.out, "state_dict.pt"))
 torch.jit.save(torch.jit.script(model), os.path.join(a.out, "torchscript.pt"))
