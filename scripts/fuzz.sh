@@ -79,7 +79,7 @@ fuzz_cxx() {
         "${objects[@]}" "$@" -o "$OUT"
 }
 
-# Valid random blobs of several seeds, layouts and shapes (tests/runtime/make_blob.py), plus damaged
+# Valid random blobs of several seeds, layouts and shapes, versions 1 and 2 (tests/runtime/make_blob.py), plus damaged
 # variants: truncations at header boundaries, one flipped payload bit.
 # shellcheck disable=SC2317  # seed_* functions are called indirectly
 seed_blobs() {
@@ -95,6 +95,7 @@ seed_blobs() {
                     args+=(--features "$f" --hidden "$h" --classes "$c")
                 fi
                 [[ -n $wild ]] && args+=("$wild")
+                [[ $((i % 3)) == 0 ]] && args+=(--version 1)  # version 1: no normalisation section
                 python3 "$gen" "$dir/valid_$i.bin" "${args[@]}"
             done
         done

@@ -1,6 +1,7 @@
 // The firmware blob: writing then reading gives the identical integer model for homogeneous, mixed and
 // per-gate genomes; its size is the size objective + the 640-byte header; every single-bit flip, every
-// truncation, a wrong version and size-inconsistent headers are rejected with their specific code;
+// truncation, a wrong version and size-inconsistent headers are rejected with their specific code
+// (test_firmware_export breaks every documented rule against both readers);
 // randomly mutated headers (with a valid CRC) never crash the reader.
 #include "gruq/export/blob.h"
 #include "gruq/quant/integer_engine.h"
@@ -111,14 +112,26 @@ private slots:
         for (size_t i = 0; i < genomes.size(); ++i) {
             const Genome& g = genomes[i];
             const QuantizedGru model = modelFor(g, i);
-            const std::vector<uint8_t> blob = writeBlob(model, g, "unit-test");
-            QCOMPARE(int64_t(blob.size()), int64_t(kBlobHeaderBytes) + modelSize(model.shape, model.bits).totalBytes());
-            QCOMPARE(int64_t(blob.size()), blobBytes(model.shape, model.bits));
+            // Every other blob carries a per-feature normalisation section.
+            Normalization norm;
+            norm.mean.clear();
+            norm.stdDev.clear();
+            for (int64_t f = 0; f < model.shape.inputSize; ++f) {
+                norm.mean.push_back(float(rng.uniform(-3, 3)));
+                norm.stdDev.push_back(float(rng.uniform(0.1, 5)));
+            }
+            const bool withNorm = i % 2 == 1;
+            const std::vector<uint8_t> blob = writeBlob(model, g, "unit-test", withNorm ? &norm : nullptr);
+            QCOMPARE(int64_t(blob.size()), int64_t(kBlobHeaderBytes) + modelSize(model.shape, model.bits).totalBytes() +
+                                               (withNorm ? 8 * model.shape.inputSize : 0));
+            QCOMPARE(int64_t(blob.size()), blobBytes(model.shape, model.bits, withNorm));
             const BlobContents back = readBlob(blob, "memory");
             QVERIFY(back.genome == g);
             QCOMPARE(back.taskName, std::string("unit-test"));
             compareModels(back.model, model);
-            QVERIFY(writeBlob(back.model, back.genome, back.taskName) == blob);
+            QCOMPARE(back.normalization.has_value(), withNorm);
+            if (withNorm) QVERIFY(back.normalization->mean == norm.mean && back.normalization->stdDev == norm.stdDev);
+            QVERIFY(writeBlob(back.model, back.genome, back.taskName, back.normalization ? &*back.normalization : nullptr) == blob);
         }
     }
 
@@ -169,7 +182,7 @@ private slots:
             resealCrc(b);
             return codeOf(b);
         };
-        QCOMPARE(variant([](auto& b) { setU16(b, 4, 2); }), BlobError::Code::UnsupportedVersion);
+        QCOMPARE(variant([](auto& b) { setU16(b, 4, 3); }), BlobError::Code::UnsupportedVersion);
         QCOMPARE(variant([](auto& b) { setU16(b, 18, 10); }), BlobError::Code::SizeMismatch);  // H 9 -> 10
         QCOMPARE(variant([](auto& b) { setU16(b, 18, 0); }), BlobError::Code::BadShape);
         QCOMPARE(variant([](auto& b) { setU16(b, 16, 2045); }), BlobError::Code::BadShape);   // F + H > 2048

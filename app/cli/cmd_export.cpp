@@ -84,12 +84,21 @@ int runBlobInfo(const std::string& path) {
     if (std::filesystem::is_directory(status)) throw InputError(path, "is a folder, expected a blob file (model.bin)");
     const BlobContents b = readBlobFile(path);  // BlobError (exit 3) names the file and the check that failed
     const ModelSize size = modelSize(b.model.shape, b.model.bits);
-    std::printf("%s: valid gruq blob v%d, %lld bytes\n", path.c_str(), int(kBlobFormatVersion),
-                static_cast<long long>(blobBytes(b.model.shape, b.model.bits)));
+    std::printf("%s: valid gruq blob v%d, %lld bytes\n", path.c_str(), b.formatVersion,
+                static_cast<long long>(blobBytes(b.model.shape, b.model.bits, b.normalization.has_value())));
     std::printf("  task %s, shape %s, layout %s\n", b.taskName.c_str(), b.model.shape.key().c_str(), b.genome.layout->name.c_str());
     std::printf("  genome %s\n", b.genome.toText().c_str());
     std::printf("  size objective %lld bytes (%.1f%% of 8-bit)\n", static_cast<long long>(size.totalBytes()),
                 100 * size.fractionOf8Bit);
+    if (b.normalization) {
+        std::printf("  input normalisation (mean / std per feature):");
+        for (size_t f = 0; f < b.normalization->mean.size() && f < 8; ++f) {
+            std::printf(" %.4g/%.4g", b.normalization->mean[f], b.normalization->stdDev[f]);
+        }
+        std::printf(b.normalization->mean.size() > 8 ? " ...\n" : "\n");
+    } else {
+        std::printf("  no normalisation section\n");
+    }
     return 0;
 }
 

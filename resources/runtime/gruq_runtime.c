@@ -31,9 +31,12 @@
 #define SCALE_COUNT 32u
 #define OFF_MULTIPLIERS 444u
 #define OFF_ADDS 524u
+#define OFF_TASK 572u
+#define TASK_BYTES 32u
 #define OFF_PAYLOAD_BYTES 604u
-#define OFF_RESERVED 608u
-#define RESERVED_BYTES 32u
+#define OFF_NORMALIZATION_BYTES 608u /* version 2; reserved (0) in version 1 */
+#define OFF_RESERVED 612u
+#define RESERVED_BYTES 28u
 
 #define MAX_FEATURES_PLUS_HIDDEN 2048u
 #define MAX_CLASSES 1024u
@@ -197,6 +200,24 @@ static int scale_ok(const uint8_t* p) {
 
 static int is_weight_point(int p) { return (p >= GRUQ_W_IR && p <= GRUQ_W_HN) || p == GRUQ_W_FC; }
 
+/* Weight points' scales must be exactly 1.0 (0x3FF0000000000000): their real scales are in the table of 7. */
+static int unit_scale(const uint8_t* p) { return rd_u32(p) == 0u && rd_u32(p + 4) == 0x3FF00000u; }
+
+/* A binary32 value that is finite (exponent not all ones); `positive` also demands > 0. */
+static int f32_ok(const uint8_t* p, int positive) {
+    const uint32_t v = rd_u32(p);
+    if (((v >> 23) & 0xFFu) == 0xFFu) return 0;
+    return !positive || ((v >> 31) == 0u && (v & 0x7FFFFFFFu) != 0u);
+}
+
+/* The gene (index into the genome bytes) that sets each point's width, per layout id
+ * (default17, homogeneous, per-gate; docs/blob-format.md "Genome layouts"). */
+static const uint8_t GENE_OF_POINT[3][GRUQ_POINT_COUNT] = {
+    {0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24},
+};
+
 /* Every weight of a (rows x cols) b-bit matrix must satisfy |w| <= 2^(b-1) - 1, i.e. differ from the
  * field 1 << (b-1) (= -2^(b-1)). */
 static int weights_ok(bit_reader* r, uint32_t b, uint32_t rows, uint32_t cols) {
@@ -228,6 +249,7 @@ static int check_params(const gruq_model* m, const uint8_t* blob, uint64_t strea
     }
     for (i = 0; i < SCALE_COUNT; ++i) {
         if (!scale_ok(blob + OFF_SCALES + 8u * i)) return 0;
+        if (i < (uint32_t)GRUQ_POINT_COUNT && is_weight_point((int)i) && !unit_scale(blob + OFF_SCALES + 8u * i)) return 0;
     }
     for (i = 0; i < 10u; ++i) {
         const int32_t mant = rd_i32(blob + OFF_MULTIPLIERS + 8u * i);
@@ -252,6 +274,31 @@ static int check_params(const gruq_model* m, const uint8_t* blob, uint64_t strea
         if (!weights_ok(&r, m->bits[GRUQ_W_HR + g], H, H)) return 0;
     }
     if (!weights_ok(&r, m->bits[GRUQ_W_FC], C, H)) return 0;
+    {
+        /* tanh codes stop at 2^b - 2 (real 1 = code 2 Z); the top code has no value. */
+        const uint32_t entries = 1u << m->bits[GRUQ_SUM_N], top = (1u << m->bits[GRUQ_TANH_N]) - 2u;
+        br_init(&r, m->bitstream, m->lut_tanh_n_bit);
+        for (i = 0; i < entries; ++i) {
+            if (br_get(&r, m->bits[GRUQ_TANH_N]) > top) return 0;
+        }
+    }
+    {
+        /* Task name: printable ASCII, at most 31 characters, NUL after the first NUL. */
+        uint32_t ended = 0u;
+        for (i = 0; i < TASK_BYTES; ++i) {
+            const uint8_t c = blob[OFF_TASK + i];
+            if (c == 0u) {
+                ended = 1u;
+            } else if (ended || i == TASK_BYTES - 1u || c < 32u || c > 126u) {
+                return 0;
+            }
+        }
+    }
+    if (m->normalization != NULL) {
+        for (i = 0; i < F; ++i) {
+            if (!f32_ok(m->normalization + 4u * i, 0) || !f32_ok(m->normalization + 4u * (F + i), 1)) return 0;
+        }
+    }
     if (stream_bits % 8u != 0) { /* padding bits of the last stream byte */
         const uint8_t last = m->bitstream[stream_bits / 8u];
         if ((last >> (uint32_t)(stream_bits % 8u)) != 0) return 0;
@@ -259,11 +306,12 @@ static int check_params(const gruq_model* m, const uint8_t* blob, uint64_t strea
     for (i = 0; i < RESERVED_BYTES; ++i) {
         if (blob[OFF_RESERVED + i] != 0) return 0;
     }
+    if (rd_u16(blob + OFF_VERSION) < 2u && rd_u32(blob + OFF_NORMALIZATION_BYTES) != 0u) return 0; /* reserved in v1 */
     return 1;
 }
 
 static int init_model(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes) {
-    uint32_t field_bytes, F, H, C, layout, genes, expected_genes, i;
+    uint32_t field_bytes, F, H, C, layout, genes, expected_genes, i, version, normalization_bytes;
     uint64_t w_ih_bits, w_hh_bits, w_fc_bits, lut_bits, stream_bits, payload;
     int p;
 
@@ -274,7 +322,8 @@ static int init_model(gruq_model* model, const uint8_t* blob, uint32_t blob_byte
         blob[OFF_MAGIC + 3] != 0x51u) {
         return GRUQ_ERR_MAGIC;
     }
-    if (rd_u16(blob + OFF_VERSION) != GRUQ_FORMAT_VERSION) return GRUQ_ERR_VERSION;
+    version = rd_u16(blob + OFF_VERSION);
+    if (version < GRUQ_OLDEST_FORMAT_VERSION || version > GRUQ_FORMAT_VERSION) return GRUQ_ERR_VERSION;
     if (rd_u16(blob + OFF_HEADER_BYTES) != GRUQ_HEADER_BYTES) return GRUQ_ERR_HEADER;
     if (blob_bytes < field_bytes) return GRUQ_ERR_TRUNCATED;
     if (blob_bytes > field_bytes || field_bytes < GRUQ_HEADER_BYTES) return GRUQ_ERR_SIZE;
@@ -298,7 +347,10 @@ static int init_model(gruq_model* model, const uint8_t* blob, uint32_t blob_byte
         const uint32_t b = blob[OFF_POINT_BITS + i];
         if (i < (uint32_t)GRUQ_POINT_COUNT ? (b < MIN_BITS || b > MAX_BITS) : b != 0u) return GRUQ_ERR_BITS;
     }
-    for (p = 0; p < GRUQ_POINT_COUNT; ++p) model->bits[p] = blob[OFF_POINT_BITS + (uint32_t)p];
+    for (p = 0; p < GRUQ_POINT_COUNT; ++p) {
+        model->bits[p] = blob[OFF_POINT_BITS + (uint32_t)p];
+        if (model->bits[p] != blob[OFF_GENOME + GENE_OF_POINT[layout][p]]) return GRUQ_ERR_BITS; /* genes give the widths */
+    }
 
     /* Sizes implied by shape and bits (64-bit: no overflow for any header values). */
     w_ih_bits = (uint64_t)H * F * ((uint64_t)model->bits[GRUQ_W_IR] + model->bits[GRUQ_W_IZ] + model->bits[GRUQ_W_IN]);
@@ -309,7 +361,10 @@ static int init_model(gruq_model* model, const uint8_t* blob, uint32_t blob_byte
                ((uint64_t)1u << model->bits[GRUQ_SUM_N]) * model->bits[GRUQ_TANH_N];
     stream_bits = w_ih_bits + w_hh_bits + w_fc_bits + lut_bits;
     payload = 4u * (6u * (uint64_t)H + C) + (stream_bits + 7u) / 8u;
-    if (rd_u32(blob + OFF_PAYLOAD_BYTES) != payload || (uint64_t)blob_bytes != GRUQ_HEADER_BYTES + payload) {
+    normalization_bytes = version >= 2u ? rd_u32(blob + OFF_NORMALIZATION_BYTES) : 0u;
+    if (normalization_bytes != 0u && normalization_bytes != 8u * F) return GRUQ_ERR_SIZE;
+    if (rd_u32(blob + OFF_PAYLOAD_BYTES) != payload ||
+        (uint64_t)blob_bytes != GRUQ_HEADER_BYTES + payload + normalization_bytes) {
         return GRUQ_ERR_SIZE;
     }
     /* From here on the payload is known to be inside the buffer; every offset fits uint32. */
@@ -346,6 +401,7 @@ static int init_model(gruq_model* model, const uint8_t* blob, uint32_t blob_byte
     }
     model->biases = blob + GRUQ_HEADER_BYTES;
     model->bitstream = model->biases + 4u * (6u * H + C);
+    model->normalization = normalization_bytes != 0u ? blob + GRUQ_HEADER_BYTES + (uint32_t)payload : NULL;
     model->w_ih_bit = 0;
     model->w_hh_bit = (uint32_t)w_ih_bits;
     model->w_fc_bit = (uint32_t)(w_ih_bits + w_hh_bits);
@@ -530,13 +586,13 @@ const char* gruq_error_string(int code) {
     case GRUQ_ERR_ARGUMENT: return "Invalid argument: a required pointer is null or the model is not initialised.";
     case GRUQ_ERR_TRUNCATED: return "Truncated blob: the buffer is shorter than 16 bytes or than its blob-bytes field.";
     case GRUQ_ERR_MAGIC: return "Bad magic: this is not a gruq model blob.";
-    case GRUQ_ERR_VERSION: return "Unsupported version: this runtime reads blob format version 1 only.";
+    case GRUQ_ERR_VERSION: return "Unsupported version: this runtime reads blob format versions 1 and 2.";
     case GRUQ_ERR_HEADER: return "Bad header: the header-size field is not 640.";
     case GRUQ_ERR_SIZE:
         return "Size mismatch: the blob or payload size disagrees with the buffer length or with the shape and bits.";
     case GRUQ_ERR_CRC: return "CRC mismatch: the blob is damaged.";
     case GRUQ_ERR_SHAPE: return "Bad shape: features, hidden size or classes out of range.";
-    case GRUQ_ERR_BITS: return "Bad bits: genome layout, gene count or a bit width out of range.";
+    case GRUQ_ERR_BITS: return "Bad bits: genome layout, gene count or a bit width out of range, or genes that do not give the point widths.";
     case GRUQ_ERR_PARAM:
         return "Bad parameter: a zero point, scale, multiplier, shift, bias, weight code, padding bit or reserved "
                "byte is invalid.";

@@ -19,7 +19,8 @@
 extern "C" {
 #endif
 
-#define GRUQ_FORMAT_VERSION 1u
+#define GRUQ_FORMAT_VERSION 2u        /* newest blob format read (and written by gruq) */
+#define GRUQ_OLDEST_FORMAT_VERSION 1u /* version 1: no normalisation section */
 #define GRUQ_HEADER_BYTES 640u
 #define GRUQ_POINT_COUNT 25
 
@@ -34,8 +35,9 @@ enum {
     GRUQ_ERR_SIZE = -6,      /* blob / payload size inconsistent with the buffer or with shape and bits */
     GRUQ_ERR_CRC = -7,       /* checksum mismatch: the blob is damaged */
     GRUQ_ERR_SHAPE = -8,     /* F, H or C out of range */
-    GRUQ_ERR_BITS = -9,      /* layout, gene count or a bit width out of range */
-    GRUQ_ERR_PARAM = -10,    /* zero point, scale, multiplier, shift, bias, weight code, padding or reserved byte */
+    GRUQ_ERR_BITS = -9,      /* layout, gene count, a bit width out of range, or genes that do not give the point widths */
+    GRUQ_ERR_PARAM = -10,    /* zero point, scale, multiplier, shift, bias, weight code, LUT entry, task name,
+                                normalisation value, padding or reserved byte */
     GRUQ_ERR_WORKSPACE = -11 /* workspace too small */
 };
 
@@ -68,6 +70,11 @@ typedef struct {
     gruq_add_multiplier sum_r, sum_z, sum_n, h;
     const uint8_t* biases;    /* i32 little-endian: b_ih[3H], b_hh[3H], b_fc[C] */
     const uint8_t* bitstream; /* packed weights and LUTs */
+    /* The input normalisation the model was trained with (feature = (raw - mean) / std), or NULL (version-1
+     * blobs, or exported without one): IEEE-754 binary32 little-endian, mean[F] then std[F]. The runtime
+     * does not use it (gruq_quantize_input's integer factors have it folded in); it is there for devices
+     * that normalise raw input themselves. */
+    const uint8_t* normalization;
     uint32_t w_ih_bit, w_hh_bit, w_fc_bit, lut_sig_r_bit, lut_sig_z_bit, lut_tanh_n_bit; /* stream offsets */
 } gruq_model;
 

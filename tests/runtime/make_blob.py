@@ -81,7 +81,7 @@ def shared_multiplier(ma, mb):
     return (1 << 31) - 1, (1 << 31) - 1, 1
 
 
-def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None):
+def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None, version=2):
     layout_id, genes = LAYOUTS[layout_name]
     genome = [gene_bits if gene_bits else rng.randint(2, 8) for _ in genes]
     bits = [0] * 25
@@ -164,7 +164,12 @@ def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None):
     stream_bytes = stream.finish()
 
     payload = struct.pack("<%di" % (6 * H + C), *(b_ih + b_hh + b_fc)) + stream_bytes
-    total = HEADER_BYTES + len(payload)
+    # Version 2: the normalisation section after the payload (float32 mean[F], then std[F] > 0).
+    section = b""
+    if version >= 2:
+        section = struct.pack("<%df" % F, *[rng.uniform(-50, 50) for _ in range(F)])
+        section += struct.pack("<%df" % F, *[rng.uniform(0.01, 20) for _ in range(F)])
+    total = HEADER_BYTES + len(payload) + len(section)
 
     scales = []
     for p in range(25):
@@ -179,7 +184,7 @@ def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None):
 
     h = bytearray()
     h += b"GRUQ"
-    h += struct.pack("<HHII", 1, HEADER_BYTES, total, 0)  # CRC filled in below
+    h += struct.pack("<HHII", version, HEADER_BYTES, total, 0)  # CRC filled in below
     h += struct.pack("<HHHBB", F, H, C, layout_id, len(genes))
     h += bytes(genome) + bytes(32 - len(genome))
     h += bytes(bits) + bytes(7)
@@ -192,10 +197,11 @@ def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None):
         h += struct.pack("<iii", a, b, n)
     h += b"random-blob".ljust(32, b"\0")
     h += struct.pack("<I", len(payload))
-    h += bytes(32)
+    h += struct.pack("<I", len(section))  # reserved (0) in version 1
+    h += bytes(28)
     assert len(h) == HEADER_BYTES, len(h)
 
-    blob = bytearray(h + payload)
+    blob = bytearray(h + payload + section)
     struct.pack_into("<I", blob, 12, zlib.crc32(bytes(blob[16:])) & 0xFFFFFFFF)
     return bytes(blob), bits
 
@@ -210,6 +216,7 @@ def main(argv):
     ap.add_argument("--layout", choices=sorted(LAYOUTS), default="homogeneous")
     ap.add_argument("--bits", type=int, choices=range(2, 9), help="every gene at this width (default: random)")
     ap.add_argument("--wild", action="store_true", help="multipliers, shifts and biases over their whole valid range")
+    ap.add_argument("--version", type=int, choices=(1, 2), default=2, help="blob format version (1: no normalisation section)")
     ap.add_argument("--codes", help="also write random input codes for the harness to this file")
     ap.add_argument("--count", type=int, default=8, help="sequences in --codes (default 8)")
     ap.add_argument("--steps", type=int, default=5, help="time steps per sequence in --codes (default 5)")
@@ -222,7 +229,7 @@ def main(argv):
     if not (F >= 1 and H >= 1 and F + H <= 2048 and 1 <= C <= 1024):
         ap.error("shape out of range: F, H >= 1, F + H <= 2048, C in 1..1024")
 
-    blob, bits = make_blob(rng, F, H, C, args.layout, args.wild, args.bits)
+    blob, bits = make_blob(rng, F, H, C, args.layout, args.wild, args.bits, args.version)
     with open(args.out, "wb") as f:
         f.write(blob)
     if args.codes:

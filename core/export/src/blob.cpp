@@ -19,7 +19,8 @@ namespace {
 constexpr size_t kOffVersion = 4, kOffHeaderBytes = 6, kOffBlobBytes = 8, kOffCrc = 12, kOffF = 16, kOffH = 18,
                  kOffC = 20, kOffLayout = 22, kOffGeneCount = 23, kOffGenes = 24, kOffPointBits = 56,
                  kOffZeroPoints = 88, kOffScales = 188, kOffWeightScales = 388, kOffMultipliers = 444,
-                 kOffAddMultipliers = 524, kOffTask = 572, kOffPayloadBytes = 604, kOffReserved = 608;
+                 kOffAddMultipliers = 524, kOffTask = 572, kOffPayloadBytes = 604, kOffNormalizationBytes = 608,
+                 kOffReserved = 612;
 constexpr size_t kCrcStart = 16;
 constexpr int64_t kMaxFeaturesPlusHidden = 2048, kMaxClasses = 1024;
 constexpr char kMagic[4] = {'G', 'R', 'U', 'Q'};
@@ -37,6 +38,11 @@ public:
         uint64_t bits;
         std::memcpy(&bits, &v, sizeof bits);
         uintAt(at, bits, 8);
+    }
+    void f32At(size_t at, float v) {
+        uint32_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        uintAt(at, bits, 4);
     }
 
 private:
@@ -60,6 +66,15 @@ double f64At(const std::vector<uint8_t>& b, size_t at) {
     std::memcpy(&v, &bits, sizeof v);
     return v;
 }
+float f32At(const std::vector<uint8_t>& b, size_t at) {
+    const uint32_t bits = u32At(b, at);
+    float v;
+    std::memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+// Task names are printable ASCII up to the first NUL, NUL after it (31 characters at most).
+bool printableAscii(uint8_t c) { return c >= 32 && c < 127; }
 
 // ----- LSB-first bit stream -----
 class BitWriter {
@@ -156,9 +171,12 @@ uint32_t crc32Of(const uint8_t* data, size_t size) {
     return static_cast<uint32_t>(crc);
 }
 
-int64_t blobBytes(const GruShape& shape, const BitAssignment& bits) { return kBlobHeaderBytes + payloadBytesFor(shape, bits); }
+int64_t blobBytes(const GruShape& shape, const BitAssignment& bits, bool withNormalization) {
+    return kBlobHeaderBytes + payloadBytesFor(shape, bits) + (withNormalization ? 8 * shape.inputSize : 0);
+}
 
-std::vector<uint8_t> writeBlob(const QuantizedGru& model, const Genome& genome, const std::string& taskName) {
+std::vector<uint8_t> writeBlob(const QuantizedGru& model, const Genome& genome, const std::string& taskName,
+                               const Normalization* normalization) {
     const int64_t F = model.shape.inputSize, H = model.shape.hiddenSize, C = model.shape.numClasses;
     if (F < 1 || H < 1 || F + H > kMaxFeaturesPlusHidden || C < 1 || C > kMaxClasses) {
         throw InputError("blob", "shape " + model.shape.key() + " is outside the format (F, H >= 1, F + H <= 2048, C 1..1024)");
@@ -169,7 +187,16 @@ std::vector<uint8_t> writeBlob(const QuantizedGru& model, const Genome& genome, 
     if (genome.resolve() != model.bits) throw InputError("blob", "genome " + genome.toText() + " does not match the model's bits");
 
     const int64_t payload = payloadBytesFor(model.shape, model.bits);
-    std::vector<uint8_t> out(size_t(kBlobHeaderBytes + payload), 0);
+    const int64_t normalizationBytes = normalization ? 8 * F : 0;
+    if (normalization) {
+        for (int64_t f = 0; f < F; ++f) {
+            if (!std::isfinite(normalization->meanOf(f)) || !(normalization->stdDevOf(f) > 0) ||
+                !std::isfinite(normalization->stdDevOf(f))) {
+                throw InputError("blob", "normalisation of feature " + std::to_string(f) + " is not finite with std > 0");
+            }
+        }
+    }
+    std::vector<uint8_t> out(size_t(kBlobHeaderBytes + payload + normalizationBytes), 0);
     ByteWriter w(out);
     std::memcpy(out.data(), kMagic, 4);
     w.u16At(kOffVersion, kBlobFormatVersion);
@@ -207,6 +234,7 @@ std::vector<uint8_t> writeBlob(const QuantizedGru& model, const Genome& genome, 
         w.u8At(kOffTask + i, static_cast<uint8_t>(c >= 32 && c < 127 ? c : '?'));
     }
     w.u32At(kOffPayloadBytes, static_cast<uint32_t>(payload));
+    w.u32At(kOffNormalizationBytes, static_cast<uint32_t>(normalizationBytes));
 
     size_t at = kBlobHeaderBytes;
     for (const auto* biases : {&model.bIh, &model.bHh, &model.bFc}) {
@@ -223,8 +251,15 @@ std::vector<uint8_t> writeBlob(const QuantizedGru& model, const Genome& genome, 
     for (uint8_t v : model.sigRLut) bits.put(v, b[pointIndex(QuantPoint::SigR)]);
     for (uint8_t v : model.sigZLut) bits.put(v, b[pointIndex(QuantPoint::SigZ)]);
     for (uint8_t v : model.tanhNLut) bits.put(v, b[pointIndex(QuantPoint::TanhN)]);
-    if (int64_t(at) + (bits.position() + 7) / 8 != int64_t(out.size())) {
+    if (int64_t(at) + (bits.position() + 7) / 8 != kBlobHeaderBytes + payload) {
         throw std::logic_error("writeBlob: packed size disagrees with the size objective");
+    }
+    if (normalization) {  // after the payload: f32 mean[F], then f32 std[F]
+        const size_t section = size_t(kBlobHeaderBytes + payload);
+        for (int64_t f = 0; f < F; ++f) {
+            w.f32At(section + 4 * size_t(f), normalization->meanOf(f));
+            w.f32At(section + 4 * size_t(F + f), normalization->stdDevOf(f));
+        }
     }
     w.u32At(kOffCrc, crc32Of(out.data() + kCrcStart, out.size() - kCrcStart));
     return out;
@@ -236,9 +271,9 @@ BlobContents readBlob(const std::vector<uint8_t>& in, const std::string& source)
     if (in.size() < 16) fail(Code::Truncated, "only " + std::to_string(in.size()) + " bytes: not even a blob header");
     if (std::memcmp(in.data(), kMagic, 4) != 0) fail(Code::BadMagic, "not a gruq firmware blob (magic is not GRUQ)");
     const uint16_t version = u16At(in, kOffVersion);
-    if (version != kBlobFormatVersion) {
-        fail(Code::UnsupportedVersion, "blob format version " + std::to_string(version) + ", this build reads version " +
-                                           std::to_string(kBlobFormatVersion));
+    if (version < kOldestBlobFormatVersion || version > kBlobFormatVersion) {
+        fail(Code::UnsupportedVersion, "blob format version " + std::to_string(version) + ", this build reads versions " +
+                                           std::to_string(kOldestBlobFormatVersion) + " to " + std::to_string(kBlobFormatVersion));
     }
     if (u16At(in, kOffHeaderBytes) != kBlobHeaderBytes) {
         fail(Code::BadHeader, "header size field is " + std::to_string(u16At(in, kOffHeaderBytes)) + ", expected 640");
@@ -255,6 +290,7 @@ BlobContents readBlob(const std::vector<uint8_t>& in, const std::string& source)
     }
 
     BlobContents out;
+    out.formatVersion = version;
     QuantizedGru& q = out.model;
     const int64_t F = u16At(in, kOffF), H = u16At(in, kOffH), C = u16At(in, kOffC);
     if (F < 1 || H < 1 || F + H > kMaxFeaturesPlusHidden || C < 1 || C > kMaxClasses) {
@@ -289,9 +325,16 @@ BlobContents readBlob(const std::vector<uint8_t>& in, const std::string& source)
     if (out.genome.resolve() != q.bits) fail(Code::BadBits, "the genome does not resolve to the point bit widths");
 
     const int64_t payload = payloadBytesFor(q.shape, q.bits);
-    if (u32At(in, kOffPayloadBytes) != payload || int64_t(declared) != kBlobHeaderBytes + payload) {
+    // Version 1 has no normalisation section: there the field is reserved (0), checked below.
+    const int64_t normalizationBytes = version >= 2 ? int64_t(u32At(in, kOffNormalizationBytes)) : 0;
+    if (normalizationBytes != 0 && normalizationBytes != 8 * F) {
+        fail(Code::SizeMismatch, "normalisation section of " + std::to_string(normalizationBytes) + " bytes; " +
+                                     std::to_string(F) + " features need 0 or " + std::to_string(8 * F));
+    }
+    if (u32At(in, kOffPayloadBytes) != payload || int64_t(declared) != kBlobHeaderBytes + payload + normalizationBytes) {
         fail(Code::SizeMismatch, "shape " + q.shape.key() + " and these bit widths need a " + std::to_string(payload) +
-                                     "-byte payload; the blob has " + std::to_string(int64_t(declared) - kBlobHeaderBytes));
+                                     "-byte payload" + (normalizationBytes ? " and the normalisation section" : std::string()) +
+                                     "; the blob has " + std::to_string(int64_t(declared) - kBlobHeaderBytes) + " bytes after the header");
     }
 
     for (int p = 0; p < kQuantPointCount; ++p) {
@@ -304,6 +347,10 @@ BlobContents readBlob(const std::vector<uint8_t>& in, const std::string& source)
             fail(Code::BadParameter, std::string("zero point ") + std::to_string(zp) + " of " + quantPointName(point) + " is invalid");
         }
         if (!(scale > 0) || !std::isfinite(scale)) fail(Code::BadParameter, std::string("scale of ") + quantPointName(point) + " is not positive");
+        if (isWeightPoint(point) && scale != 1.0) {
+            fail(Code::BadParameter, std::string("scale of weight point ") + quantPointName(point) +
+                                         " is not 1.0 (weight scales live in the weight-scale table)");
+        }
         if (!isWeightPoint(point)) q.act[size_t(p)] = ActivationQuant{q.bits[size_t(p)], scale, zp};
     }
     double weightScales[7];
@@ -339,8 +386,17 @@ BlobContents readBlob(const std::vector<uint8_t>& in, const std::string& source)
         checkMantissa(adds[i]->multiplierB, addNames[i]);
         checkShift(adds[i]->shift, addNames[i]);
     }
-    for (size_t i = 0; i < 32 && in[kOffTask + i] != 0; ++i) out.taskName.push_back(static_cast<char>(in[kOffTask + i]));
-    for (size_t i = kOffReserved; i < kBlobHeaderBytes; ++i) {
+    size_t t = 0;
+    for (; t < 32 && in[kOffTask + t] != 0; ++t) {
+        if (t == 31 || !printableAscii(in[kOffTask + t])) {
+            fail(Code::BadParameter, "task name byte " + std::to_string(t) + " is not printable ASCII (at most 31, then NUL)");
+        }
+        out.taskName.push_back(static_cast<char>(in[kOffTask + t]));
+    }
+    for (; t < 32; ++t) {
+        if (in[kOffTask + t] != 0) fail(Code::BadParameter, "task name byte " + std::to_string(t) + " after the NUL is not zero");
+    }
+    for (size_t i = version >= 2 ? kOffReserved : kOffNormalizationBytes; i < kBlobHeaderBytes; ++i) {
         if (in[i] != 0) fail(Code::BadParameter, "reserved header byte " + std::to_string(i) + " is not zero");
     }
 
@@ -372,10 +428,29 @@ BlobContents readBlob(const std::vector<uint8_t>& in, const std::string& source)
     lut(QuantPoint::SumR, QuantPoint::SigR, q.sigRLut);
     lut(QuantPoint::SumZ, QuantPoint::SigZ, q.sigZLut);
     lut(QuantPoint::SumN, QuantPoint::TanhN, q.tanhNLut);
+    // tanh codes stop at 2^b - 2 (real 1 = code 2 Z); the top code has no value.
+    const int tanhTop = (1 << q.bits[pointIndex(QuantPoint::TanhN)]) - 2;
+    for (uint8_t v : q.tanhNLut) {
+        if (v > tanhTop) fail(Code::BadParameter, "a tanh_n table entry is above " + std::to_string(tanhTop));
+    }
     const int64_t used = bits.position();
-    const int64_t streamBits = int64_t(in.size() - at) * 8;
+    const int64_t streamBits = int64_t(kBlobHeaderBytes + payload - int64_t(at)) * 8;
     for (int64_t p = used; p < streamBits; ++p) {
         if ((in[at + size_t(p / 8)] >> (p % 8)) & 1) fail(Code::BadParameter, "padding bits after the last LUT are not zero");
+    }
+    if (normalizationBytes > 0) {
+        const size_t section = size_t(kBlobHeaderBytes + payload);
+        Normalization n;
+        n.mean.resize(size_t(F));
+        n.stdDev.resize(size_t(F));
+        for (int64_t f = 0; f < F; ++f) {
+            n.mean[size_t(f)] = f32At(in, section + 4 * size_t(f));
+            n.stdDev[size_t(f)] = f32At(in, section + 4 * size_t(F + f));
+            if (!std::isfinite(n.mean[size_t(f)]) || !std::isfinite(n.stdDev[size_t(f)]) || !(n.stdDev[size_t(f)] > 0)) {
+                fail(Code::BadParameter, "normalisation of feature " + std::to_string(f) + " is not finite with std > 0");
+            }
+        }
+        out.normalization = std::move(n);
     }
     return out;
 }

@@ -135,7 +135,13 @@ std::string modelJson(const FirmwareExport& e, const ExportSummary& s, const Inp
     const ModelSize size = modelSize(e.model.shape, e.model.bits);
     nlohmann::json bits = nlohmann::json::object();
     for (int p = 0; p < kQuantPointCount; ++p) bits[quantPointName(QuantPoint(p))] = e.model.bits[size_t(p)];
-    return nlohmann::json{{"format", "gruq firmware blob v1"},
+    std::vector<float> mean, stdDev;  // per feature, as in the blob's normalisation section
+    for (int64_t f = 0; f < e.model.shape.inputSize; ++f) {
+        mean.push_back(e.normalization.meanOf(f));
+        stdDev.push_back(e.normalization.stdDevOf(f));
+    }
+    return nlohmann::json{{"format", "gruq firmware blob v" + std::to_string(kBlobFormatVersion)},
+                          {"normalization", {{"mean", mean}, {"std", stdDev}}},
                           {"task", e.facts.task},
                           {"source", e.facts.source},
                           {"shape", e.model.shape.key()},
@@ -209,7 +215,10 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "pass each one's own step count (the model classifies at the last step it is given, as gruq did with\n"
       << "the `lengths` of zero-padded training data).\n\n"
       << "## Inputs\n\n"
-      << "The model was trained on normalised features `(v - mean_f) / std_f`. `gruq_quantize_input` takes raw\n"
+      << "The model was trained on normalised features `(v - mean_f) / std_f`; `mean_f` and `std_f` are in\n"
+      << "`model.json` (\"normalization\") and in the blob's normalisation section (`model.normalization` after\n"
+      << "`gruq_model_init`: float32 mean[F] then std[F]), for devices that normalise raw input themselves.\n"
+      << "`gruq_quantize_input` takes raw\n"
       << "int16 features where one unit is " << iq.rawScale << " of the real value";
     if (std::abs(iq.rawScale - 1.0 / 255.0) < 1e-12) r << " (pixel bytes 0..255 for images scaled to [0, 1])";
     r << ", folds the normalisation\nand the input quantizer (scale " << e.model.quant(QuantPoint::X).scale << ", zero point "
@@ -307,7 +316,7 @@ void checkExportFolder(const std::string& directory) {
 }
 
 ExportSummary exportFirmware(const FirmwareExport& e, const std::string& directory) {
-    const std::vector<uint8_t> blob = writeBlob(e.model, e.genome, e.facts.task);
+    const std::vector<uint8_t> blob = writeBlob(e.model, e.genome, e.facts.task, &e.normalization);
     const InputQuantizer iq = inputQuantizerFor(e.model, e.normalization, e.rawScale);
 
     ExportSummary s;

@@ -75,7 +75,7 @@ ExportSummary exportFirmware(const FirmwareExport& what, const std::string& dire
 // Runtime figures quoted in every export README, measured with arm-none-eabi-gcc 12 (-mcpu=cortex-m4
 // -mthumb -Os); test_firmware_export re-measures them and fails when they drift by more than 15%.
 constexpr int64_t kRuntimeCodeBytesCortexM4 = 4478;
-constexpr int64_t kRuntimeStructBytes32 = 316; // sizeof(gruq_model) + sizeof(gruq_state) on a 32-bit target
+constexpr int64_t kRuntimeStructBytes32 = 320; // sizeof(gruq_model) + sizeof(gruq_state) on a 32-bit target
 
 // The runtime sources shipped with every export (embedded at build time from resources/runtime).
 const std::string& runtimeHeaderSource();
