@@ -25,7 +25,7 @@ ALLOWED = {
     "model": {"base", "data", "model"},
     "quant": {"base", "data", "model", "quant"},
     "export": {"base", "data", "model", "quant", "export"},
-    "search": {"base", "data", "model", "quant", "search"},
+    "search": {"base", "data", "model", "quant", "export", "search"},
     "mpi": {"base", "data", "model", "quant", "export", "search", "mpi"},
 }
 TORCH_HEADERS = {"model": {"torch_convert.h", "torch_training.h", "torch_pch.h"},

@@ -724,6 +724,8 @@ private slots:
             QVERIFY(sameBits(individuals[1].testAccuracy, 0.75));
             QVERIFY(sameBits(archive.findGenome("default17", "aaa")->fakeQuantTestAccuracy, -1));
             QVERIFY(!archive.state("status"));
+            QVERIFY(!archive.model(1));  // no models table before schema 3: nothing stored, not an error
+            QCOMPARE(archive.modelCount(), int64_t(0));
             QCOMPARE(archive.generations().size(), size_t(1));
         }
         QCOMPARE(rawPragma(file, "user_version"), int64_t(1));
@@ -735,7 +737,7 @@ private slots:
         rawExec(file, kVersion1Schema);
         {
             SearchArchive archive = SearchArchive::open(file);
-            QCOMPARE(archive.schemaVersion(), 2);
+            QCOMPARE(archive.schemaVersion(), kArchiveSchemaVersion);  // 1 -> 2 -> 3 in one transaction
             QCOMPARE(archive.settingsJson(), std::string(R"({"task":"kws"})"));
             QCOMPARE(archive.floatModelJson(), std::string(R"({"hash":"old"})"));
             const std::vector<ArchivedIndividual> individuals = archive.individuals();
@@ -755,11 +757,18 @@ private slots:
             archive.setState("status", "resumed");
             archive.setTestAccuracy(2, 0.5, 0.25);
             QCOMPARE(archive.addIndividual(sampleIndividual(5)), int64_t(3));
+            // Schema 3: models of the old individuals are absent (rebuilt on demand), new ones are kept.
+            QVERIFY(!archive.model(1));
+            archive.addModel(3, {1, 2, 3});
+            archive.addModel(3, {9});  // the first store stays
+            QCOMPARE(archive.model(3).value(), (std::vector<uint8_t>{1, 2, 3}));
+            QCOMPARE(archive.modelCount(), int64_t(1));
             QCOMPARE(archive.integrityCheck(), std::string("ok"));
         }
-        QCOMPARE(rawPragma(file, "user_version"), int64_t(2));
+        QCOMPARE(rawPragma(file, "user_version"), int64_t(kArchiveSchemaVersion));
         SearchArchive archive = SearchArchive::open(file, true);
-        QCOMPARE(archive.schemaVersion(), 2);
+        QCOMPARE(archive.schemaVersion(), kArchiveSchemaVersion);
+        QCOMPARE(archive.model(3).value(), (std::vector<uint8_t>{1, 2, 3}));
         QCOMPARE(archive.state("status").value_or("?"), std::string("resumed"));
         QVERIFY(sameBits(archive.individual(2)->fakeQuantTestAccuracy, 0.25));
         QVERIFY(sameBits(archive.individual(1)->fakeQuantTestAccuracy, -1));

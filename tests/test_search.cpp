@@ -1,13 +1,18 @@
 // The search engine in-process: reproducible fronts, archive contents, observer events, settings
 // JSON, cancel then resume without re-running anything, and the Pareto helpers.
 #include "gruq/base/errors.h"
+#include "gruq/export/blob.h"
+#include "gruq/search/archive_model.h"
 #include "gruq/search/search.h"
 #include "search_test_support.h"
 #include "test_support.h"
 
 #include <QtTest>
 
+#include <sqlite3.h>
+
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -112,6 +117,36 @@ private slots:
         QCOMPARE(archive.state("status").value_or(""), std::string("finished"));
         std::set<std::string> genomes;
         for (const auto& i : archive.individuals()) QVERIFY(genomes.insert(i.genome).second);
+    }
+
+    // Every committed evaluation keeps its model: export / inspection read it back, train nothing and
+    // get the very model the search evaluated. Without it (older archives) the rebuild re-runs QAT.
+    void storedModelsNeedNoRebuild() {
+        const SearchSettings s = test::tinySearchSettings(data_, cache_);
+        const SearchResult a = runSearch(s, path("stored.gruq"));
+        const SearchArchive archive = SearchArchive::open(path("stored.gruq"), true);
+        QCOMPARE(archive.modelCount(), archive.individualCount());
+        const ArchivedIndividual pick = a.front.back();
+        const std::vector<uint8_t> stored = archive.model(pick.id).value();
+        const int64_t before = qatStepsRun();
+        const RebuiltIndividual r = rebuildArchivedIndividual(path("stored.gruq"), pick.id);
+        QCOMPARE(qatStepsRun(), before);  // no QAT step
+        QVERIFY(r.fromStoredModel && r.reproduced);
+        QVERIFY(writeBlob(r.evaluation.model, r.evaluation.genome, "") == stored);
+        QCOMPARE(r.evaluation.testAccuracy, pick.testAccuracy);
+
+        // The same archive without its models table rows: the rebuild path, with QAT, still exact here.
+        std::filesystem::copy_file(path("stored.gruq"), path("no-models.gruq"));
+        {
+            sqlite3* db = nullptr;
+            QCOMPARE(sqlite3_open(path("no-models.gruq").c_str(), &db), SQLITE_OK);
+            QCOMPARE(sqlite3_exec(db, "DELETE FROM models", nullptr, nullptr, nullptr), SQLITE_OK);
+            sqlite3_close(db);
+        }
+        const RebuiltIndividual rebuilt = rebuildArchivedIndividual(path("no-models.gruq"), pick.id);
+        QVERIFY(qatStepsRun() > before);
+        QVERIFY(!rebuilt.fromStoredModel && rebuilt.reproduced);
+        QVERIFY(writeBlob(rebuilt.evaluation.model, rebuilt.evaluation.genome, "") == stored);
     }
 
     void differentSeedExploresDifferently() {

@@ -41,6 +41,11 @@ void ExportController::exportIndividual(const QString& archivePath, qint64 id, c
                           QString::fromStdString(p.detail));
         };
         const RebuiltIndividual r = rebuildArchivedIndividual(archive, id, report, &cancel);
+        if (!r.fromStoredModel) {
+            emit logLine(tr("The archive keeps no model for #%1 (made before gruq stored models): rebuilt by re-running "
+                            "its QAT, exact only on the same kind of CPU.")
+                             .arg(id));
+        }
         if (!r.reproduced) {
             emit logLine(tr("Rebuilt #%1 validates at %2, the archive says %3 (different thread count?); the export "
                             "carries the rebuilt model's own figures.")
@@ -51,7 +56,7 @@ void ExportController::exportIndividual(const QString& archivePath, qint64 id, c
             exportFirmware(firmwareExportFor(r.evaluation, r.data, "archive " + archive + ", individual #" + std::to_string(id)), dir);
         QStringList files;
         for (const auto& f : s.files) files << QString::fromStdString(f);
-        const QString summary = tr("Exported #%1 to %2\n\nmodel.bin: %3 bytes (640-byte header + %4 bytes of model)\n"
+        const QString summary = tr("Exported #%1 to %2\n\nmodel.bin: %3 bytes (640-byte header, %4 bytes of model, input normalisation)\n"
                                    "RAM workspace: %5 bytes\nInteger accuracy: validation %6, test %7\n\nFiles: %8")
                                     .arg(id)
                                     .arg(directory)

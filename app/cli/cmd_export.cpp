@@ -60,6 +60,11 @@ int runExport(const ExportArgs& a) {
         if (a.pick <= 0) throw InputError("arguments", "give the individual to export with --pick ID (see gruq-cli front " + a.archive + ")");
         const RebuiltIndividual r = rebuildArchivedIndividual(a.archive, a.pick, std::ref(bar), interruptFlag());
         bar.finish();
+        if (!r.fromStoredModel) {
+            std::fprintf(stderr, "note: this archive keeps no model for #%lld (made before gruq stored models, or evaluated "
+                                 "elsewhere without it): rebuilt by re-running its QAT, exact only on the same kind of CPU\n",
+                         static_cast<long long>(a.pick));
+        }
         if (!r.reproduced) {
             std::fprintf(stderr, "warning: rebuilt #%lld has validation accuracy %s, the archive says %s (different thread "
                                  "count or library version?); exporting the rebuilt model with its own figures\n",

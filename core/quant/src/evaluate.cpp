@@ -8,6 +8,7 @@
 #include "gruq/model/torch_convert.h"
 #include "gruq/model/torch_training.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -16,6 +17,7 @@ namespace gruq {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+std::atomic<int64_t> g_qatSteps{0};
 double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 void checkCancel(const CancelFlag* cancel) {
@@ -35,6 +37,8 @@ double agreementOf(const std::vector<int32_t>& a, const std::vector<int32_t>& b)
 }
 
 }  // namespace
+
+int64_t qatStepsRun() { return g_qatSteps.load(); }
 
 std::string QatConfig::key() const {
     std::ostringstream os;
@@ -126,6 +130,7 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
             loss.backward();
             if (config.gradClipNorm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), config.gradClipNorm);
             optimizer.step();
+            g_qatSteps.fetch_add(1, std::memory_order_relaxed);
             if (options.progress) {
                 options.progress({"QAT epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs), b + 1,
                                   batchesPerEpoch, secondsSince(epochStart), "loss " + std::to_string(loss.item<double>())});

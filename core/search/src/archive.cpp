@@ -72,6 +72,9 @@ public:
         return check(sqlite3_bind_text(handle_.get(), index, value.data(), static_cast<int>(value.size()),
                                        SQLITE_TRANSIENT));
     }
+    Statement& bind(int index, const std::vector<uint8_t>& blob) {
+        return check(sqlite3_bind_blob(handle_.get(), index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT));
+    }
 
     // True while a row is available; false once done.
     bool step() {
@@ -91,6 +94,11 @@ public:
         const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(handle_.get(), column));
         const int bytes = sqlite3_column_bytes(handle_.get(), column);
         return text ? std::string(text, static_cast<size_t>(bytes)) : std::string();
+    }
+    std::vector<uint8_t> columnBlob(int column) const {
+        const auto* data = static_cast<const uint8_t*>(sqlite3_column_blob(handle_.get(), column));
+        const int bytes = sqlite3_column_bytes(handle_.get(), column);
+        return data ? std::vector<uint8_t>(data, data + bytes) : std::vector<uint8_t>();
     }
 
 private:
@@ -150,6 +158,7 @@ CREATE TABLE generations(
     hypervolume REAL,
     seconds REAL);
 CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE models(id INTEGER PRIMARY KEY, blob BLOB NOT NULL);
 )sql";
 
 // Upgrades of older archives, applied in order inside one transaction. A future schema version adds
@@ -162,6 +171,7 @@ const MigrationStep kMigrationSteps[] = {
     {1,
      "ALTER TABLE individuals ADD COLUMN fq_test_accuracy REAL DEFAULT -1;"
      "CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
+    {2, "CREATE TABLE models(id INTEGER PRIMARY KEY, blob BLOB NOT NULL);"},
 };
 static_assert(sizeof(kMigrationSteps) / sizeof(kMigrationSteps[0]) == kArchiveSchemaVersion - 1,
               "every schema version needs a migration step from the one before");
@@ -256,6 +266,7 @@ struct SearchArchive::Impl {
         const std::set<std::string> tables(tableRows.begin(), tableRows.end());
         std::vector<std::string> required = {"meta", "individuals", "generations"};
         if (schemaVersion >= 2) required.push_back("state");
+        if (schemaVersion >= 3) required.push_back("models");
         for (const std::string& table : required) {
             if (!tables.count(table))
                 throw InputError(path, "not a gruq search archive (no table '" + table + "')");
@@ -625,6 +636,30 @@ void SearchArchive::setTestAccuracy(int64_t id, double testAccuracy, double fake
     update.step();
     if (sqlite3_changes(impl_->db.get()) == 0)
         throw InputError(impl_->path, "no individual with id " + std::to_string(id));
+}
+
+void SearchArchive::addModel(int64_t id, const std::vector<uint8_t>& blob) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->requireWritable();
+    Statement insert(impl_->db.get(), impl_->path, "INSERT OR IGNORE INTO models(id, blob) VALUES(?, ?)", "write failed");
+    insert.bind(1, id).bind(2, blob);
+    insert.step();
+}
+
+std::optional<std::vector<uint8_t>> SearchArchive::model(int64_t id) const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->schemaVersion < 3) return std::nullopt;  // older (read-only, unmigrated) archives keep no models
+    Statement statement(impl_->db.get(), impl_->path, "SELECT blob FROM models WHERE id=?", "read failed");
+    statement.bind(1, id);
+    if (!statement.step()) return std::nullopt;
+    return statement.columnBlob(0);
+}
+
+int64_t SearchArchive::modelCount() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->schemaVersion < 3) return 0;
+    Statement statement(impl_->db.get(), impl_->path, "SELECT COUNT(*) FROM models", "read failed");
+    return statement.step() ? statement.columnInt64(0) : 0;
 }
 
 void SearchArchive::addGeneration(const ArchivedGeneration& generation) {

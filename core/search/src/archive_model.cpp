@@ -1,6 +1,9 @@
 #include "gruq/search/archive_model.h"
 
 #include "gruq/base/errors.h"
+#include "gruq/export/blob.h"
+#include "gruq/quant/integer_engine.h"
+#include "gruq/quant/size_metric.h"
 #include "gruq/model/float_training.h"
 #include "gruq/quant/genome.h"
 #include "gruq/search/search.h"
@@ -29,6 +32,29 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
     const auto identity = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
     if (identity.is_object() && identity.value("cache_key", "") != floatConfig.cacheKey(out.data)) {
         throw InputError(archivePath, "the task data or the imported model file changed since this search ran (float model identity differs)");
+    }
+    if (const auto blob = archive.model(id)) {
+        // The model the search evaluated, stored when it was committed: exact on any machine, no QAT.
+        const BlobContents contents = readBlob(*blob, archivePath + " (stored model of #" + std::to_string(id) + ")");
+        if (!(contents.genome == genome)) {
+            throw InputError(archivePath, "the stored model of #" + std::to_string(id) + " is of genome " +
+                                              contents.genome.toText() + ", not " + genome.toText());
+        }
+        if (progress) progress({"measuring the stored model", 0, 1, 0.0, ""});
+        GenomeEvaluation& e = out.evaluation;
+        e.genome = genome;
+        e.bits = contents.model.bits;
+        e.size = modelSize(contents.model.shape, contents.model.bits);
+        e.model = contents.model;
+        const IntegerGruEngine engine(e.model);
+        e.validationAccuracy = engine.accuracy(out.data.validation);
+        e.testAccuracy = engine.accuracy(out.data.test);
+        e.fakeQuantValidationAccuracy = stored->fakeQuantValidationAccuracy;
+        e.fakeQuantTestAccuracy = stored->fakeQuantTestAccuracy;
+        out.fromStoredModel = true;
+        out.reproduced = e.validationAccuracy == stored->validationAccuracy;
+        if (progress) progress({"measuring the stored model", 1, 1, 0.0, ""});
+        return out;
     }
     TrainObserver observer;
     observer.cancel = cancel;

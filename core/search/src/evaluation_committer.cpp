@@ -1,5 +1,7 @@
 #include "evaluation_committer.h"
 
+#include "gruq/export/blob.h"
+
 namespace gruq {
 
 ArchivedIndividual EvaluationCommitter::commit(const Genome& genome, bool baseline, const GenomeEvaluation& e,
@@ -19,7 +21,10 @@ ArchivedIndividual EvaluationCommitter::commit(const Genome& genome, bool baseli
     a.generation = baseline ? -1 : progress_.generation();
     a.id = archive_.addIndividual(a);  // committed before anyone is told
     // Results from other processes may come without the model: the front's test pass re-evaluates those.
-    cache_.store(a, e.model.wIh.empty() ? nullptr : &e.model);
+    const bool withModel = !e.model.wIh.empty();
+    // The exact model, kept for export and inspection on any machine (no rebuild, no QAT).
+    if (withModel) archive_.addModel(a.id, writeBlob(e.model, genome, ""));
+    cache_.store(a, withModel ? &e.model : nullptr);
     progress_.countComputed(seconds);
     if (observer_) {
         observer_->individualEvaluated(a, false);

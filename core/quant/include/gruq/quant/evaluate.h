@@ -50,4 +50,8 @@ struct EvaluateOptions {
 GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& floatModel, const Genome& genome,
                                 const QatConfig& config, const EvaluateOptions& options = {});
 
+// QAT optimiser steps run by evaluateGenome in this process so far (all threads): lets tests prove that
+// a path (exporting a stored model, say) trains nothing.
+int64_t qatStepsRun();
+
 }  // namespace gruq

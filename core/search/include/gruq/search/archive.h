@@ -34,8 +34,9 @@ struct ArchivedGeneration {
     double seconds = 0;                   // wall time since the search started
 };
 
-// Schema history: 1 = first release; 2 = adds individuals.fq_test_accuracy and the state table.
-constexpr int kArchiveSchemaVersion = 2;
+// Schema history: 1 = first release; 2 = adds individuals.fq_test_accuracy and the state table;
+// 3 = adds the models table (each evaluation's integer model as a firmware blob).
+constexpr int kArchiveSchemaVersion = 3;
 // PRAGMA application_id of every gruq archive ("GRUQ").
 constexpr int32_t kArchiveApplicationId = 0x47525551;
 
@@ -72,6 +73,14 @@ public:
     int64_t individualCount() const;
     std::vector<ArchivedIndividual> individualsAfter(int64_t id) const;  // id > given (for followers)
     void setTestAccuracy(int64_t id, double testAccuracy, double fakeQuantTestAccuracy);
+
+    // The integer model of an individual, as the firmware blob of its evaluation (blob.h, no
+    // normalisation section): stored when the evaluation is committed, so export and inspection need no
+    // rebuild. A second store for the same id keeps the first. model() is empty for individuals
+    // evaluated elsewhere without their model, and for archives older than schema 3.
+    void addModel(int64_t id, const std::vector<uint8_t>& blob);
+    std::optional<std::vector<uint8_t>> model(int64_t id) const;
+    int64_t modelCount() const;
 
     void addGeneration(const ArchivedGeneration& generation);     // replaces a stored one of the same number
     std::vector<ArchivedGeneration> generations() const;          // by number
