@@ -10,7 +10,8 @@
 #        with /usr/bin/python3; skipped with a note when missing); checked first on a small case to
 #        compute gruq's step (logits, loss, gradients)
 #   2. bench_search_workers: the search's worker-pool scaling and seconds per genome evaluation
-#   3. the end-to-end default search (gruq-cli search --task smnist-row), about 4 minutes
+#   3. the end-to-end default search (gruq-cli search --task smnist-row), about 4 minutes, then
+#      bench_archived_model on its archive: clicks on front points, archive size with stored models
 # Arguments are passed to bench_search_workers (default: --genomes 8 --repeats 1).
 # Environment: GRUQ_BUILD_DIR (build), GRUQ_BENCH_REPETITIONS (5 rounds), GRUQ_BENCH_MIN_TIME (0.3 s per
 # figure and round), GRUQ_BENCH_LONG_REPETITIONS (3: rounds that include the ~20 s pixel-wise unfused
@@ -37,7 +38,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 # Regenerates first if bench/CMakeLists.txt changed, so that the target check below is current.
-cmake --build "$BUILD_DIR" -j "$JOBS" --target bench_search_workers gruq-cli
+cmake --build "$BUILD_DIR" -j "$JOBS" --target bench_search_workers bench_archived_model gruq-cli
 if grep -q "^build bench/bench_kernels:" "$BUILD_DIR/build.ninja"; then
   cmake --build "$BUILD_DIR" -j "$JOBS" --target bench_kernels
 else
@@ -115,6 +116,8 @@ if [[ $SKIP != *,search,* ]]; then
   awk -v a="$search_start" -v b="$search_end" -v c="$computed" -v f="$float_model" -v w="$(nproc)" \
     'BEGIN { s = b - a; printf "default search: %d min %02d s wall on %d cores, %d evaluations computed (%.2f s of wall time each), float model %s\n", int(s / 60), int(s) % 60, w, c, s / c, f }' |
     tee "$OUT/search.txt"
+  # Its archive: clicking front points (stored models, no QAT) and what the stored models cost in size.
+  "./$BUILD_DIR/bench/bench_archived_model" "$OUT/default-search.gruq" | tee "$OUT/archived-model.txt"
   echo "   ($((SECONDS - start)) s so far)"
 fi
 

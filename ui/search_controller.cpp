@@ -131,8 +131,8 @@ void SearchController::computeConfusion(const QString& archivePath, const Indivi
     const std::string path = archivePath.toStdString();
     confusionWorker_ = QThread::create([this, path, row] {
         try {
-            const RebuiltIndividual r = rebuildArchivedIndividual(path, row.id);  // as the search built it
-            const auto counts = IntegerGruEngine(r.evaluation.model).confusionMatrix(r.data.test, 1);
+            const RebuiltIndividual r = rebuildArchivedIndividual(path, row.id);  // the stored model (or a rebuild)
+            const auto counts = IntegerGruEngine(r.evaluation.model).confusionMatrix(r.data.test, 0);
             QVector<QVector<int>> matrix;
             for (const auto& r : counts) {
                 QVector<int> line;

@@ -1,6 +1,7 @@
 #pragma once
 // The integer model of an archived individual. Archives of schema 3 store each evaluation's model (its
-// firmware blob): it is read back and measured on the task data, with no training. Older archives (and
+// firmware blob): it is read back with its stored figures, with no training (only a test accuracy the
+// search never measured is measured). The task data of the last archive are kept for the next call. Older archives (and
 // individuals evaluated elsewhere without their model) are rebuilt exactly as the search built them
 // (same task data, cached float model, QAT settings and per-worker thread count), then checked against
 // the stored accuracy; that rebuild is bit-identical only on the same kind of CPU.
