@@ -149,6 +149,27 @@ private slots:
         QVERIFY(writeBlob(rebuilt.evaluation.model, rebuilt.evaluation.genome, "") == stored);
     }
 
+    // Random search: the same budget, archive and baselines; every generation is fresh random genomes,
+    // reproducible from the seed; NSGA-II's later generations are bred from the earlier ones instead.
+    void randomSearchHasTheSameBudgetAndRecords() {
+        SearchSettings s = test::tinySearchSettings(data_, cache_);
+        s.algorithm = "random";
+        const SearchResult a = runSearch(s, path("random-a.gruq"));
+        const SearchResult b = runSearch(s, path("random-b.gruq"));
+        QCOMPARE(genomesOf(a.front), genomesOf(b.front));
+        const SearchArchive archive = SearchArchive::open(path("random-a.gruq"), true);
+        QCOMPARE(int(archive.generations().size()), s.nsga2.generations + 1);
+        QCOMPARE(SearchSettings::fromJson(archive.settingsJson()).algorithm, std::string("random"));
+        for (const auto& g : archive.generations()) QCOMPARE(int(g.population.size()), s.nsga2.population);
+        QCOMPARE(int(a.baselines.size()), 7);
+        s.algorithm = "nsga2";
+        const SearchResult n = runSearch(s, path("random-nsga2.gruq"));
+        const auto last = [&](const char* file) { return SearchArchive::open(path(file), true).lastGeneration()->population; };
+        QVERIFY(last("random-a.gruq") != last("random-nsga2.gruq"));
+        s.algorithm = "annealing";
+        QVERIFY_THROWS_EXCEPTION(InputError, s.validate());
+    }
+
     void differentSeedExploresDifferently() {
         SearchSettings s = test::tinySearchSettings(data_, cache_);
         s.seed = 99;

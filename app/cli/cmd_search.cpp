@@ -211,6 +211,10 @@ void addSearchCommands(CLI::App& app, CommandRunner& runner) {
     cmd->add_option("--layout", s.layout, "genome layout: default17, homogeneous, per-gate")->capture_default_str();
     cmd->add_option("--min-bits", s.minBits, "lowest bit width")->capture_default_str();
     cmd->add_option("--max-bits", s.maxBits, "highest bit width")->capture_default_str();
+    cmd->add_option("--algorithm", s.algorithm,
+                    "nsga2, or random: the same budget of uniform random genomes (the baseline NSGA-II must beat)")
+        ->check(CLI::IsMember({"nsga2", "random"}))
+        ->capture_default_str();
     cmd->add_option("--population", s.nsga2.population, "NSGA-II population (multiple of 4)")->capture_default_str();
     cmd->add_option("--generations", s.nsga2.generations, "NSGA-II generations")->capture_default_str();
     cmd->add_option("--crossover", s.nsga2.crossoverProbability, "crossover probability")->capture_default_str();

@@ -160,9 +160,14 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
         pagmo::population population(problem, bfe, static_cast<pagmo::population::size_type>(pop) - seeds.size(), seed32);
         for (const auto& x : seeds) population.push_back(x);  // already evaluated: answered from the cache
         recordGeneration(0, population);
+        const bool random = settings.algorithm == "random";
         for (int g = 1; g <= gens; ++g) {
             progress.setStage(g, "generation " + std::to_string(g) + "/" + std::to_string(gens));
-            population = algorithm.evolve(population);
+            // Random search, the baseline NSGA-II must beat: the same budget of fresh uniform genomes per
+            // generation (same archive, baselines and generation records), nothing learnt from the last.
+            population = random ? pagmo::population(problem, bfe, static_cast<pagmo::population::size_type>(pop),
+                                                    seed32 + static_cast<unsigned>(g))
+                                : algorithm.evolve(population);
             recordGeneration(g, population);
         }
 

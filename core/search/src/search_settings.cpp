@@ -80,6 +80,7 @@ int SearchSettings::threadsPerWorker() const {
 void SearchSettings::validate() const {
     taskInfo(task);  // InputError naming the unknown task
     layoutByName(layout);
+    if (algorithm != "nsga2" && algorithm != "random") bad("algorithm", "must be nsga2 or random");
     if (minBits < 2 || maxBits > 8 || minBits > maxBits) bad("bits", "range must lie within 2..8 with min <= max");
     // The upper bound keeps an absurd value from exhausting memory instead of failing with a message.
     if (nsga2.population < 8 || nsga2.population > 10000 || nsga2.population % 4 != 0)
@@ -141,6 +142,7 @@ std::string SearchSettings::toJson() const {
                 {"freeze_ranges_after", qat.freezeRangesAfter},
                 {"grad_clip_norm", qat.gradClipNorm},
                 {"seed", qat.seed}};
+    j["algorithm"] = algorithm;
     j["layout"] = layout;
     j["min_bits"] = minBits;
     j["max_bits"] = maxBits;
@@ -201,6 +203,7 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
     read(q, "freeze_ranges_after", s.qat.freezeRangesAfter, "qat.");
     read(q, "grad_clip_norm", s.qat.gradClipNorm, "qat.");
     read(q, "seed", s.qat.seed, "qat.");
+    read(j, "algorithm", s.algorithm);  // absent in older archives: nsga2
     read(j, "layout", s.layout);
     read(j, "min_bits", s.minBits);
     read(j, "max_bits", s.maxBits);

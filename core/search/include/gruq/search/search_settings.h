@@ -36,6 +36,7 @@ struct SearchSettings {
     QatConfig qat = defaultSearchQat();   // per-genome budget
     std::string layout = "default17";
     int minBits = 2, maxBits = 8;
+    std::string algorithm = "nsga2";      // "nsga2", or "random": the same budget of uniform random genomes
     Nsga2Settings nsga2;
     uint64_t seed = 0;                    // NSGA-II seed (QAT batch order uses qat.seed)
     int workers = 0;                      // parallel evaluations; 0 = all cores
