@@ -307,6 +307,32 @@ private slots:
         };
         const fs::path regressions(GRUQ_FUZZ_REGRESSIONS_DIR);
 
+        // torch.save readers (review of the model import): a size x stride that overflows int64 must not
+        // index outside the storage; a million nested tuples must not overflow the stack when freed; a
+        // dict holding itself is refused (no cycle, no leak, no endless copies).
+        auto torchSave = [](const std::string& pickle, const std::map<std::string, std::string>& storages = {}) {
+            std::map<std::string, std::string> members = storages;
+            members["archive/data.pkl"] = pickle;
+            const std::string zip = makeZip(members);
+            return Bytes(zip.begin(), zip.end());
+        };
+        auto long8 = [](int64_t v) {
+            std::string out = "\x8a\x08";
+            for (int i = 0; i < 8; ++i) out.push_back(char(uint64_t(v) >> (8 * i)));
+            return out;
+        };
+        using namespace std::string_literals;  // the pickles hold NUL bytes
+        const std::string overflow = "\x80\x02}(X\x01\x00\x00\x00" "w"s +
+                                     "ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00" "storagectorch\nByteStorage\n"s +
+                                     "X\x01\x00\x00\x00" "0X\x03\x00\x00\x00" "cpu"s + long8(8) + "tQ" + long8(0) + "(" +
+                                     long8((int64_t(1) << 23) + 1) + "t(" + long8(int64_t(1) << 40) + "t\x89}tRu.";
+        row("torch.save size x stride overflow", "fuzz_model_import", torchSave(overflow, {{"archive/data/0", std::string(8, '\0')}}),
+            Expect::Refused, "overflow");
+        row("torch.save 1M nested tuples", "fuzz_model_import", torchSave("\x80\x02N"s + std::string(1000000, '\x85') + "."),
+            Expect::Refused, "holds a tuple");
+        row("torch.save dict holding itself", "fuzz_model_import", torchSave("\x80\x02}q\x00X\x01\x00\x00\x00" "ah\x00s."s),
+            Expect::Refused, "holding itself");
+
         // Settings: numbers a field cannot hold are refused, not converted with undefined behaviour.
         row("settings seed beyond uint64", "fuzz_settings", bytesOf(R"({"seed": 184095546744073709551615})"),
             Expect::Refused, "'seed'");

@@ -221,6 +221,10 @@ FloatTrainReport importedBaseline(const TaskData& data, const FloatTrainConfig& 
         throw InputError(path, "the model takes " + std::to_string(shape.inputSize) + " input features per step, the data have " +
                                    std::to_string(data.train.features) + " (" + data.source + ")");
     }
+    if (shape.inputSize + shape.hiddenSize > 2048 || shape.numClasses > 1024) {
+        throw InputError(path, "shape " + shape.key() + " is outside what gruq quantizes and exports (features + hidden "
+                                                        "size <= 2048, classes <= 1024)");
+    }
     if (shape.numClasses != data.numClasses()) {
         throw InputError(path, "the model has " + std::to_string(shape.numClasses) + " outputs, the data have " +
                                    std::to_string(data.numClasses()) + " classes (" + data.source + ")");

@@ -37,9 +37,18 @@ std::vector<float> valuesOf(const onnx::TensorProto& t, const std::string& where
         count *= d;
         if (count > (int64_t(1) << 31)) throw InputError(where, name + " is too large");
     }
-    std::vector<float> out(static_cast<size_t>(count));
     const std::string& raw = t.raw_data();
     auto wrongSize = [&] { return InputError(where, name + " holds a different number of values than its shape " + shapeText(t)); };
+    if (t.data_type() != onnx::TensorProto::FLOAT && t.data_type() != onnx::TensorProto::DOUBLE) {
+        throw InputError(where, name + " has element type " + std::to_string(t.data_type()) +
+                                    "; gruq reads float32 and float64 weights");
+    }
+    // The stored values must match the shape before anything is allocated for them.
+    const int64_t stored = !raw.empty() ? int64_t(raw.size()) / (t.data_type() == onnx::TensorProto::DOUBLE ? 8 : 4)
+                           : t.data_type() == onnx::TensorProto::DOUBLE ? t.double_data_size()
+                                                                        : t.float_data_size();
+    if (stored != count) throw wrongSize();
+    std::vector<float> out(static_cast<size_t>(count));
     switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
         if (!raw.empty()) {
@@ -131,6 +140,24 @@ private:
         return *it->second;
     }
 
+    // initial_h that is zero: absent, an all-zero constant, or a ConstantOfShape of 0 (PyTorch's export).
+    bool zeroInitialState(const std::string& name) const {
+        if (const auto it = constants_.find(name); it != constants_.end()) {
+            for (float v : valuesOf(*it->second, where_))
+                if (v != 0.0f) return false;
+            return true;
+        }
+        for (const auto& node : graph_.node()) {
+            if (node.op_type() != "ConstantOfShape" || node.output_size() != 1 || node.output(0) != name) continue;
+            const auto* value = attribute(node, "value");
+            if (!value) return true;  // ONNX's default fill value is 0
+            for (float v : valuesOf(value->t(), where_))
+                if (v != 0.0f) return false;
+            return true;
+        }
+        return false;
+    }
+
     NamedTensors gruTensors(const onnx::NodeProto& gru) const {
         for (const auto& a : gru.attribute()) {
             const std::string& n = a.name();
@@ -155,10 +182,17 @@ private:
             fail("GRU with linear_before_reset=0 (the ONNX default; Keras reset_after=False); gruq's GRU applies the "
                  "reset gate after the recurrent product, as PyTorch does (linear_before_reset=1)");
         }
+        if (gru.input_size() > 4 && !gru.input(4).empty()) {
+            fail("GRU with sequence_lens (padding handled inside the graph): export without it; gruq takes the "
+                 "valid lengths from the .npz ('lengths')");
+        }
+        if (gru.input_size() > 5 && !gru.input(5).empty() && !zeroInitialState(gru.input(5))) {
+            fail("GRU with a non-zero initial_h; gruq's GRU starts every sequence from h = 0");
+        }
         const onnx::TensorProto& w = constant(gru, 1, "input weights W");
         const onnx::TensorProto& r = constant(gru, 2, "recurrent weights R");
         if (w.dims_size() != 3 || r.dims_size() != 3 || w.dims(0) != 1 || r.dims(0) != 1 || w.dims(1) % 3 != 0 ||
-            w.dims(1) == 0 || r.dims(1) != w.dims(1) || r.dims(2) * 3 != w.dims(1)) {
+            w.dims(1) <= 0 || w.dims(1) > (int64_t(1) << 31) || r.dims(1) != w.dims(1) || r.dims(2) != w.dims(1) / 3) {
             fail("GRU weights of shapes W " + shapeText(w) + ", R " + shapeText(r) +
                  " (expected [1, 3H, F] and [1, 3H, H], one direction)");
         }
@@ -231,9 +265,9 @@ private:
     }
 
     std::vector<float> vectorTensor(const onnx::TensorProto& t, int64_t classes, float scale) const {
-        int64_t count = 1;
-        for (int64_t d : t.dims()) count *= d;
-        if (count != classes || t.dims_size() < 1 || t.dims_size() > 2) {
+        const bool shaped = t.dims_size() == 1 ? t.dims(0) == classes
+                          : t.dims_size() == 2 && ((t.dims(0) == 1 && t.dims(1) == classes) || (t.dims(1) == 1 && t.dims(0) == classes));
+        if (!shaped) {
             fail("a head bias of shape " + shapeText(t) + " (expected " + std::to_string(classes) + " values)");
         }
         std::vector<float> v = valuesOf(t, where_);

@@ -3,6 +3,7 @@
 #include "gruq/base/errors.h"
 #include "gruq/data/npz_archive.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <sstream>
@@ -17,7 +18,26 @@ using Ref = std::shared_ptr<Value>;
 enum class Kind { None, Bool, Int, Float, Text, Tuple, List, Dict, Global, Storage, Tensor };
 
 struct Value {
+    Value() = default;
+    Value(const Value&) = delete;
+    Value& operator=(const Value&) = delete;
+    // Iterative teardown: a hostile pickle may nest containers a million levels deep, which a recursive
+    // chain of shared_ptr destructors would turn into a stack overflow.
+    ~Value() {
+        std::vector<Ref> pending = std::move(items);
+        while (!pending.empty()) {
+            Ref r = std::move(pending.back());
+            pending.pop_back();
+            if (r && r.use_count() == 1) {
+                for (Ref& child : r->items) pending.push_back(std::move(child));
+                r->items.clear();
+            }
+        }
+    }
+
     Kind kind = Kind::None;
+    uint64_t serial = 0;      // creation order of mutable containers (dict, list)
+    uint64_t minSerial = ~uint64_t(0);  // smallest serial of a dict / list reachable from here (itself included)
     int64_t integer = 0;
     double real = 0;
     std::string text;         // Text; Global: "module.name"; Storage: its key
@@ -68,6 +88,8 @@ const StorageType* storageTypeNamed(const std::string& name) {
     return nullptr;
 }
 
+size_t storageTypeIndex(const StorageType& type) { return size_t(&type - kStorageTypes); }
+
 float halfToFloat(uint16_t h) {
     const uint32_t sign = uint32_t(h & 0x8000u) << 16;
     uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu, bits;
@@ -93,28 +115,30 @@ float halfToFloat(uint16_t h) {
     return f;
 }
 
-float elementAt(const std::string& bytes, const StorageType& type, int64_t index) {
-    const char* p = bytes.data() + index * type.bytes;
-    const std::string name = type.name;
+// Element `index` of a storage of kStorageTypes[type] (the table's order).
+float elementAt(const std::string& bytes, size_t type, int64_t index) {
+    const char* p = bytes.data() + index * kStorageTypes[type].bytes;
     auto load = [p](auto zero) {
         decltype(zero) v;
         std::memcpy(&v, p, sizeof v);
         return v;
     };
-    if (name == "FloatStorage") return load(0.0f);
-    if (name == "DoubleStorage") return static_cast<float>(load(0.0));
-    if (name == "HalfStorage") return halfToFloat(load(uint16_t(0)));
-    if (name == "BFloat16Storage") {
+    switch (type) {
+    case 0: return load(0.0f);
+    case 1: return static_cast<float>(load(0.0));
+    case 2: return halfToFloat(load(uint16_t(0)));
+    case 3: {
         const uint32_t bits = uint32_t(load(uint16_t(0))) << 16;
         float f;
         std::memcpy(&f, &bits, 4);
         return f;
     }
-    if (name == "LongStorage") return static_cast<float>(load(int64_t(0)));
-    if (name == "IntStorage") return static_cast<float>(load(int32_t(0)));
-    if (name == "ShortStorage") return static_cast<float>(load(int16_t(0)));
-    if (name == "CharStorage") return static_cast<float>(load(int8_t(0)));
-    return static_cast<float>(load(uint8_t(0)));  // Byte, Bool
+    case 4: return static_cast<float>(load(int64_t(0)));
+    case 5: return static_cast<float>(load(int32_t(0)));
+    case 6: return static_cast<float>(load(int16_t(0)));
+    case 7: return static_cast<float>(load(int8_t(0)));
+    default: return static_cast<float>(load(uint8_t(0)));  // Byte, Bool
+    }
 }
 
 class Unpickler {
@@ -196,8 +220,21 @@ private:
     }
     void pushTuple(std::vector<Ref> items) {
         Ref r = make(Kind::Tuple);
+        for (const Ref& i : items) r->minSerial = std::min(r->minSerial, i->minSerial);
         r->items = std::move(items);
         push(r);
+    }
+    void pushContainer(Kind kind) {
+        Ref r = make(kind);
+        r->serial = r->minSerial = ++serials_;
+        push(r);
+    }
+    // Items of a dict or list must be newer than it (as every pickle of a state_dict or checkpoint
+    // writes them): no container can then reach itself, so there are no cycles and no shared subtrees.
+    void checkNewer(const Ref& container, const std::vector<Ref>& items) {
+        for (const Ref& i : items) {
+            if (i->minSerial <= container->serial) fail("a dict or list shared between places or holding itself");
+        }
     }
     void memoize(uint64_t index) {
         if (memo_.size() > kMaxStack * 64) fail("too many memo entries");
@@ -211,10 +248,12 @@ private:
     void setItems(Ref& dict, const std::vector<Ref>& items) {
         if (dict->kind != Kind::Dict) fail("SETITEMS on " + std::string(kindName(dict->kind)));
         if (items.size() % 2) fail("SETITEMS with an odd number of values");
+        checkNewer(dict, items);
         dict->items.insert(dict->items.end(), items.begin(), items.end());
     }
     void appendItems(Ref& list, const std::vector<Ref>& items) {
         if (list->kind != Kind::List) fail("APPENDS on " + std::string(kindName(list->kind)));
+        checkNewer(list, items);
         list->items.insert(list->items.end(), items.begin(), items.end());
     }
 
@@ -249,8 +288,8 @@ private:
         case 0x85: { Ref a = pop(); pushTuple({a}); break; }                                    // TUPLE1
         case 0x86: { Ref b = pop(), a = pop(); pushTuple({a, b}); break; }                      // TUPLE2
         case 0x87: { Ref c = pop(), b = pop(), a = pop(); pushTuple({a, b, c}); break; }        // TUPLE3
-        case '}': push(make(Kind::Dict)); break;            // EMPTY_DICT
-        case ']': push(make(Kind::List)); break;            // EMPTY_LIST
+        case '}': pushContainer(Kind::Dict); break;         // EMPTY_DICT
+        case ']': pushContainer(Kind::List); break;         // EMPTY_LIST
         case 'u': { auto items = popToMark(); setItems(top(), items); break; }                  // SETITEMS
         case 's': { Ref v = pop(), k = pop(); setItems(top(), {k, v}); break; }                 // SETITEM
         case 'e': { auto items = popToMark(); appendItems(top(), items); break; }               // APPENDS
@@ -321,7 +360,9 @@ private:
         const std::string& name = callable->text;
         if (name == "collections.OrderedDict") {
             if (!args->items.empty()) fail("OrderedDict built from arguments");
-            return make(Kind::Dict);
+            Ref dict = make(Kind::Dict);
+            dict->serial = dict->minSerial = ++serials_;
+            return dict;
         }
         if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") return tensorFrom(args->items);
         if (name == "torch._utils._rebuild_parameter" || name == "torch._utils._rebuild_parameter_with_state") {
@@ -363,6 +404,7 @@ private:
         }
         const Value& storage = *a[0];
         const StorageType& type = *storageTypeNamed(storage.storageType);
+        const size_t typeIndex = storageTypeIndex(type);
         const auto member = members_.find(folder_ + "data/" + storage.text);
         if (member == members_.end()) fail("storage " + storage.text + " is missing from the archive (data/" + storage.text + ")");
         const std::string& raw = member->second;
@@ -387,7 +429,11 @@ private:
             t.shape.push_back(size);
             count *= size;
             if (count > (int64_t(1) << 31)) fail("a tensor of more than 2^31 elements");
-            if (size > 0) lastIndex += (size - 1) * stride[d];
+            int64_t span = 0;
+            if (size > 0 && (__builtin_mul_overflow(size - 1, stride[d], &span) ||
+                             __builtin_add_overflow(lastIndex, span, &lastIndex))) {
+                fail("a tensor whose size and stride overflow");
+            }
         }
         if (count > 0 && lastIndex >= storage.storageElements) fail("a tensor reaches past the end of storage " + storage.text);
         if (count > storage.storageElements) fail("a tensor with more elements than its storage " + storage.text);
@@ -396,7 +442,7 @@ private:
         for (int64_t n = 0; n < count; ++n) {
             int64_t at = offset;
             for (size_t d = 0; d < dims; ++d) at += index[d] * stride[d];
-            t.values[static_cast<size_t>(n)] = elementAt(raw, type, at);
+            t.values[static_cast<size_t>(n)] = elementAt(raw, typeIndex, at);
             for (size_t d = dims; d-- > 0;) {
                 if (++index[d] < t.shape[d]) break;
                 index[d] = 0;
@@ -415,11 +461,13 @@ private:
     std::vector<Ref> stack_;
     std::vector<size_t> marks_;
     std::map<uint64_t, Ref> memo_;
+    uint64_t serials_ = 0;
 };
 
 // Tensors of a dict, depth first: state_dict keys as they are, nested dicts joined with '/'. A checkpoint
 // nests a few levels; the depth and visit limits stop a dict that holds itself (the memo allows that).
-void flatten(const Value& dict, const std::string& prefix, int depth, size_t& visits, NamedTensors& out) {
+void flatten(const Value& dict, const std::string& prefix, int depth, size_t& visits, NamedTensors& out,
+             int64_t& elements, const std::string& where) {
     if (depth > 8) return;
     for (size_t i = 0; i + 1 < dict.items.size(); i += 2) {
         if (++visits > 1000000) return;
@@ -428,10 +476,13 @@ void flatten(const Value& dict, const std::string& prefix, int depth, size_t& vi
         std::string name = key.kind == Kind::Text ? key.text : key.kind == Kind::Int ? std::to_string(key.integer) : "?";
         if (!prefix.empty()) name = prefix + "/" + name;
         if (value.kind == Kind::Tensor) {
+            // One tensor may be named many times (the memo): copies are capped, not the file's size.
+            elements += static_cast<int64_t>(value.tensor.values.size());
+            if (elements > (int64_t(1) << 28)) throw InputError(where, "the saved dict names more than 2^28 tensor values");
             out.push_back(value.tensor);
             out.back().name = name;
         } else if (value.kind == Kind::Dict) {
-            flatten(value, name, depth + 1, visits, out);
+            flatten(value, name, depth + 1, visits, out, elements, where);
         }
     }
 }
@@ -462,7 +513,8 @@ NamedTensors readTorchSaveMembers(const std::map<std::string, std::string>& memb
     }
     NamedTensors tensors;
     size_t visits = 0;
-    flatten(*root, "", 0, visits, tensors);
+    int64_t elements = 0;
+    flatten(*root, "", 0, visits, tensors, elements, where);
     if (tensors.empty()) throw InputError(where, "the saved dict holds no tensors");
     return tensors;
 }

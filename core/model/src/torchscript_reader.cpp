@@ -31,8 +31,13 @@ NamedTensors readTorchScript(const std::string& bytes, const std::string& where)
         throw InputError(where, "LibTorch cannot load this TorchScript file: " + message.substr(0, message.find('\n')));
     }
     NamedTensors out;
-    for (const auto& p : module.named_parameters(true)) out.push_back(plainTensor(p.name, p.value));
-    for (const auto& b : module.named_buffers(true)) out.push_back(plainTensor(b.name, b.value));
+    try {
+        for (const auto& p : module.named_parameters(true)) out.push_back(plainTensor(p.name, p.value));
+        for (const auto& b : module.named_buffers(true)) out.push_back(plainTensor(b.name, b.value));
+    } catch (const c10::Error& e) {  // e.g. a quantized or sparse parameter that does not convert to float
+        const std::string message = e.what_without_backtrace();
+        throw InputError(where, "a tensor of the TorchScript module cannot be read as float: " + message.substr(0, message.find('\n')));
+    }
     if (out.empty()) throw InputError(where, "the TorchScript module has no parameters");
     return out;
 }

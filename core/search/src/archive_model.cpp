@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <mutex>
 
@@ -25,6 +26,13 @@ TaskData taskOf(const SearchSettings& settings, const ProgressFn& progress, cons
     static std::shared_ptr<const TaskData> last;
     nlohmann::json key = nlohmann::json::parse(settings.toJson())["data"];
     key["task"] = settings.task;
+    // A file rewritten since (same name) must be read again: its size and time are part of the key.
+    for (const std::string* p : {&settings.data.path, &settings.data.validationPath, &settings.data.testPath}) {
+        std::error_code ec;
+        if (p->empty() || !std::filesystem::is_regular_file(*p, ec)) continue;
+        key["files"].push_back({*p, std::filesystem::file_size(*p, ec),
+                                std::filesystem::last_write_time(*p, ec).time_since_epoch().count()});
+    }
     {
         std::lock_guard<std::mutex> lock(mutex);
         if (last && lastKey == key.dump()) return *last;
