@@ -37,6 +37,12 @@ inline const QStringList kStrictC = {"-std=c99", "-Wall", "-Wextra", "-Werror", 
 
 // CODES.bin for the harness: u32 count, steps, features, then the x codes of every sequence, then the
 // valid lengths when the set is padded.
+// The generic harness (reads MODEL.bin at run time) built with the system C compiler and the strict flags.
+inline Run buildGenericHarness(const QString& harnessSource, const QString& runtimeDir, const QString& out) {
+    return run(requireTool("cc"), kStrictC + QStringList{"-O2", "-I" + runtimeDir, harnessSource, runtimeDir + "/gruq_runtime.c",
+                                                         "-o", out});
+}
+
 inline std::string codesFile(const IntegerGruEngine& engine, const SequenceSet& set) {
     std::string out;
     auto u32 = [&](uint32_t v) {

@@ -68,8 +68,7 @@ private slots:
             genomes_.push_back(g);
         }
         genericHarness_ = path("harness-generic");
-        const Run r = run(requireTool("cc"), kStrictC + QStringList{"-O2", "-I" GRUQ_RUNTIME_DIR, GRUQ_RUNTIME_HARNESS,
-                                                                      GRUQ_RUNTIME_DIR "/gruq_runtime.c", "-o", genericHarness_});
+        const Run r = test::buildGenericHarness(GRUQ_RUNTIME_HARNESS, GRUQ_RUNTIME_DIR, genericHarness_);
         QVERIFY2(r.exitCode == 0, qPrintable(r.output));
     }
 

@@ -213,8 +213,7 @@ private slots:
         const BlobContents blob = readBlobFile(out.toStdString() + "/model.bin");
         const IntegerGruEngine engine(blob.model);
         const QString harness = cache_.filePath("harness");
-        test::Run r = test::run(test::requireTool("cc"), test::kStrictC + QStringList{"-O2", "-I" GRUQ_RUNTIME_DIR, GRUQ_RUNTIME_HARNESS,
-                                                                                      GRUQ_RUNTIME_DIR "/gruq_runtime.c", "-o", harness});
+        test::Run r = test::buildGenericHarness(GRUQ_RUNTIME_HARNESS, GRUQ_RUNTIME_DIR, harness);
         QVERIFY2(r.exitCode == 0, qPrintable(r.output));
         test::writeBytes(cache_.filePath("codes.bin").toStdString(), test::codesFile(engine, test_));
         r = test::run(harness, {out + "/model.bin", cache_.filePath("codes.bin"), cache_.filePath("logits.bin")});

@@ -97,8 +97,7 @@ private slots:
         const Genome mixed = parseGenomeText(
             "x8 w_ih6 w_hh5 ih8 hh7 sum_r6 sum_z6 sig_r5 sig_z6 mul_rn6 sum_n7 tanh_n6 mul_zn6 mul_zh7 h7 w_fc6 fc8", defaultLayout());
         const QString harness = dir_.filePath("harness");
-        test::Run r = test::run(test::requireTool("cc"), test::kStrictC + QStringList{"-O2", "-I" GRUQ_RUNTIME_DIR, GRUQ_RUNTIME_HARNESS,
-                                                                                      GRUQ_RUNTIME_DIR "/gruq_runtime.c", "-o", harness});
+        test::Run r = test::buildGenericHarness(GRUQ_RUNTIME_HARNESS, GRUQ_RUNTIME_DIR, harness);
         QVERIFY2(r.exitCode == 0, qPrintable(r.output));
         EvaluateOptions withTest;
         withTest.withTest = true;

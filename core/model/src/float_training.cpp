@@ -207,6 +207,19 @@ std::string modelPathOf(const TaskData& data, const FloatTrainConfig& config, co
 
 namespace {
 
+// A float network holding `weights`, checked against the data it will see.
+FloatGruNet networkFor(const FloatGruWeights& weights, const SequenceSet& set, int threads) {
+    weights.validate("float model");
+    if (set.features != weights.shape.inputSize) {
+        throw InputError("float model", "input size " + std::to_string(weights.shape.inputSize) +
+                                            " does not match the data's " + std::to_string(set.features) + " features");
+    }
+    configureTorchThreads(threads);
+    FloatGruNet net(weights.shape.inputSize, weights.shape.hiddenSize, weights.shape.numClasses);
+    loadWeightsInto(net, weights);
+    return net;
+}
+
 // Checks the imported model fits the data, then measures it where a trained one would be measured.
 FloatTrainReport importedBaseline(const TaskData& data, const FloatTrainConfig& config, const TrainObserver& observer) {
     const std::string& path = config.importModel.path;
@@ -229,9 +242,7 @@ FloatTrainReport importedBaseline(const TaskData& data, const FloatTrainConfig& 
         throw InputError(path, "the model has " + std::to_string(shape.numClasses) + " outputs, the data have " +
                                    std::to_string(data.numClasses()) + " classes (" + data.source + ")");
     }
-    configureTorchThreads(config.threads);
-    FloatGruNet net(shape.inputSize, shape.hiddenSize, shape.numClasses);
-    loadWeightsInto(net, model.weights);
+    FloatGruNet net = networkFor(model.weights, data.validation, config.threads);
     FloatTrainReport report;
     report.weights = model.weights;
     report.importedFormat = model.format;
@@ -353,22 +364,6 @@ FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig
     return report;
 }
 
-namespace {
-
-// A float network holding `weights`, checked against the data it will see.
-FloatGruNet networkFor(const FloatGruWeights& weights, const SequenceSet& set, int threads) {
-    weights.validate("float model");
-    if (set.features != weights.shape.inputSize) {
-        throw InputError("float model", "input size " + std::to_string(weights.shape.inputSize) +
-                                            " does not match the data's " + std::to_string(set.features) + " features");
-    }
-    configureTorchThreads(threads);
-    FloatGruNet net(weights.shape.inputSize, weights.shape.hiddenSize, weights.shape.numClasses);
-    loadWeightsInto(net, weights);
-    return net;
-}
-
-}  // namespace
 
 double evaluateFloatAccuracy(const FloatGruWeights& weights, const SequenceSet& set, int threads) {
     FloatGruNet net = networkFor(weights, set, threads);
