@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < front.size(); ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         const RebuiltIndividual r = rebuildArchivedIndividual(path, front[i].id);
-        const auto matrix = IntegerGruEngine(r.evaluation.model).confusionMatrix(r.data.test, 0);
+        const auto matrix = IntegerGruEngine(r.evaluation.model).confusionMatrix(r.data->test, 0);
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::printf("click #%lld (%s): %.2f s%s\n", static_cast<long long>(front[i].id), r.fromStoredModel ? "stored model" : "rebuilt",
                     s, i == 0 ? " (reads the task data)" : "");

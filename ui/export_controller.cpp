@@ -53,7 +53,7 @@ void ExportController::exportIndividual(const QString& archivePath, qint64 id, c
                              .arg(percent(r.evaluation.validationAccuracy), percent(r.stored.validationAccuracy)));
         }
         const ExportSummary s =
-            exportFirmware(firmwareExportFor(r.evaluation, r.data, "archive " + archive + ", individual #" + std::to_string(id)), dir);
+            exportFirmware(firmwareExportFor(r.evaluation, *r.data, "archive " + archive + ", individual #" + std::to_string(id)), dir);
         QStringList files;
         for (const auto& f : s.files) files << QString::fromStdString(f);
         const QString summary = tr("Exported #%1 to %2\n\nmodel.bin: %3 bytes (640-byte header, %4 bytes of model, input normalisation)\n"

@@ -256,6 +256,7 @@ void MainWindow::connectParts() {
     connect(search_, &SearchController::finished, this, [this](bool, const QString& summary) {
         progress_->appendLog(summary);
         statusBar()->showMessage(summary, 10000);
+        if (!archivePath_.isEmpty()) search_->preloadTask(archivePath_);
         // Test accuracies of the final front were written at the end: show them.
         if (!archivePath_.isEmpty()) {
             try {
@@ -598,6 +599,8 @@ bool MainWindow::exportPlot(const QString& path) {
 
 void MainWindow::setArchivePath(const QString& path) {
     archivePath_ = path;
+    // The first click on a point then finds the task data read (a running search would compete for it).
+    if (!path.isEmpty() && !search_->isBusy()) search_->preloadTask(path);
     if (resumeAction_) updateActions();
     updateFollowStatus();
 }

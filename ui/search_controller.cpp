@@ -4,6 +4,8 @@
 #include "gruq/base/errors.h"
 #include "gruq/quant/integer_engine.h"
 
+#include <QFile>
+
 namespace gruq::ui {
 
 // Core observer -> Qt signals. Called from worker threads; emitting to GUI-thread receivers queues.
@@ -35,6 +37,7 @@ SearchController::SearchController(QObject* parent) : QObject(parent), bridge_(s
 
 SearchController::~SearchController() {
     if (control_) control_->cancel();
+    preloadCancel_.request();
     for (QThread* t : {worker_, confusionWorker_}) {
         if (t) {
             t->wait();
@@ -118,6 +121,28 @@ void SearchController::stop() {
     emit logLine(tr("Stopping: evaluations in flight are abandoned, finished ones are kept."));
 }
 
+void SearchController::preloadTask(const QString& archivePath) {
+    if (confusionWorker_ && confusionWorker_->isRunning()) return;
+    delete confusionWorker_;
+    const std::string path = QFile::encodeName(archivePath).toStdString();
+    confusionWorker_ = QThread::create([this, path] {
+        try {
+            preloadArchiveTask(path, {}, &preloadCancel_);
+        } catch (const std::exception&) {
+            // The click that needs the data reports the problem with its own message.
+        }
+    });
+    connect(confusionWorker_, &QThread::finished, this, &SearchController::startPendingConfusion);
+    confusionWorker_->start(QThread::LowPriority);
+}
+
+void SearchController::startPendingConfusion() {
+    if (!confusionPending_) return;
+    confusionPending_ = false;
+    confusionWorker_->wait();  // finished() is emitted just before the thread really ends
+    computeConfusion(pendingConfusionArchive_, pendingConfusionRow_);
+}
+
 void SearchController::computeConfusion(const QString& archivePath, const IndividualRow& row) {
     if (confusionWorker_) {
         if (confusionWorker_->isRunning()) {  // one at a time: remember the newest request for later
@@ -132,7 +157,7 @@ void SearchController::computeConfusion(const QString& archivePath, const Indivi
     confusionWorker_ = QThread::create([this, path, row] {
         try {
             const RebuiltIndividual r = rebuildArchivedIndividual(path, row.id);  // the stored model (or a rebuild)
-            const auto counts = IntegerGruEngine(r.evaluation.model).confusionMatrix(r.data.test, 0);
+            const auto counts = IntegerGruEngine(r.evaluation.model).confusionMatrix(r.data->test, 0);
             QVector<QVector<int>> matrix;
             for (const auto& r : counts) {
                 QVector<int> line;
@@ -145,12 +170,7 @@ void SearchController::computeConfusion(const QString& archivePath, const Indivi
             emit confusionReady(row.id, {});  // the inspector then says so instead of waiting forever
         }
     });
-    connect(confusionWorker_, &QThread::finished, this, [this] {
-        if (!confusionPending_) return;
-        confusionPending_ = false;
-        confusionWorker_->wait();  // finished() is emitted just before the thread really ends
-        computeConfusion(pendingConfusionArchive_, pendingConfusionRow_);
-    });
+    connect(confusionWorker_, &QThread::finished, this, &SearchController::startPendingConfusion);
     confusionWorker_->start(QThread::LowPriority);
 }
 

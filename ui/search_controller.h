@@ -35,6 +35,9 @@ public slots:
     // Re-creates the individual's integer model (evaluations are deterministic) and counts its test
     // predictions per class; emits confusionReady. Runs on its own thread; settings come from the archive.
     void computeConfusion(const QString& archivePath, const gruq::ui::IndividualRow& row);
+    // Reads the archive's task data in the background (core keeps it), so that the first click on a
+    // point is as quick as the later ones; a click meanwhile waits for it. Errors are left to the click.
+    void preloadTask(const QString& archivePath);
 
 signals:
     void stateChanged(gruq::ui::SearchController::State state);
@@ -52,6 +55,7 @@ private:
     template <typename Work>
     void launch(const QString& archivePath, Work work);
     void setState(State s);
+    void startPendingConfusion();
 
     State state_ = State::Idle;
     QString archivePath_;
@@ -63,6 +67,7 @@ private:
     QString pendingConfusionArchive_;
     IndividualRow pendingConfusionRow_;
     bool confusionPending_ = false;
+    CancelFlag preloadCancel_;  // lets closing the window stop a data read in progress
 };
 
 }  // namespace gruq::ui

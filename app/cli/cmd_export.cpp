@@ -71,7 +71,7 @@ int runExport(const ExportArgs& a) {
                          static_cast<long long>(a.pick), formatPercent(r.evaluation.validationAccuracy).c_str(),
                          formatPercent(r.stored.validationAccuracy).c_str());
         }
-        what = firmwareExportFor(r.evaluation, r.data, "archive " + a.archive + ", individual #" + std::to_string(a.pick));
+        what = firmwareExportFor(r.evaluation, *r.data, "archive " + a.archive + ", individual #" + std::to_string(a.pick));
     } else {
         const CommandLineEvaluation run =
             evaluateOnCommandLine(a.task, a.load, a.floatConfig, a.qat, a.genome.parse(), /*withTest=*/true);

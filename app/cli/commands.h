@@ -16,6 +16,8 @@ void addSearchCommands(CLI::App& app, CommandRunner& runner);
 void addEvalCommand(CLI::App& app, CommandRunner& runner);
 // Registers "export" (firmware folder) and "blob-info".
 void addExportCommands(CLI::App& app, CommandRunner& runner);
+// Registers "finetune" (full QAT of an archived scheme).
+void addFineTuneCommand(CLI::App& app, CommandRunner& runner);
 // Registers "train" (float baseline).
 void addTrainCommand(CLI::App& app, CommandRunner& runner);
 

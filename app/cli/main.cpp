@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     gruq::cli::addEvalCommand(app, runner);
     gruq::cli::addSearchCommands(app, runner);
     gruq::cli::addExportCommands(app, runner);
+    gruq::cli::addFineTuneCommand(app, runner);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

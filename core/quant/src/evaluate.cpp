@@ -45,6 +45,7 @@ std::string QatConfig::key() const {
     os << "qat-v1|e" << epochs << "|n" << samplesPerEpoch << "|b" << batchSize << "|lr" << learningRate << "|cal"
        << calibrationBatches << "|ema" << emaMomentum << "|fr" << freezeRangesAfter << "|clip" << gradClipNorm << "|s"
        << seed;
+    if (patience > 0) os << "|p" << patience;  // keys without early stopping stay as they were
     return os.str();
 }
 
@@ -55,8 +56,8 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     if (data.train.features != floatModel.shape.inputSize || data.numClasses() != floatModel.shape.numClasses) {
         throw InputError("float model", "shape " + floatModel.shape.key() + " does not fit task " + data.task);
     }
-    if (config.epochs < 0 || config.batchSize < 1 || config.calibrationBatches < 1) {
-        throw InputError("QAT settings", "epochs must be >= 0, batch size and calibration batches >= 1");
+    if (config.epochs < 0 || config.batchSize < 1 || config.calibrationBatches < 1 || config.patience < 0) {
+        throw InputError("QAT settings", "epochs and patience must be >= 0, batch size and calibration batches >= 1");
     }
     const auto start = Clock::now();
     configureTorchThreads(config.threads);
@@ -116,6 +117,9 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     const auto freezeAt = static_cast<int64_t>(std::llround(config.freezeRangesAfter * double(totalSteps)));
     torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.learningRate));
     int64_t step = 0;
+    GenomeEvaluation best;  // early stopping: the best epoch so far (bestEpoch 0 = none yet)
+    FloatGruWeights bestWeights;
+    ActivationRanges bestRanges{};
     for (int epoch = 1; epoch <= config.epochs; ++epoch) {
         const std::vector<int64_t> perm = shuffledOrder();
         const auto epochStart = Clock::now();
@@ -136,6 +140,29 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
                                   batchesPerEpoch, secondsSince(epochStart), "loss " + std::to_string(loss.item<double>())});
             }
         }
+        result.epochsRun = epoch;
+        if (config.patience > 0) {
+            if (options.progress) options.progress({"validating epoch " + std::to_string(epoch), 0, 0, 0.0, ""});
+            GenomeEvaluation current = result;
+            current.model = model->toQuantized();
+            current.validationAccuracy = IntegerGruEngine(current.model).accuracy(data.validation, config.threads);
+            if (best.bestEpoch == 0 || current.validationAccuracy > best.validationAccuracy) {
+                current.bestEpoch = epoch;
+                best = current;
+                bestWeights = model->currentWeights();
+                bestRanges = model->ranges();
+                if (options.onBestEpoch) options.onBestEpoch(best);
+            } else if (epoch - best.bestEpoch >= config.patience) {
+                break;
+            }
+        }
+    }
+    if (best.bestEpoch > 0) {  // early stopping: back to the best epoch's weights and ranges
+        model->setWeights(bestWeights);
+        model->setRanges(bestRanges);
+        result.bestEpoch = best.bestEpoch;
+    } else {
+        result.bestEpoch = result.epochsRun;
     }
     model->setMode(QatMode::Frozen);
     result.trainSeconds = secondsSince(trainStart);

@@ -35,6 +35,14 @@ FloatGruWeights QatGruImpl::currentWeights() const {
     return w;
 }
 
+void QatGruImpl::setWeights(const FloatGruWeights& w) {
+    torch::NoGradGuard noGrad;
+    for (auto [tensor, values] : {std::pair{&wIh, &w.wIh}, {&wHh, &w.wHh}, {&bIh, &w.bIh}, {&bHh, &w.bHh}, {&wFc, &w.wFc},
+                                  {&bFc, &w.bFc}}) {
+        tensor->copy_(vectorToTensor(*values, tensor->sizes()));
+    }
+}
+
 void QatGruImpl::observe(const torch::Tensor& v, QuantPoint p) {
     if (mode_ != QatMode::Calibrate && mode_ != QatMode::Train) return;
     const torch::Tensor d = v.detach();

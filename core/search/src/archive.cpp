@@ -150,7 +150,9 @@ CREATE TABLE individuals(
     generation INTEGER NOT NULL,
     baseline INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
-    UNIQUE(layout, genome));
+    source_id INTEGER,
+    fine_tune TEXT);
+CREATE UNIQUE INDEX searched_genomes ON individuals(layout, genome) WHERE source_id IS NULL;
 CREATE TABLE generations(
     generation INTEGER PRIMARY KEY,
     population TEXT NOT NULL,
@@ -172,6 +174,20 @@ const MigrationStep kMigrationSteps[] = {
      "ALTER TABLE individuals ADD COLUMN fq_test_accuracy REAL DEFAULT -1;"
      "CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
     {2, "CREATE TABLE models(id INTEGER PRIMARY KEY, blob BLOB NOT NULL);"},
+    // Fine-tuned copies share their source's genome: the table is rebuilt (SQLite cannot drop the old
+    // UNIQUE constraint) with the uniqueness kept for the search's own individuals only.
+    {3,
+     "CREATE TABLE individuals_v4(id INTEGER PRIMARY KEY, layout TEXT NOT NULL, genome TEXT NOT NULL, genes TEXT NOT NULL,"
+     " val_accuracy REAL, fq_val_accuracy REAL, test_accuracy REAL, fq_test_accuracy REAL DEFAULT -1,"
+     " size_bits INTEGER NOT NULL, size_fraction REAL, seconds REAL, generation INTEGER NOT NULL,"
+     " baseline INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, source_id INTEGER, fine_tune TEXT);"
+     "INSERT INTO individuals_v4(id, layout, genome, genes, val_accuracy, fq_val_accuracy, test_accuracy,"
+     " fq_test_accuracy, size_bits, size_fraction, seconds, generation, baseline, created_at)"
+     " SELECT id, layout, genome, genes, val_accuracy, fq_val_accuracy, test_accuracy, fq_test_accuracy, size_bits,"
+     " size_fraction, seconds, generation, baseline, created_at FROM individuals;"
+     "DROP TABLE individuals;"
+     "ALTER TABLE individuals_v4 RENAME TO individuals;"
+     "CREATE UNIQUE INDEX searched_genomes ON individuals(layout, genome) WHERE source_id IS NULL;"},
 };
 static_assert(sizeof(kMigrationSteps) / sizeof(kMigrationSteps[0]) == kArchiveSchemaVersion - 1,
               "every schema version needs a migration step from the one before");
@@ -314,7 +330,35 @@ struct SearchArchive::Impl {
         // A v1 archive opened read-only has no fq_test_accuracy column: read it as "not measured".
         return std::string("id, layout, genome, genes, val_accuracy, fq_val_accuracy, test_accuracy, ") +
                (schemaVersion >= 2 ? "fq_test_accuracy" : "-1") +
-               ", size_bits, size_fraction, seconds, generation, baseline";
+               ", size_bits, size_fraction, seconds, generation, baseline, " +
+               (schemaVersion >= 4 ? "source_id, fine_tune" : "NULL, NULL");
+    }
+
+    // Search individuals only (fine-tuned copies share their source's genome).
+    std::string searchedOnly() const { return schemaVersion >= 4 ? " AND source_id IS NULL" : ""; }
+
+    static std::string fineTuneJson(const FineTuneRecord& r) {
+        return nlohmann::json{{"epochs_planned", r.epochsPlanned}, {"epochs_run", r.epochsRun}, {"best_epoch", r.bestEpoch},
+                              {"patience", r.patience},          {"learning_rate", r.learningRate}, {"status", r.status}}
+            .dump();
+    }
+
+    FineTuneRecord parseFineTune(const std::string& text, int64_t id) const {
+        const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+        const std::string what = "damaged: fine-tune record of individual " + std::to_string(id);
+        if (!j.is_object()) throw InputError(path, what + " is not a JSON object");
+        FineTuneRecord r;
+        try {
+            r.epochsPlanned = j.at("epochs_planned").get<int>();
+            r.epochsRun = j.at("epochs_run").get<int>();
+            r.bestEpoch = j.at("best_epoch").get<int>();
+            r.patience = j.at("patience").get<int>();
+            r.learningRate = j.at("learning_rate").get<double>();
+            r.status = j.at("status").get<std::string>();
+        } catch (const nlohmann::json::exception&) {
+            throw InputError(path, what + " lacks a field or holds a wrong type");
+        }
+        return r;
     }
 
     // Parses a JSON array of integers; bad text means the file was damaged or edited by hand.
@@ -351,6 +395,8 @@ struct SearchArchive::Impl {
         individual.seconds = row.columnDouble(10);
         individual.generation = row.columnInt(11);
         individual.baseline = row.columnInt64(12) != 0;
+        individual.sourceId = row.columnInt64(13);  // NULL reads as 0: a search individual
+        if (individual.sourceId != 0) individual.fineTune = parseFineTune(row.columnText(14), individual.id);
         return individual;
     }
 
@@ -570,7 +616,7 @@ int64_t SearchArchive::addIndividual(const ArchivedIndividual& individual) {
                      "INSERT INTO individuals(layout, genome, genes, val_accuracy, fq_val_accuracy, test_accuracy, "
                      "fq_test_accuracy, size_bits, size_fraction, seconds, generation, baseline, created_at) "
                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
-                     "ON CONFLICT(layout, genome) DO NOTHING",
+                     "ON CONFLICT(layout, genome) WHERE source_id IS NULL DO NOTHING",
                      "write failed");
     insert.bind(1, individual.layout)
         .bind(2, individual.genome)
@@ -587,7 +633,8 @@ int64_t SearchArchive::addIndividual(const ArchivedIndividual& individual) {
     insert.step();
     if (sqlite3_changes(db) == 1) return sqlite3_last_insert_rowid(db);
 
-    Statement existing(db, impl_->path, "SELECT id FROM individuals WHERE layout=? AND genome=?", "read failed");
+    Statement existing(db, impl_->path, "SELECT id FROM individuals WHERE layout=? AND genome=? AND source_id IS NULL",
+                       "read failed");
     existing.bind(1, individual.layout).bind(2, individual.genome);
     if (!existing.step()) throw InputError(impl_->path, "write failed: individual neither inserted nor found");
     return existing.columnInt64(0);
@@ -597,7 +644,8 @@ std::optional<ArchivedIndividual> SearchArchive::findGenome(const std::string& l
                                                             const std::string& genome) const {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     Statement statement(impl_->db.get(), impl_->path,
-                        "SELECT " + impl_->individualColumns() + " FROM individuals WHERE layout=? AND genome=?",
+                        "SELECT " + impl_->individualColumns() + " FROM individuals WHERE layout=? AND genome=?" +
+                            impl_->searchedOnly(),
                         "read failed");
     statement.bind(1, layout).bind(2, genome);
     if (!statement.step()) return std::nullopt;
@@ -636,6 +684,64 @@ void SearchArchive::setTestAccuracy(int64_t id, double testAccuracy, double fake
     update.step();
     if (sqlite3_changes(impl_->db.get()) == 0)
         throw InputError(impl_->path, "no individual with id " + std::to_string(id));
+}
+
+int64_t SearchArchive::storeFineTune(const ArchivedIndividual& individual, const std::vector<uint8_t>& blob) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->requireWritable();
+    if (individual.sourceId <= 0) throw std::logic_error("storeFineTune needs the source individual's id");
+    sqlite3* db = impl_->db.get();
+    execute(db, impl_->path, "BEGIN IMMEDIATE", "write failed");
+    try {
+        int64_t id = individual.id;
+        if (id == 0) {
+            Statement insert(db, impl_->path,
+                             "INSERT INTO individuals(layout, genome, genes, val_accuracy, fq_val_accuracy, test_accuracy, "
+                             "fq_test_accuracy, size_bits, size_fraction, seconds, generation, baseline, created_at, "
+                             "source_id, fine_tune) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, -1, 0, "
+                             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?)",
+                             "write failed");
+            insert.bind(1, individual.layout)
+                .bind(2, individual.genome)
+                .bind(3, nlohmann::json(individual.genes).dump())
+                .bind(4, individual.validationAccuracy)
+                .bind(5, individual.fakeQuantValidationAccuracy)
+                .bind(6, individual.testAccuracy)
+                .bind(7, individual.fakeQuantTestAccuracy)
+                .bind(8, individual.sizeBits)
+                .bind(9, individual.sizeFraction)
+                .bind(10, individual.seconds)
+                .bind(11, individual.sourceId)
+                .bind(12, Impl::fineTuneJson(individual.fineTune));
+            insert.step();
+            id = sqlite3_last_insert_rowid(db);
+        } else {
+            Statement update(db, impl_->path,
+                             "UPDATE individuals SET val_accuracy=?, fq_val_accuracy=?, test_accuracy=?, fq_test_accuracy=?, "
+                             "seconds=?, fine_tune=? WHERE id=? AND source_id=?",
+                             "write failed");
+            update.bind(1, individual.validationAccuracy)
+                .bind(2, individual.fakeQuantValidationAccuracy)
+                .bind(3, individual.testAccuracy)
+                .bind(4, individual.fakeQuantTestAccuracy)
+                .bind(5, individual.seconds)
+                .bind(6, Impl::fineTuneJson(individual.fineTune))
+                .bind(7, id)
+                .bind(8, individual.sourceId);
+            update.step();
+            if (sqlite3_changes(db) != 1) throw InputError(impl_->path, "no fine-tuned individual #" + std::to_string(id));
+        }
+        if (!blob.empty()) {
+            Statement store(db, impl_->path, "INSERT OR REPLACE INTO models(id, blob) VALUES(?, ?)", "write failed");
+            store.bind(1, id).bind(2, blob);
+            store.step();
+        }
+        execute(db, impl_->path, "COMMIT", "write failed");
+        return id;
+    } catch (...) {
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
 }
 
 void SearchArchive::addModel(int64_t id, const std::vector<uint8_t>& blob) {

@@ -20,7 +20,7 @@ namespace {
 
 // The task data of the last archive asked about, kept for the next request: clicking through a front's
 // points in the GUI then reads the data once, not once per click (same task and data settings only).
-TaskData taskOf(const SearchSettings& settings, const ProgressFn& progress, const CancelFlag* cancel) {
+std::shared_ptr<const TaskData> taskOf(const SearchSettings& settings, const ProgressFn& progress, const CancelFlag* cancel) {
     static std::mutex mutex;
     static std::string lastKey;
     static std::shared_ptr<const TaskData> last;
@@ -35,16 +35,43 @@ TaskData taskOf(const SearchSettings& settings, const ProgressFn& progress, cons
     }
     {
         std::lock_guard<std::mutex> lock(mutex);
-        if (last && lastKey == key.dump()) return *last;
+        if (last && lastKey == key.dump()) return last;
     }
     auto data = std::make_shared<const TaskData>(loadTask(settings.task, settings.data, progress, cancel));
     std::lock_guard<std::mutex> lock(mutex);
     lastKey = key.dump();
     last = data;
-    return *data;
+    return data;
 }
 
 }  // namespace
+
+std::shared_ptr<const TaskData> archiveTaskData(const SearchArchive& archive, const ProgressFn& progress,
+                                                const CancelFlag* cancel) {
+    const SearchSettings settings = settingsOfArchive(archive);
+    std::shared_ptr<const TaskData> data = taskOf(settings, progress, cancel);
+    const auto identity = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
+    if (identity.is_object() && identity.value("cache_key", "") != settings.floatModel.cacheKey(*data)) {
+        throw InputError(archive.path(), "the task data or the imported model file changed since this search ran (float model identity differs)");
+    }
+    return data;
+}
+
+FloatTrainReport archiveFloatModel(const SearchArchive& archive, const TaskData& data, const ProgressFn& progress,
+                                   const CancelFlag* cancel) {
+    FloatTrainConfig floatConfig = settingsOfArchive(archive).floatModel;
+    floatConfig.threads = 0;
+    TrainObserver observer;
+    observer.cancel = cancel;
+    observer.progress = [&](const Progress& p) {
+        if (progress) progress({"float model: " + p.stage, p.done, p.total, p.elapsedSeconds, p.detail});
+    };
+    return trainFloatBaseline(data, floatConfig, observer);
+}
+
+void preloadArchiveTask(const std::string& archivePath, const ProgressFn& progress, const CancelFlag* cancel) {
+    taskOf(settingsOfArchive(SearchArchive::open(archivePath, /*readOnly=*/true)), progress, cancel);
+}
 
 RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int64_t id, const ProgressFn& progress,
                                             const CancelFlag* cancel) {
@@ -59,13 +86,7 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
 
     RebuiltIndividual out;
     out.stored = *stored;
-    out.data = taskOf(settings, progress, cancel);
-    FloatTrainConfig floatConfig = settings.floatModel;
-    floatConfig.threads = 0;
-    const auto identity = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
-    if (identity.is_object() && identity.value("cache_key", "") != floatConfig.cacheKey(out.data)) {
-        throw InputError(archivePath, "the task data or the imported model file changed since this search ran (float model identity differs)");
-    }
+    out.data = archiveTaskData(archive, progress, cancel);
     if (const auto blob = archive.model(id)) {
         // The model the search evaluated, stored when it was committed: exact on any machine, no QAT.
         const BlobContents contents = readBlob(*blob, archivePath + " (stored model of #" + std::to_string(id) + ")");
@@ -82,7 +103,7 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
         // The stored figures are this model's (the data identity was checked above); only a test
         // accuracy the search never measured is measured now.
         e.validationAccuracy = stored->validationAccuracy;
-        e.testAccuracy = stored->testAccuracy >= 0 ? stored->testAccuracy : IntegerGruEngine(e.model).accuracy(out.data.test);
+        e.testAccuracy = stored->testAccuracy >= 0 ? stored->testAccuracy : IntegerGruEngine(e.model).accuracy(out.data->test);
         e.fakeQuantValidationAccuracy = stored->fakeQuantValidationAccuracy;
         e.fakeQuantTestAccuracy = stored->fakeQuantTestAccuracy;
         out.fromStoredModel = true;
@@ -90,12 +111,7 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
         if (progress) progress({"measuring the stored model", 1, 1, 0.0, ""});
         return out;
     }
-    TrainObserver observer;
-    observer.cancel = cancel;
-    observer.progress = [&](const Progress& p) {
-        if (progress) progress({"float model: " + p.stage, p.done, p.total, p.elapsedSeconds, p.detail});
-    };
-    const FloatTrainReport baseline = trainFloatBaseline(out.data, floatConfig, observer);
+    const FloatTrainReport baseline = archiveFloatModel(archive, *out.data, progress, cancel);
 
     QatConfig qat = settings.qat;
     qat.threads = settings.threadsPerWorker();  // the search's per-worker thread count: same model
@@ -103,7 +119,7 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
     options.withTest = true;
     options.progress = progress;
     options.cancel = cancel;
-    out.evaluation = evaluateGenome(out.data, baseline.weights, genome, qat, options);
+    out.evaluation = evaluateGenome(*out.data, baseline.weights, genome, qat, options);
     out.reproduced = out.evaluation.validationAccuracy == stored->validationAccuracy;
     return out;
 }

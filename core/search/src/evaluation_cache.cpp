@@ -5,7 +5,9 @@
 namespace gruq {
 
 EvaluationCache::EvaluationCache(const std::vector<ArchivedIndividual>& stored) {
-    for (const ArchivedIndividual& a : stored) records_[a.genome] = a;
+    for (const ArchivedIndividual& a : stored) {
+        if (!a.isFineTune()) records_[a.genome] = a;  // a fine-tuned copy is not the search's evaluation
+    }
 }
 
 std::optional<ArchivedIndividual> EvaluationCache::find(const std::string& genomeText) const {

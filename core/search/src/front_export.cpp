@@ -11,12 +11,14 @@
 namespace gruq {
 
 std::string individualsCsv(const std::vector<ArchivedIndividual>& rows) {
-    std::string out = "id,validation_accuracy,test_accuracy,size_bits,size_bytes,size_fraction,generation,baseline,genome\n";
+    std::string out =
+        "id,validation_accuracy,test_accuracy,size_bits,size_bytes,size_fraction,generation,baseline,source_id,genome\n";
     char line[512];
     for (const auto& i : rows) {
-        std::snprintf(line, sizeof line, "%lld,%.6f,%.6f,%lld,%lld,%.6f,%d,%d,", static_cast<long long>(i.id),
+        std::snprintf(line, sizeof line, "%lld,%.6f,%.6f,%lld,%lld,%.6f,%d,%d,%lld,", static_cast<long long>(i.id),
                       i.validationAccuracy, i.testAccuracy, static_cast<long long>(i.sizeBits),
-                      static_cast<long long>((i.sizeBits + 7) / 8), i.sizeFraction, i.generation, i.baseline ? 1 : 0);
+                      static_cast<long long>((i.sizeBits + 7) / 8), i.sizeFraction, i.generation, i.baseline ? 1 : 0,
+                      static_cast<long long>(i.sourceId));
         out += line;
         out += "\"" + i.genome + "\"\n";  // genome text never contains quotes
     }
@@ -38,6 +40,12 @@ std::string individualsJson(const std::vector<ArchivedIndividual>& rows) {
                      {"seconds", i.seconds},
                      {"generation", i.generation},
                      {"baseline", i.baseline}});
+        if (i.isFineTune()) {
+            j.back()["source_id"] = i.sourceId;
+            j.back()["fine_tune"] = {{"epochs_planned", i.fineTune.epochsPlanned}, {"epochs_run", i.fineTune.epochsRun},
+                                     {"best_epoch", i.fineTune.bestEpoch},       {"patience", i.fineTune.patience},
+                                     {"learning_rate", i.fineTune.learningRate}, {"status", i.fineTune.status}};
+        }
     }
     // An archive edited by hand may hold text that is not UTF-8: print it replaced instead of failing.
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -239,7 +239,11 @@ SearchSettings settingsOfArchive(const SearchArchive& archive) {
 }
 
 std::vector<ArchivedIndividual> paretoFront(const std::vector<ArchivedIndividual>& individuals) {
-    std::vector<ArchivedIndividual> sorted = individuals;
+    // The search's front: fine-tuned copies had a larger training budget than the search gives anyone.
+    std::vector<ArchivedIndividual> sorted;
+    for (const auto& a : individuals) {
+        if (!a.isFineTune()) sorted.push_back(a);
+    }
     // By size, then by accuracy (best first), then id: a sweep keeps every strictly better accuracy.
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
         if (a.sizeFraction != b.sizeFraction) return a.sizeFraction < b.sizeFraction;

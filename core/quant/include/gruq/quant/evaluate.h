@@ -9,6 +9,7 @@
 #include "gruq/quant/size_metric.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace gruq {
@@ -24,6 +25,10 @@ struct QatConfig {
     double gradClipNorm = 1.0;
     uint64_t seed = 0;               // batch order, the same for every genome (common random numbers)
     int threads = 0;                 // torch intra-op threads (0 = all cores)
+    // Early stopping (fine-tuning a chosen scheme): 0 = train every epoch (the search). N > 0 = after
+    // each epoch the integer model is measured on the validation split; training stops after N epochs
+    // without a better one and the best epoch's model is the result.
+    int patience = 0;
 
     std::string key() const;         // every field, for caches
 };
@@ -38,6 +43,8 @@ struct GenomeEvaluation {
     double fakeQuantTestAccuracy = -1;
     double agreement = -1;                   // fraction of test (else validation) predictions where both agree
     double calibrateSeconds = 0, trainSeconds = 0, evaluateSeconds = 0, totalSeconds = 0;
+    int epochsRun = 0;                       // QAT epochs trained (fewer than planned when stopped early)
+    int bestEpoch = 0;                       // with patience: the epoch whose model this is (else the last)
     QuantizedGru model;
 };
 
@@ -45,6 +52,9 @@ struct EvaluateOptions {
     bool withTest = false;      // also measure the test split (the final front only)
     ProgressFn progress;        // stage "calibrating" / "QAT epoch e/E" / "evaluating"
     const CancelFlag* cancel = nullptr;
+    // With patience: called after each epoch that improved the validation accuracy, with that epoch's
+    // model and validation accuracy (nothing else measured yet), so callers can keep it at once.
+    std::function<void(const GenomeEvaluation&)> onBestEpoch;
 };
 
 GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& floatModel, const Genome& genome,

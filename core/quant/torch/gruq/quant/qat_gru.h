@@ -36,6 +36,8 @@ public:
     const BitAssignment& bits() const { return bits_; }
 
     FloatGruWeights currentWeights() const;
+    // Puts back weights taken with currentWeights() (same shape): early stopping returns to its best epoch.
+    void setWeights(const FloatGruWeights& w);
     QuantizedGru toQuantized() const { return buildQuantizedGru(currentWeights(), bits_, ranges_); }
 
 private:

@@ -10,6 +10,16 @@
 
 namespace gruq {
 
+// How a fine-tuned individual (a copy of a search individual trained further, fine_tune.h) came about.
+struct FineTuneRecord {
+    int epochsPlanned = 0;
+    int epochsRun = 0;          // epochs finished when the record was last written
+    int bestEpoch = 0;          // the epoch whose model is stored (best validation accuracy)
+    int patience = 0;           // early stopping: epochs without improvement before stopping
+    double learningRate = 0;
+    std::string status;         // "running", "finished", "stopped early", "cancelled"
+};
+
 struct ArchivedIndividual {
     int64_t id = 0;                       // assigned by the archive (1, 2, ...)
     std::string layout;                   // genome layout name, e.g. "default17"
@@ -24,6 +34,9 @@ struct ArchivedIndividual {
     double seconds = 0;                   // evaluation wall time
     int generation = 0;                   // generation that first asked for it; -1 for baselines
     bool baseline = false;                // homogeneous baseline
+    int64_t sourceId = 0;                 // fine-tuned copies: the search individual they were trained from
+    FineTuneRecord fineTune;              // fine-tuned copies only
+    bool isFineTune() const { return sourceId != 0; }
 };
 
 struct ArchivedGeneration {
@@ -35,8 +48,9 @@ struct ArchivedGeneration {
 };
 
 // Schema history: 1 = first release; 2 = adds individuals.fq_test_accuracy and the state table;
-// 3 = adds the models table (each evaluation's integer model as a firmware blob).
-constexpr int kArchiveSchemaVersion = 3;
+// 3 = adds the models table (each evaluation's integer model as a firmware blob); 4 = fine-tuned copies
+// (individuals.source_id, fine_tune; a genome is unique among the search's own individuals only).
+constexpr int kArchiveSchemaVersion = 4;
 // PRAGMA application_id of every gruq archive ("GRUQ").
 constexpr int32_t kArchiveApplicationId = 0x47525551;
 
@@ -64,12 +78,13 @@ public:
     std::string floatModelJson() const;
 
     // All methods are thread-safe (one internal mutex). Writes commit before returning.
-    // Stores a new individual and returns its id; if (layout, genome) is already stored, returns the
-    // existing id without changing anything.
+    // Stores a new search individual and returns its id; if (layout, genome) is already stored among
+    // the search's individuals, returns the existing id without changing anything.
     int64_t addIndividual(const ArchivedIndividual& individual);
+    // The search's individual of that genome (never a fine-tuned copy).
     std::optional<ArchivedIndividual> findGenome(const std::string& layout, const std::string& genome) const;
     std::optional<ArchivedIndividual> individual(int64_t id) const;
-    std::vector<ArchivedIndividual> individuals() const;          // by id
+    std::vector<ArchivedIndividual> individuals() const;          // by id, fine-tuned copies included
     int64_t individualCount() const;
     std::vector<ArchivedIndividual> individualsAfter(int64_t id) const;  // id > given (for followers)
     void setTestAccuracy(int64_t id, double testAccuracy, double fakeQuantTestAccuracy);
@@ -79,6 +94,9 @@ public:
     // rebuild. A second store for the same id keeps the first. model() is empty for individuals
     // evaluated elsewhere without their model, and for archives older than schema 3.
     void addModel(int64_t id, const std::vector<uint8_t>& blob);
+    // A fine-tuned copy (sourceId set) with its model, in one transaction: inserted when id is 0 (the new
+    // id is returned), else its figures, seconds, record and model are replaced (a better epoch).
+    int64_t storeFineTune(const ArchivedIndividual& individual, const std::vector<uint8_t>& blob);
     std::optional<std::vector<uint8_t>> model(int64_t id) const;
     int64_t modelCount() const;
 

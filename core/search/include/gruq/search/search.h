@@ -20,7 +20,8 @@ struct SearchResult {
     bool cancelled = false;
 };
 
-// Non-dominated individuals (maximise validation accuracy, minimise size), sorted by size.
+// The search's non-dominated individuals (maximise validation accuracy, minimise size), sorted by size;
+// fine-tuned copies are left out.
 std::vector<ArchivedIndividual> paretoFront(const std::vector<ArchivedIndividual>& individuals);
 // Hypervolume of (1 - accuracy, size fraction) points against the fixed reference point (1, 1.05).
 double hypervolumeOf(const std::vector<ArchivedIndividual>& front);
