@@ -1,6 +1,7 @@
 // Search archive: round trips, duplicates, followers, read-only opens, threads, crash safety,
 // migration from schema v1, and every kind of bad file (each with its specific message).
 #include "gruq/search/archive.h"
+#include "gruq/search/search.h"
 #include "gruq/base/errors.h"
 #include "gruq/base/process_identity.h"
 
@@ -63,6 +64,7 @@ std::string difference(const ArchivedIndividual& a, const ArchivedIndividual& b)
     if (a.layout != b.layout) return "layout " + a.layout + " vs " + b.layout;
     if (a.genome != b.genome) return "genome " + a.genome + " vs " + b.genome;
     if (a.genes != b.genes) return "genes of " + a.genome;
+    if (a.sourceId != b.sourceId) return "sourceId of " + a.genome;
     if (!sameBits(a.validationAccuracy, b.validationAccuracy)) return "validationAccuracy of " + a.genome;
     if (!sameBits(a.fakeQuantValidationAccuracy, b.fakeQuantValidationAccuracy))
         return "fakeQuantValidationAccuracy of " + a.genome;
@@ -334,6 +336,52 @@ private slots:
         otherLayout.layout = "another-layout";
         QVERIFY(archive.addIndividual(otherLayout) > secondId);  // same genome text, other layout: new
         QCOMPARE(archive.individualCount(), int64_t(3));
+    }
+
+    // A fine-tuned copy has its source's genome: stored beside it (not deduplicated into it), never
+    // found as the search's individual of that genome, updated in place with its model as it improves.
+    void fineTunedCopiesShareTheirSourcesGenome() {
+        const std::string file = path("fine-tune.gruq");
+        SearchArchive archive = SearchArchive::create(file, kSettings, kFloatModel);
+        const ArchivedIndividual source = sampleIndividual(3);
+        const int64_t sourceId = archive.addIndividual(source);
+        archive.addModel(sourceId, {7, 7});
+
+        ArchivedIndividual tuned = source;
+        tuned.sourceId = sourceId;
+        tuned.validationAccuracy = 0.5;
+        tuned.fineTune = {10, 1, 1, 3, 5e-4, "running"};
+        const int64_t tunedId = archive.storeFineTune(tuned, {1, 2});
+        QVERIFY(tunedId > sourceId);
+        QCOMPARE(archive.findGenome(source.layout, source.genome)->id, sourceId);
+        QCOMPARE(archive.addIndividual(source), sourceId);  // still deduplicated among the search's own
+        QCOMPARE(archive.individualCount(), int64_t(2));
+
+        tuned.id = tunedId;
+        tuned.validationAccuracy = 0.625;
+        tuned.testAccuracy = 0.6;
+        tuned.fineTune = {10, 4, 4, 3, 5e-4, "finished"};
+        QCOMPARE(archive.storeFineTune(tuned, {3, 4, 5}), tunedId);
+        ArchivedIndividual wrongSource = tuned;
+        wrongSource.sourceId = sourceId + 5;
+        QVERIFY_THROWS_EXCEPTION(InputError, archive.storeFineTune(wrongSource, {}));
+        QCOMPARE(archive.individualCount(), int64_t(2));
+
+        const SearchArchive reader = SearchArchive::open(file, true);
+        const ArchivedIndividual back = reader.individual(tunedId).value();
+        QVERIFY(back.isFineTune() && !reader.individual(sourceId)->isFineTune());
+        QCOMPARE(back.sourceId, sourceId);
+        QCOMPARE(back.genome, source.genome);
+        QVERIFY(sameBits(back.validationAccuracy, 0.625));
+        QVERIFY(sameBits(back.testAccuracy, 0.6));
+        QCOMPARE(back.fineTune.epochsRun, 4);
+        QCOMPARE(back.fineTune.bestEpoch, 4);
+        QCOMPARE(back.fineTune.status, std::string("finished"));
+        QVERIFY(sameBits(back.fineTune.learningRate, 5e-4));
+        QCOMPARE(reader.model(tunedId).value(), (std::vector<uint8_t>{3, 4, 5}));  // replaced by the better epoch
+        QCOMPARE(reader.model(sourceId).value(), (std::vector<uint8_t>{7, 7}));
+        // The search's front ignores it even though it dominates its source.
+        for (const ArchivedIndividual& a : paretoFront(reader.individuals())) QVERIFY(!a.isFineTune());
     }
 
     void individualsAfter() {
@@ -757,6 +805,9 @@ private slots:
             archive.setState("status", "resumed");
             archive.setTestAccuracy(2, 0.5, 0.25);
             QCOMPARE(archive.addIndividual(sampleIndividual(5)), int64_t(3));
+            QCOMPARE(archive.findGenome("default17", "aaa")->id, int64_t(1));
+            ArchivedIndividual sameGenome = archive.individual(1).value();
+            QCOMPARE(archive.addIndividual(sameGenome), int64_t(1));  // the rebuilt table keeps genomes unique
             // Schema 3: models of the old individuals are absent (rebuilt on demand), new ones are kept.
             QVERIFY(!archive.model(1));
             archive.addModel(3, {1, 2, 3});

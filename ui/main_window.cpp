@@ -5,6 +5,7 @@
 #include "data_summary_view.h"
 #include "error_dialog.h"
 #include "export_controller.h"
+#include "fine_tune_controller.h"
 #include "hypervolume_plot.h"
 #include "pareto_plot.h"
 #include "progress_panel.h"
@@ -23,16 +24,21 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFormLayout>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QScrollArea>
+#include <QPushButton>
 #include <QSettings>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -48,7 +54,40 @@ ArchivedIndividual frontKey(const IndividualRow& r) {
     a.id = r.id;
     a.validationAccuracy = r.validationAccuracy;
     a.sizeFraction = r.sizeFraction;
+    a.sourceId = r.sourceId;  // fine-tuned copies stay off the search's front
     return a;
+}
+
+// The default way to ask how long to fine-tune: a small dialog with the two numbers that matter.
+std::optional<FineTuneChoice> askFineTuneChoice(QWidget* parent, const IndividualRow& row) {
+    QDialog dialog(parent);
+    dialog.setObjectName(QStringLiteral("fineTuneDialog"));
+    dialog.setWindowTitle(QObject::tr("Fine-tune #%1").arg(row.id));
+    auto* form = new QFormLayout(&dialog);
+    auto* intro = new QLabel(QObject::tr("Quantization-aware training of this scheme over the whole training split, "
+                                         "with a cosine learning-rate schedule. After each epoch the integer model is "
+                                         "measured on the validation split; the best epoch is kept in the archive as a "
+                                         "new point linked to #%1.")
+                                 .arg(row.id),
+                             &dialog);
+    intro->setWordWrap(true);
+    form->addRow(intro);
+    const FineTuneChoice defaults;
+    auto* epochs = new QSpinBox(&dialog);
+    epochs->setRange(1, 1000);
+    epochs->setValue(defaults.epochs);
+    auto* patience = new QSpinBox(&dialog);
+    patience->setRange(1, 1000);
+    patience->setValue(defaults.patience);
+    form->addRow(QObject::tr("Most epochs:"), epochs);
+    form->addRow(QObject::tr("Stop after epochs without gain:"), patience);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    buttons->button(QDialogButtonBox::Ok)->setText(QObject::tr("Fine-tune"));
+    QObject::connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    QObject::connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    form->addRow(buttons);
+    if (dialog.exec() != QDialog::Accepted) return std::nullopt;
+    return FineTuneChoice{epochs->value(), patience->value()};
 }
 
 bool isAllEight(const IndividualRow& r) {
@@ -68,6 +107,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     baseline_ = new BaselineController(this);
     search_ = new SearchController(this);
     export_ = new ExportController(this);
+    fineTune_ = new FineTuneController(this);
+    chooseFineTune_ = [this](const IndividualRow& row) { return askFineTuneChoice(this, row); };
     follower_ = new ArchiveFollower(this);
 
     auto* scroll = new QScrollArea(this);
@@ -300,6 +341,24 @@ void MainWindow::connectParts() {
         box->show();
     });
     connect(export_, &ExportController::failed, this, [this](const QString& title, const QString& message) {
+        progress_->appendLog(title + QStringLiteral(": ") + message);
+        showError(this, title, message);
+    });
+    connect(inspector_, &SchemeInspector::fineTuneRequested, this, &MainWindow::fineTuneIndividual);
+    connect(inspector_, &SchemeInspector::fineTuneStopRequested, fineTune_, &FineTuneController::cancel);
+    connect(fineTune_, &FineTuneController::busyChanged, this, [this](bool busy) {
+        inspector_->setFineTuneRunning(busy);
+        if (!busy && !search_->isBusy() && !export_->isBusy()) progress_->setIdle();
+    });
+    connect(fineTune_, &FineTuneController::progress, progress_, &ProgressPanel::showProgress);
+    connect(fineTune_, &FineTuneController::logLine, progress_, &ProgressPanel::appendLog);
+    connect(fineTune_, &FineTuneController::stored, this, &MainWindow::addRow);
+    connect(fineTune_, &FineTuneController::finished, this, [this](qint64 tunedId, const QString& summary) {
+        progress_->appendLog(summary);
+        statusBar()->showMessage(summary.section('\n', 0, 0), 15000);
+        selectIndividual(tunedId);
+    });
+    connect(fineTune_, &FineTuneController::failed, this, [this](const QString& title, const QString& message) {
         progress_->appendLog(title + QStringLiteral(": ") + message);
         showError(this, title, message);
     });
@@ -555,6 +614,33 @@ void MainWindow::resumeSearch() {
     search_->resume(archivePath_, settings_->searchSettings().workers);
 }
 
+void MainWindow::fineTuneIndividual(qint64 id) {
+    if (archivePath_.isEmpty() || !rows_.contains(id)) {
+        showError(this, tr("Nothing to fine-tune"), tr("Select a point of an open search first."));
+        return;
+    }
+    // The archive must be ours to write: not one another process is filling, not one our search fills.
+    if (follower_->isFollowing()) {
+        showError(this, tr("Archive followed read-only"),
+                  tr("%1 is being written by another process and is shown read-only. Fine-tune its schemes when that "
+                     "search has finished (or File ▸ Stop following if the process has ended).")
+                      .arg(archivePath_));
+        return;
+    }
+    if (search_->isBusy()) {
+        showError(this, tr("Search running"), tr("Fine-tune a scheme when the search has finished or been stopped."));
+        return;
+    }
+    if (fineTune_->isBusy()) return;
+    const std::optional<FineTuneChoice> choice = chooseFineTune_(rows_[id]);
+    if (!choice) return;
+    progress_->appendLog(tr("Fine-tuning #%1: up to %2 epochs, stopping after %3 without gain...")
+                             .arg(id)
+                             .arg(choice->epochs)
+                             .arg(choice->patience));
+    fineTune_->fineTune(archivePath_, id, *choice);
+}
+
 void MainWindow::exportFirmware(qint64 id, const QString& directory) {
     if (archivePath_.isEmpty() || !rows_.contains(id)) {
         showError(this, tr("Nothing to export"), tr("Select a point of an open or running search first."));
@@ -628,6 +714,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings_->saveSettings();
     follower_->stop();
     baseline_->cancel();
+    fineTune_->cancel();  // its best epoch so far is already in the archive
     search_->stop();  // cooperative: finished evaluations are already in the archive
     event->accept();
 }

@@ -3,11 +3,13 @@
 // plot, hypervolume plot, progress/log, scheme inspector, data summary, and the two controllers that run
 // core work off the GUI thread (plus the firmware export controller). Archive files (open, recent, export) are handled here too.
 // An opened archive that another process is still writing is followed live (ArchiveFollower), read-only.
+#include "fine_tune_controller.h"
 #include "search_types.h"
 
 #include <QMainWindow>
 
 #include <functional>
+#include <optional>
 #include <QMap>
 
 class QAction;
@@ -36,6 +38,7 @@ public:
     BaselineController* controller() const { return baseline_; }
     SearchController* searchController() const { return search_; }
     ExportController* exportController() const { return export_; }
+    FineTuneController* fineTuneController() const { return fineTune_; }
     ArchiveFollower* follower() const { return follower_; }
     bool isFollowing() const;
     ParetoPlot* paretoPlot() const { return plot_; }
@@ -43,6 +46,9 @@ public:
     QString archivePath() const { return archivePath_; }
     // How the Export firmware button asks for a folder (default: a folder dialog); empty = cancelled.
     void setExportFolderChooser(std::function<QString(qint64 id)> chooser) { chooseExportFolder_ = std::move(chooser); }
+    // How Fine-tune asks for epochs and patience (default: a dialog); nullopt = cancelled.
+    using FineTuneChooser = std::function<std::optional<FineTuneChoice>(const IndividualRow& row)>;
+    void setFineTuneChooser(FineTuneChooser chooser) { chooseFineTune_ = std::move(chooser); }
 
 public slots:
     void loadCurrentTask();                        // data summary + cached float model of the settings
@@ -56,6 +62,8 @@ public slots:
     void selectIndividual(qint64 id);              // plot highlight + inspector
     // Firmware folder of an individual of the open archive (asks before replacing an earlier export).
     void exportFirmware(qint64 id, const QString& directory);
+    // Fine-tune of an individual of the open archive (refused while it is followed or searched).
+    void fineTuneIndividual(qint64 id);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -84,6 +92,7 @@ private:
     BaselineController* baseline_;
     SearchController* search_;
     ExportController* export_;
+    FineTuneController* fineTune_;
     ArchiveFollower* follower_;
     QLabel* statusLabel_;
     QMenu* recentMenu_ = nullptr;
@@ -94,6 +103,7 @@ private:
     QAction* stopFollowingAction_ = nullptr;
 
     std::function<QString(qint64)> chooseExportFolder_;
+    FineTuneChooser chooseFineTune_;
     QString archivePath_;
     QMap<qint64, IndividualRow> rows_;
     int plannedGenerations_ = 0;       // of the shown search (progress while following)

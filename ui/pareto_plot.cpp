@@ -39,6 +39,10 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent) {
     baselineGraph_->setName(tr("homogeneous"));
     baselineGraph_->setLineStyle(QCPGraph::lsNone);
     baselineGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(Qt::black, 1.5), QColor(255, 255, 255), 11));
+    fineTuneGraph_ = plot_->addGraph();
+    fineTuneGraph_->setName(tr("fine-tuned"));
+    fineTuneGraph_->setLineStyle(QCPGraph::lsNone);
+    fineTuneGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssStar, QPen(QColor(0, 140, 70), 2.5), Qt::NoBrush, 14));
     selectionGraph_ = plot_->addGraph();
     selectionGraph_->setLineStyle(QCPGraph::lsNone);
     selectionGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(0, 120, 215), 2.5), Qt::NoBrush, 18));
@@ -98,10 +102,10 @@ QCPGraph* ParetoPlot::graphForGeneration(int generation) {
 void ParetoPlot::addIndividual(const IndividualRow& row) {
     const bool isNew = !rows_.contains(row.id);
     rows_.insert(row.id, row);  // a known id only updates what the tooltip shows (e.g. test accuracy)
-    if (!isNew) return;
+    if (!isNew && !row.isFineTune()) return;
     hint_->setVisible(false);
-    if (row.baseline) {
-        rebuild();  // baselines carry a label item
+    if (row.baseline || row.isFineTune()) {
+        rebuild();  // baselines carry a label item, fine-tuned copies an arrow (and move while they improve)
     } else {
         graphForGeneration(row.generation)->addData(xOf(row), yOf(row));
     }
@@ -141,7 +145,23 @@ void ParetoPlot::rebuild() {
     for (QCPItemText* t : baselineLabels_) plot_->removeItem(t);
     baselineLabels_.clear();
     baselineGraph_->data()->clear();
+    for (QCPItemLine* a : fineTuneArrows_) plot_->removeItem(a);
+    fineTuneArrows_.clear();
+    fineTuneGraph_->data()->clear();
     for (const IndividualRow& r : rows_) {
+        if (r.isFineTune()) {
+            fineTuneGraph_->addData(xOf(r), yOf(r));
+            if (rows_.contains(r.sourceId)) {
+                const IndividualRow& source = rows_[r.sourceId];
+                auto* arrow = new QCPItemLine(plot_);
+                arrow->start->setCoords(xOf(source), yOf(source));
+                arrow->end->setCoords(xOf(r), yOf(r));
+                arrow->setHead(QCPLineEnding(QCPLineEnding::esSpikeArrow, 9, 11));
+                arrow->setPen(QPen(QColor(0, 140, 70), 1.5));
+                fineTuneArrows_ << arrow;
+            }
+            continue;
+        }
         if (!r.baseline) {
             graphForGeneration(r.generation)->addData(xOf(r), yOf(r));
             continue;
@@ -260,7 +280,7 @@ void ParetoPlot::onMouseMove(QMouseEvent* event) {
     QToolTip::showText(event->globalPosition().toPoint(),
                        tr("<b>#%1</b> %2<br>validation %3% · test %4<br>%5 bytes (%6% of 8-bit)<br><tt>%7</tt>")
                            .arg(id)
-                           .arg(r.baseline ? tr("homogeneous baseline") : tr("generation %1").arg(r.generation))
+                           .arg(r.origin().toHtmlEscaped())
                            .arg(100 * r.validationAccuracy, 0, 'f', 2)
                            .arg(test)
                            .arg(r.sizeBytes())

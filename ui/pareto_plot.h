@@ -10,6 +10,7 @@
 
 class QCustomPlot;
 class QCPItemStraightLine;
+class QCPItemLine;
 class QCPItemText;
 class QCPGraph;
 class QCPColorScale;
@@ -33,6 +34,7 @@ public:
     SizeAxis sizeAxis() const { return sizeAxis_; }
     // Widget pixel position of a point (for tests and tooltips); (-1,-1) when unknown.
     QPointF pixelOf(qint64 id) const;
+    int fineTuneArrowCount() const { return fineTuneArrows_.size(); }
     // The id nearest to a widget pixel within maxDistance pixels, or 0.
     qint64 idNear(const QPointF& pixel, double maxDistance = 12.0) const;
 
@@ -69,6 +71,8 @@ private:
     QCPGraph* frontLine_;
     QCPGraph* baselineGraph_;
     QCPGraph* selectionGraph_;
+    QCPGraph* fineTuneGraph_;
+    QList<QCPItemLine*> fineTuneArrows_;
     QCPItemStraightLine* floatLine_;
     QCPItemText* floatLabel_;
     QCPItemText* hint_;

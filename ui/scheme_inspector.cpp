@@ -80,8 +80,19 @@ SchemeInspector::SchemeInspector(QWidget* parent) : QWidget(parent) {
     exportButton_ = new QPushButton(tr("Export firmware…"), this);
     exportButton_->setObjectName(QStringLiteral("exportButton"));
     exportButton_->setToolTip(tr("Write a firmware folder for this model: blob, C arrays, C runtime, README"));
+    fineTuneButton_ = new QPushButton(this);
+    fineTuneButton_->setObjectName(QStringLiteral("fineTuneButton"));
+    connect(fineTuneButton_, &QPushButton::clicked, this, [this] {
+        if (fineTuneRunning_) emit fineTuneStopRequested();
+        else if (currentValid_) emit fineTuneRequested(current_.id);
+    });
+    setFineTuneRunning(false);
+    auto* buttons = new QVBoxLayout;
+    buttons->addWidget(exportButton_);
+    buttons->addWidget(fineTuneButton_);
+    buttons->addStretch(1);
     top->addWidget(header_, 1);
-    top->addWidget(exportButton_, 0, Qt::AlignTop);
+    top->addLayout(buttons);
     outer->addLayout(top);
 
     auto* scroll = new QScrollArea(this);
@@ -165,6 +176,7 @@ void SchemeInspector::showIndividual(const IndividualRow& row) {
 
     showHeader();
     exportButton_->setEnabled(currentValid_);
+    fineTuneButton_->setEnabled(currentValid_ || fineTuneRunning_);
     if (!currentValid_) {
         diagram_->clear();
         genes_->setRowCount(0);
@@ -190,11 +202,21 @@ void SchemeInspector::clearSelection() {
     header_->setText(tr("<i>No scheme selected.</i> Click a point of the Pareto plot to inspect its "
                         "per-operator bit widths."));
     exportButton_->setEnabled(false);
+    fineTuneButton_->setEnabled(fineTuneRunning_);
     diagram_->clear();
     genes_->setRowCount(0);
     fitTableHeight(genes_);
     metrics_->setText(QStringLiteral("–"));
     resetConfusion(QStringLiteral("–"));
+}
+
+void SchemeInspector::setFineTuneRunning(bool running) {
+    fineTuneRunning_ = running;
+    fineTuneButton_->setText(running ? tr("Stop fine-tune") : tr("Fine-tune…"));
+    fineTuneButton_->setToolTip(running ? tr("Stop the running fine-tune; its best epoch so far stays in the archive")
+                                        : tr("Train this scheme further: full epochs over the training data with early "
+                                             "stopping; the result is stored as a new point linked to this one"));
+    fineTuneButton_->setEnabled(running || currentValid_);
 }
 
 void SchemeInspector::showHeader() {
@@ -208,11 +230,9 @@ void SchemeInspector::showHeader() {
                              .arg(error_.toHtmlEscaped()));
         return;
     }
-    const QString origin = (r.baseline || r.generation < 0) ? tr("homogeneous baseline")
-                                                            : tr("generation %1").arg(r.generation);
     header_->setText(tr("<b>#%1</b> · %2 · layout %3<br><tt>%4</tt>")
                          .arg(r.id)
-                         .arg(origin, r.layout.toHtmlEscaped(), r.genome.toHtmlEscaped()));
+                         .arg(r.origin().toHtmlEscaped(), r.layout.toHtmlEscaped(), r.genome.toHtmlEscaped()));
 }
 
 void SchemeInspector::showGenes() {

@@ -24,6 +24,8 @@ public:
     // Shows a row; emits confusionRequested(id) when it is a different individual than the one shown.
     void showIndividual(const IndividualRow& row);
     void clearSelection();
+    // While a fine-tune runs, its button stops it (and says so).
+    void setFineTuneRunning(bool running);
     // Rows: true class, columns: predicted class. Ignored unless `individualId` is the one shown.
     void setConfusion(qint64 individualId, const QVector<QVector<int>>& matrix);
 
@@ -32,6 +34,8 @@ public:
 
 signals:
     void exportRequested(qint64 id);
+    void fineTuneRequested(qint64 id);   // the button while no fine-tune runs
+    void fineTuneStopRequested();        // the same button while one runs
     void confusionRequested(qint64 id);
 
 protected:
@@ -51,6 +55,8 @@ private:
 
     QLabel* header_ = nullptr;
     QPushButton* exportButton_ = nullptr;
+    QPushButton* fineTuneButton_ = nullptr;
+    bool fineTuneRunning_ = false;
     CellDiagram* diagram_ = nullptr;
     QLabel* metrics_ = nullptr;
     QTableWidget* genes_ = nullptr;

@@ -1,5 +1,7 @@
 #include "search_types.h"
 
+#include <QCoreApplication>
+
 namespace gruq::ui {
 
 IndividualRow IndividualRow::from(const ArchivedIndividual& a) {
@@ -17,7 +19,22 @@ IndividualRow IndividualRow::from(const ArchivedIndividual& a) {
     r.seconds = a.seconds;
     r.generation = a.generation;
     r.baseline = a.baseline;
+    r.sourceId = a.sourceId;
+    r.fineTune = a.fineTune;
     return r;
+}
+
+QString IndividualRow::origin() const {
+    auto tr = [](const char* text) { return QCoreApplication::translate("IndividualRow", text); };
+    if (isFineTune()) {
+        return tr("fine-tuned from #%1: best epoch %2 of %3 (%4)")
+            .arg(sourceId)
+            .arg(fineTune.bestEpoch)
+            .arg(fineTune.epochsRun)
+            .arg(QString::fromStdString(fineTune.status));
+    }
+    if (baseline || generation < 0) return tr("homogeneous baseline");
+    return tr("generation %1").arg(generation);
 }
 
 GenerationRow GenerationRow::from(const ArchivedGeneration& g) {

@@ -23,7 +23,13 @@ struct IndividualRow {
     double seconds = 0;
     int generation = 0;              // -1 for baselines
     bool baseline = false;
+    qint64 sourceId = 0;             // fine-tuned copies: the individual they were trained from
+    FineTuneRecord fineTune;         // fine-tuned copies only
 
+    bool isFineTune() const { return sourceId != 0; }
+    // Where it came from, for tooltips and headers: "generation 3", "homogeneous baseline",
+    // "fine-tuned from #36: best epoch 4 of 7 (stopped early)".
+    QString origin() const;
     qint64 sizeBytes() const { return (sizeBits + 7) / 8; }
     static IndividualRow from(const ArchivedIndividual& a);
 };

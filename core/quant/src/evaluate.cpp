@@ -1,6 +1,7 @@
 #include "gruq/quant/evaluate.h"
 
 #include "gruq/base/errors.h"
+#include "gruq/base/text.h"
 #include "gruq/quant/integer_engine.h"
 #include "gruq/data/split.h"
 #include "gruq/quant/qat_gru.h"
@@ -146,15 +147,21 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
             GenomeEvaluation current = result;
             current.model = model->toQuantized();
             current.validationAccuracy = IntegerGruEngine(current.model).accuracy(data.validation, config.threads);
-            if (best.bestEpoch == 0 || current.validationAccuracy > best.validationAccuracy) {
+            const bool better = best.bestEpoch == 0 || current.validationAccuracy > best.validationAccuracy;
+            if (better) {
                 current.bestEpoch = epoch;
                 best = current;
                 bestWeights = model->currentWeights();
                 bestRanges = model->ranges();
                 if (options.onBestEpoch) options.onBestEpoch(best);
-            } else if (epoch - best.bestEpoch >= config.patience) {
-                break;
             }
+            if (options.progress) {
+                options.progress({"validated epoch " + std::to_string(epoch), 1, 1, secondsSince(epochStart),
+                                  "validation " + formatPercent(current.validationAccuracy) + (better ? " (best)" : "") +
+                                      ", best " + formatPercent(best.validationAccuracy) + " at epoch " +
+                                      std::to_string(best.bestEpoch)});
+            }
+            if (!better && epoch - best.bestEpoch >= config.patience) break;
         }
     }
     if (best.bestEpoch > 0) {  // early stopping: back to the best epoch's weights and ranges

@@ -30,7 +30,8 @@ void refuseWhileSearchRuns(const SearchArchive& archive) {
 }
 
 FineTuneResult fineTuneArchivedIndividual(const std::string& archivePath, int64_t id, const FineTuneSettings& settings,
-                                          const ProgressFn& progress, const CancelFlag* cancel) {
+                                          const ProgressFn& progress, const CancelFlag* cancel,
+                                          const FineTuneStoredFn& stored) {
     const auto start = std::chrono::steady_clock::now();
     settings.validate();
     SearchArchive archive = SearchArchive::open(archivePath);
@@ -55,6 +56,15 @@ FineTuneResult fineTuneArchivedIndividual(const std::string& archivePath, int64_
     qat.patience = settings.patience;
     if (settings.learningRate > 0) qat.learningRate = settings.learningRate;
     qat.threads = 0;  // the stored model is what ships: no need to match the search's thread count
+    // Activation ranges: tracked for as many steps as in the search's evaluation, then frozen. Tracking
+    // them through long low-bit training let them drift and the model collapse (measured on a 4-bit
+    // scheme of a small task: 61.5% -> 60.5% with ranges tracked for half the run, 78% frozen early).
+    const auto stepsOf = [&](int64_t samplesPerEpoch, int epochs) {
+        const int64_t n = samplesPerEpoch > 0 ? std::min<int64_t>(samplesPerEpoch, data->train.count) : data->train.count;
+        return double((n + qat.batchSize - 1) / qat.batchSize) * epochs;
+    };
+    const double searchTracking = std::round(search.qat.freezeRangesAfter * stepsOf(search.qat.samplesPerEpoch, search.qat.epochs));
+    qat.freezeRangesAfter = std::min(1.0, searchTracking / stepsOf(0, settings.epochs));
 
     ArchivedIndividual& tuned = out.tuned;
     tuned = out.source;
@@ -74,6 +84,7 @@ FineTuneResult fineTuneArchivedIndividual(const std::string& archivePath, int64_
         tuned.fineTune.bestEpoch = e.bestEpoch;
         tuned.fineTune.status = status;
         tuned.id = archive.storeFineTune(tuned, writeBlob(e.model, genome, ""));
+        if (stored) stored(tuned);
     };
 
     EvaluateOptions options;
@@ -90,6 +101,7 @@ FineTuneResult fineTuneArchivedIndividual(const std::string& archivePath, int64_
             tuned.fineTune.status = "cancelled";
             tuned.seconds = secondsSoFar();
             archive.storeFineTune(tuned, {});  // the best epoch's model stays
+            if (stored) stored(tuned);
         }
     }
     out.seconds = secondsSoFar();

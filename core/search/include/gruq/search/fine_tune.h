@@ -8,6 +8,7 @@
 #include "gruq/base/progress.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace gruq {
@@ -30,9 +31,11 @@ struct FineTuneResult {
 // Fine-tunes individual `id` of the archive (a fine-tuned copy stands for its source). InputError naming
 // the archive when it cannot be opened for writing, a search is still writing it, the id does not exist,
 // or the task data / imported model changed since the search. A cancel (flag) ends the run with
-// cancelled = true, the best epoch so far stored.
+// cancelled = true, the best epoch so far stored. `stored` is told each time the copy is written.
+using FineTuneStoredFn = std::function<void(const ArchivedIndividual&)>;
 FineTuneResult fineTuneArchivedIndividual(const std::string& archivePath, int64_t id, const FineTuneSettings& settings,
-                                          const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+                                          const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr,
+                                          const FineTuneStoredFn& stored = {});
 
 // InputError when another live process is running a search into the archive (status "running" and
 // its writer not known to be gone): a fine-tune must not write beside it.
