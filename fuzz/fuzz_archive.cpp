@@ -2,10 +2,12 @@
 // read-only and read-write, and every read a viewer or a resumed search makes afterwards.
 //
 // The input is written as an archive file (no -wal / -shm beside it) and opened read-only; the
-// individuals, generations, settings and state are read and the integrity check is run. The file
+// individuals (fine-tune records included), models, generations, settings and state are read and the
+// integrity check is run. The file
 // must then still hold exactly the input bytes (read-only opens never write). The input is opened
 // again read-write (WAL switch, migration of older schemas), read the same way, and one state value
-// is written, as a search does on resume. Acceptable: InputError at any step. Anything else is a
+// is written, as a search does on resume, and a fine-tuned copy of the first individual is stored
+// and updated. Acceptable: InputError at any step. Anything else is a
 // finding. SQLite is the system's library (not instrumented): its own robustness against damaged
 // files is SQLite's business; what is fuzzed here is that every failure surfaces as an InputError
 // and that gruq's decoding of the rows (JSON id lists, genes) holds.
@@ -32,7 +34,9 @@ void readEverything(const gruq::SearchArchive& archive) {
     if (!all.empty()) {
         archive.individual(all.front().id);
         archive.findGenome(all.back().layout, all.back().genome);
+        archive.model(all.front().id);
     }
+    archive.modelCount();
     archive.generations();
     archive.lastGeneration();
     archive.state("status");
@@ -68,6 +72,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         gruq::SearchArchive archive = gruq::SearchArchive::open(path, false);
         readEverything(archive);
         archive.setState("fuzz", "resumed");
+        // A fine-tune stores a copy of an individual beside it, then replaces its figures and model.
+        const std::vector<gruq::ArchivedIndividual> all = archive.individuals();
+        if (!all.empty()) {
+            gruq::ArchivedIndividual copy = all.front();
+            copy.id = 0;
+            copy.sourceId = all.front().id;
+            copy.fineTune.status = "running";
+            copy.id = archive.storeFineTune(copy, {1, 2, 3});
+            copy.fineTune.status = "finished";
+            archive.storeFineTune(copy, {4});
+            readEverything(archive);
+        }
     });
     return 0;
 }

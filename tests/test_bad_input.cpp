@@ -25,6 +25,8 @@
 #include "numpy_test_support.h"
 #include "torch_save_test_support.h"
 
+#include "gruq/base/process_identity.h"
+
 #include <QtTest>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -36,6 +38,7 @@
 #include <csignal>
 #include <functional>
 #include <grp.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -209,6 +212,7 @@ class TestBadInput : public QObject {
     void genomeRows();
     void settingsRows();
     void archiveRows();
+    void fineTuneRows();
     void blobRows();
     void outputRows();
 
@@ -280,6 +284,7 @@ void TestBadInput::initTestCase() {
     genomeRows();
     settingsRows();
     archiveRows();
+    fineTuneRows();
     blobRows();
     outputRows();
     qInfo("fixtures and the float model ready after %.1f s", clock.elapsed() / 1000.0);
@@ -933,6 +938,66 @@ void TestBadInput::archiveRows() {
                     {a, "not an SQLite database"}, d);
             }
         }
+    }
+}
+
+// ---- stored and fine-tuned models (finetune, export --pick) ----
+void TestBadInput::fineTuneRows() {
+    auto sql = [](const std::string& archive, const std::string& statement) {
+        sqlite3* db = nullptr;
+        QCOMPARE(sqlite3_open(archive.c_str(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    };
+    {
+        const std::string d = rowFolder("finetune-unknown-id");
+        const std::string a = archiveCopy(d, "run.gruq");
+        add("finetune: unknown individual (--pick 999)", {"finetune", a, "--pick", "999"}, {a, "has no individual #999"}, d);
+    }
+    {
+        const std::string d = rowFolder("finetune-no-epochs");
+        const std::string a = archiveCopy(d, "run.gruq");
+        add("finetune: --epochs 0", {"finetune", a, "--pick", "1", "--epochs", "0"},
+            {"fine-tune settings", "epochs must be 1..1000, not 0"}, d);
+        add("finetune: --patience -1", {"finetune", a, "--pick", "1", "--patience", "-1"},
+            {"fine-tune settings", "patience must be 1..1000"}, d);
+    }
+    {
+        const std::string d = rowFolder("finetune-empty-archive");
+        writeBytes(d + "/run.gruq", "");
+        add("archive: empty (finetune)", {"finetune", d + "/run.gruq", "--pick", "1"},
+            {d + "/run.gruq", "not a gruq search archive (application id 0x00000000)"}, d);
+    }
+    {
+        // A live process (this test) still runs a search into it.
+        const std::string d = rowFolder("finetune-live-search");
+        const std::string a = archiveCopy(d, "run.gruq");
+        sql(a, "UPDATE state SET value='running' WHERE key='status'; INSERT OR REPLACE INTO state VALUES('writer', '" +
+                   thisProcessIdentity() + "')");
+        add("finetune: a live search writes the archive", {"finetune", a, "--pick", "1"},
+            {a, "a search is still writing this archive"}, d);
+    }
+    {
+        const std::string d = rowFolder("export-damaged-stored-model");
+        const std::string a = archiveCopy(d, "run.gruq");
+        sql(a, "INSERT INTO models(id, blob) VALUES(1, x'475255510200deadbeef')");
+        add("archive: damaged stored model (export --pick)", {"export", a, "--pick", "1", "--out", d + "/fw"},
+            {a + " (stored model of #1)"}, d);
+    }
+    {
+        const std::string d = rowFolder("archive-damaged-fine-tune-record");
+        const std::string a = archiveCopy(d, "run.gruq");
+        sql(a, "UPDATE individuals SET source_id=1, fine_tune='{\"epochs_run\": \"x\"}' WHERE id=2");
+        add("archive: damaged fine-tune record (front --all)", {"front", a, "--all"},
+            {a, "damaged: fine-tune record of individual 2"}, d);
+    }
+    {
+        const std::string d = rowFolder("export-fine-tune-without-model");
+        const std::string a = archiveCopy(d, "run.gruq");
+        sql(a, "UPDATE individuals SET source_id=1, fine_tune='{\"epochs_planned\": 10, \"epochs_run\": 2, \"best_epoch\": 1, "
+               "\"patience\": 3, \"learning_rate\": 0.0005, \"status\": \"finished\"}' WHERE id=2");
+        add("archive: fine-tuned individual without its model (export --pick)", {"export", a, "--pick", "2", "--out", d + "/fw"},
+            {a, "the model of fine-tuned #2 is missing; fine-tune #1 again"}, d);
     }
 }
 

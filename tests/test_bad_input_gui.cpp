@@ -15,6 +15,8 @@
 #include "unprivileged_files.h"
 #include "gruq/search/front_export.h"
 #include "baseline_controller.h"
+#include "export_controller.h"
+#include "fine_tune_controller.h"
 #include "main_window.h"
 #include "pareto_plot.h"
 
@@ -584,6 +586,54 @@ private slots:
         for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
         const bool onlyTheExport = fault == QStringLiteral("folder") ? names.size() == 2 : names.size() == 1;
         QVERIFY2(onlyTheExport, qPrintable(QStringLiteral("files in the folder: %1").arg(names.size())));
+    }
+
+    // ---- a chosen scheme that cannot be exported or fine-tuned ----
+    void actingOnASchemeThatCannotBe_data() {
+        QTest::addColumn<QString>("action");   // export / finetune
+        QTest::addColumn<QString>("sql");      // applied to a copy of the good archive
+        QTest::addColumn<qint64>("id");
+        QTest::addColumn<QString>("title");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("export: damaged stored model")
+            << "export" << "INSERT INTO models(id, blob) VALUES(1, x'4752555102')" << qint64(1) << "Cannot export #1"
+            << "(stored model of #1): only 5 bytes";
+        QTest::newRow("export: fine-tuned copy without its model")
+            << "export"
+            << "UPDATE individuals SET source_id=1, fine_tune='{\"epochs_planned\": 10, \"epochs_run\": 2, "
+               "\"best_epoch\": 1, \"patience\": 3, \"learning_rate\": 0.0005, \"status\": \"finished\"}' WHERE id=2"
+            << qint64(2) << "Cannot export #2" << "the model of fine-tuned #2 is missing; fine-tune #1 again";
+        // The fixture's float model identity is not the data's: as if the data changed since the search.
+        QTest::newRow("finetune: data changed since the search")
+            << "finetune" << "SELECT 1" << qint64(1) << "Cannot fine-tune #1" << "changed since this search ran";
+    }
+
+    void actingOnASchemeThatCannotBe() {
+        QFETCH(QString, action);
+        QFETCH(QString, sql);
+        QFETCH(qint64, id);
+        QFETCH(QString, title);
+        QFETCH(QString, problem);
+        const std::string archive = freshFolder("scheme") + "/run.gruq";
+        fs::copy_file(archive_, archive);
+        sqlExec(archive, sql.toUtf8().constData());
+        ui::MainWindow w;
+        QVERIFY(w.openArchive(qPath(archive)));
+        const int points = w.paretoPlot()->pointCount();
+        DialogCatcher catcher;
+        if (action == QStringLiteral("export")) {
+            w.exportFirmware(id, QString::fromStdString(freshFolder("scheme-fw")) + QStringLiteral("/fw"));
+            QTRY_VERIFY(!w.exportController()->isBusy());
+        } else {
+            w.setFineTuneChooser([](const ui::IndividualRow&) { return std::optional<ui::FineTuneChoice>(ui::FineTuneChoice{}); });
+            w.fineTuneIndividual(id);
+            QTRY_VERIFY_WITH_TIMEOUT(!w.fineTuneController()->isBusy(), 60000);
+        }
+        QTRY_VERIFY2(!catcher.seen().isEmpty(), "no error dialog");
+        logDialogs(catcher);
+        QVERIFY2(dialogSays(catcher, title, {qPath(archive), problem}), catcher.describe());
+        QCOMPARE(w.paretoPlot()->pointCount(), points);  // nothing shown was lost
+        QCOMPARE(SearchArchive::open(archive, true).individualCount(), int64_t(7));
     }
 };
 

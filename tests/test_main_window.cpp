@@ -3,6 +3,8 @@
 // search live, inspects a point and exports it as firmware through the inspector's button.
 #include "baseline_controller.h"
 #include "export_controller.h"
+#include "fine_tune_controller.h"
+#include "gruq/base/process_identity.h"
 #include "gruq/export/blob.h"
 #include "gruq/search/archive.h"
 #include "main_window.h"
@@ -325,6 +327,84 @@ private slots:
         QFile csv(home_.path() + QStringLiteral("/front.csv"));
         QVERIFY(csv.open(QIODevice::ReadOnly));
         QCOMPARE(QString::fromUtf8(csv.readAll()).count(QLatin1Char('\n')), reopened.paretoPlot()->frontIds().size() + 1);
+    }
+
+    // Fine-tune from the inspector: the copy appears as its own point with an arrow from its source and
+    // is selected when done; the button stops a running one (its best epoch stays); an archive shown
+    // read-only while another process writes it is refused with a dialog.
+    void fineTuneFromTheInspector() {
+        const QString archive = home_.path() + QStringLiteral("/live.gruq");  // searchRunsLiveAndPointsCanBeInspected's
+        QVERIFY(QFileInfo::exists(archive));
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(w.openArchive(archive));
+        const qint64 source = w.paretoPlot()->frontIds().constLast();
+        w.selectIndividual(source);
+        QPushButton* button = child<QPushButton>(*w.inspector(), "fineTuneButton");
+        QCOMPARE(button->text(), QStringLiteral("Fine-tune…"));
+        ui::FineTuneChoice choice{3, 1};
+        qint64 askedFor = -1;
+        w.setFineTuneChooser([&](const ui::IndividualRow& row) {
+            askedFor = row.id;
+            return std::optional<ui::FineTuneChoice>(choice);
+        });
+        QSignalSpy finished(w.fineTuneController(), &ui::FineTuneController::finished);
+        QTest::mouseClick(button, Qt::LeftButton);
+        QCOMPARE(askedFor, source);
+        QTRY_COMPARE(button->text(), QStringLiteral("Stop fine-tune"));
+        QVERIFY(finished.wait(120000));
+        QTRY_VERIFY(!w.fineTuneController()->isBusy());
+        QCOMPARE(button->text(), QStringLiteral("Fine-tune…"));
+        const qint64 tuned = finished.first().at(0).toLongLong();
+        const ArchivedIndividual stored = SearchArchive::open(archive.toStdString(), true).individual(tuned).value();
+        QCOMPARE(stored.sourceId, source);
+        QCOMPARE(w.paretoPlot()->fineTuneArrowCount(), 1);
+        QVERIFY(w.paretoPlot()->contains(tuned));
+        QVERIFY(!w.paretoPlot()->frontIds().contains(tuned));
+        QCOMPARE(w.inspector()->currentId(), tuned);  // selected: Export firmware… now exports it
+        const QString header = child<QLabel>(*w.inspector(), "headerLabel")->text();
+        QVERIFY2(header.contains(QStringLiteral("fine-tuned from #%1").arg(source)), qPrintable(header));
+
+        // Stop a long one after its first stored epoch: the copy stays, marked cancelled.
+        choice = {200, 200};
+        QSignalSpy storedSpy(w.fineTuneController(), &ui::FineTuneController::stored);
+        w.selectIndividual(source);
+        QTest::mouseClick(button, Qt::LeftButton);
+        QVERIFY(storedSpy.wait(120000));
+        QTest::mouseClick(button, Qt::LeftButton);  // "Stop fine-tune"
+        QTRY_VERIFY_WITH_TIMEOUT(!w.fineTuneController()->isBusy(), 60000);
+        const qint64 stopped = storedSpy.last().at(0).value<ui::IndividualRow>().id;
+        const ArchivedIndividual kept = SearchArchive::open(archive.toStdString(), true).individual(stopped).value();
+        QCOMPARE(kept.fineTune.status, std::string("cancelled"));
+        QVERIFY(kept.fineTune.epochsRun < 200);
+        QCOMPARE(w.paretoPlot()->fineTuneArrowCount(), 2);
+
+        // Followed read-only (another live process writes it): refused, the chooser is not even asked.
+        const QString followed = home_.path() + QStringLiteral("/followed.gruq");
+        QVERIFY(QFile::copy(archive, followed));
+        {
+            SearchArchive writer = SearchArchive::open(followed.toStdString());
+            writer.setState("writer", thisProcessIdentity());
+            writer.setState("status", "running");
+        }
+        ui::MainWindow viewer;
+        viewer.show();
+        QVERIFY(viewer.openArchive(followed));
+        QTRY_VERIFY(viewer.isFollowing());
+        askedFor = -1;
+        viewer.setFineTuneChooser([&](const ui::IndividualRow& row) {
+            askedFor = row.id;
+            return std::optional<ui::FineTuneChoice>(choice);
+        });
+        viewer.selectIndividual(source);
+        QTest::mouseClick(child<QPushButton>(*viewer.inspector(), "fineTuneButton"), Qt::LeftButton);
+        QMessageBox* box = nullptr;
+        QTRY_VERIFY((box = viewer.findChild<QMessageBox*>(QStringLiteral("errorDialog"))) != nullptr);
+        QVERIFY2((box->text() + box->informativeText()).contains(QStringLiteral("read-only")), qPrintable(box->text()));
+        QCOMPARE(askedFor, qint64(-1));
+        QVERIFY(!viewer.fineTuneController()->isBusy());
+        box->accept();
+        viewer.stopFollowing();
     }
 
     void damagedArchiveShowsADialog() {

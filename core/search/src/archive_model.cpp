@@ -86,20 +86,28 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
 
     RebuiltIndividual out;
     out.stored = *stored;
-    out.data = archiveTaskData(archive, progress, cancel);
+    // The stored model is checked before the (slow) task data is read: a damaged one fails at once.
+    std::optional<BlobContents> contents;
     if (const auto blob = archive.model(id)) {
-        // The model the search evaluated, stored when it was committed: exact on any machine, no QAT.
-        const BlobContents contents = readBlob(*blob, archivePath + " (stored model of #" + std::to_string(id) + ")");
-        if (!(contents.genome == genome)) {
+        contents = readBlob(*blob, archivePath + " (stored model of #" + std::to_string(id) + ")");
+        if (!(contents->genome == genome)) {
             throw InputError(archivePath, "the stored model of #" + std::to_string(id) + " is of genome " +
-                                              contents.genome.toText() + ", not " + genome.toText());
+                                              contents->genome.toText() + ", not " + genome.toText());
         }
+    } else if (stored->isFineTune()) {
+        // Re-running the search's QAT would give the source's model, not this one.
+        throw InputError(archivePath, "the model of fine-tuned #" + std::to_string(id) + " is missing; fine-tune #" +
+                                          std::to_string(stored->sourceId) + " again");
+    }
+    out.data = archiveTaskData(archive, progress, cancel);
+    if (contents) {
+        // The model the search evaluated, stored when it was committed: exact on any machine, no QAT.
         if (progress) progress({"measuring the stored model", 0, 1, 0.0, ""});
         GenomeEvaluation& e = out.evaluation;
         e.genome = genome;
-        e.bits = contents.model.bits;
-        e.size = modelSize(contents.model.shape, contents.model.bits);
-        e.model = contents.model;
+        e.bits = contents->model.bits;
+        e.size = modelSize(contents->model.shape, contents->model.bits);
+        e.model = contents->model;
         // The stored figures are this model's (the data identity was checked above); only a test
         // accuracy the search never measured is measured now.
         e.validationAccuracy = stored->validationAccuracy;
