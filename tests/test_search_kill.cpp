@@ -1,8 +1,10 @@
 // Crash safety: a gruq-cli search killed with SIGKILL mid-generation, then resumed, loses no finished
 // evaluation, re-runs none, and ends with the uninterrupted run's front; and a search killed again and
 // again at random moments always leaves an archive that opens, passes SQLite's integrity check and
-// holds every evaluation the process reported as committed.
+// holds every evaluation the process reported as committed; a fine-tune killed mid-run keeps its best epoch.
+#include "gruq/quant/integer_engine.h"
 #include "gruq/search/archive.h"
+#include "gruq/search/archive_model.h"
 #include "gruq/search/search.h"
 #include "search_test_support.h"
 #include "test_support.h"
@@ -16,6 +18,7 @@
 #include <QRandomGenerator>
 
 #include <map>
+#include <optional>
 
 using namespace gruq;
 
@@ -120,6 +123,44 @@ private slots:
         for (const auto& a : paretoFront(ref.individuals())) frontB.push_back(a.genome);
         QCOMPARE(frontA, frontB);
         QCOMPARE(archive.state("status").value_or(""), std::string("finished"));
+    }
+
+    // A fine-tune killed after it stored a better epoch: the archive opens and passes the integrity
+    // check, the copy is there with that epoch's model (exported as measured), and fine-tuning goes on.
+    void killedFineTuneKeepsItsBestEpoch() {
+        const std::string file = archivePath("fine-tune.gruq").toStdString();
+        QVERIFY(QFile::copy(archivePath("ref.gruq"), archivePath("fine-tune.gruq")));  // the first test's finished search
+        const int64_t source = paretoFront(SearchArchive::open(file, true).individuals()).back().id;
+        QProcess victim;
+        startCli(victim, {"finetune", QString::fromStdString(file), "--pick", QString::number(source), "--epochs", "1000",
+                          "--patience", "1000"});
+        QElapsedTimer timer;
+        timer.start();
+        std::optional<ArchivedIndividual> tuned;
+        while (!tuned && timer.elapsed() < 120000 && victim.state() == QProcess::Running) {
+            QTest::qWait(20);
+            for (const ArchivedIndividual& a : SearchArchive::open(file, true).individuals()) {
+                if (a.isFineTune()) tuned = a;
+            }
+        }
+        QVERIFY2(tuned && victim.state() == QProcess::Running, "the fine-tune stored nothing or ended before the kill");
+        victim.kill();  // SIGKILL
+        QVERIFY(victim.waitForFinished());
+
+        SearchArchive archive = SearchArchive::open(file);  // read-write, as the next fine-tune opens it
+        QCOMPARE(archive.integrityCheck(), std::string("ok"));
+        const ArchivedIndividual kept = archive.individual(tuned->id).value();
+        QCOMPARE(kept.sourceId, source);
+        QVERIFY(kept.fineTune.bestEpoch >= 1);
+        QVERIFY(archive.model(kept.id).has_value());
+        const RebuiltIndividual exported = rebuildArchivedIndividual(file, kept.id);
+        QVERIFY(exported.fromStoredModel);
+        QCOMPARE(IntegerGruEngine(exported.evaluation.model).accuracy(exported.data->validation), kept.validationAccuracy);
+
+        QProcess again;
+        startCli(again, {"finetune", QString::fromStdString(file), "--pick", QString::number(source), "--epochs", "2"});
+        QVERIFY(again.waitForFinished(120000));
+        QVERIFY2(again.exitCode() == 0, qPrintable(QString::fromUtf8(again.readAllStandardError())));
     }
 
     // Kills at pseudo-random moments (fixed seed, so a failure can be replayed): while the archive is

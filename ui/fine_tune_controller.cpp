@@ -58,7 +58,10 @@ void FineTuneController::fineTune(const QString& archivePath, qint64 id, const F
                 .arg(percent(r.source.validationAccuracy), percent(r.tuned.validationAccuracy),
                      r.source.testAccuracy >= 0 ? percent(r.source.testAccuracy) : tr("not measured"),
                      r.tuned.testAccuracy >= 0 ? percent(r.tuned.testAccuracy) : tr("not measured"));
-        emit finished(r.tuned.id, summary);
+        const QString note = r.tuned.validationAccuracy <= r.source.validationAccuracy
+                                 ? tr("\nNo epoch beat the search's own model on validation: #%1 stays the better choice.").arg(id)
+                                 : QString();
+        emit finished(r.tuned.id, summary + note);
     });
 }
 

@@ -37,6 +37,12 @@ int runFineTune(const FineTuneArgs& a) {
                 r.tuned.fineTune.bestEpoch, r.tuned.fineTune.status.c_str());
     printFigures("search (small QAT budget)", r.source);
     printFigures("fine-tuned", r.tuned);
+    if (r.tuned.validationAccuracy <= r.source.validationAccuracy) {
+        // The search's figure is the best of many short, noisy evaluations; say so rather than let a
+        // "fine-tuned" label suggest the better model.
+        std::printf("note: no epoch beat the search's own model on validation; #%lld stays the better choice\n",
+                    static_cast<long long>(r.source.id));
+    }
     if (r.cancelled) {
         std::fprintf(stderr, "cancelled: the best epoch so far is kept as #%lld\n", static_cast<long long>(r.tuned.id));
         return 130;
