@@ -3,7 +3,9 @@
 // search live, inspects a point and exports it as firmware through the inspector's button.
 #include "baseline_controller.h"
 #include "export_controller.h"
+#include "cell_diagram.h"
 #include "fine_tune_controller.h"
+#include "genes_view.h"
 #include "gruq/base/process_identity.h"
 #include "gruq/export/blob.h"
 #include "gruq/search/archive.h"
@@ -28,6 +30,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -405,6 +408,57 @@ private slots:
         QVERIFY(!viewer.fineTuneController()->isBusy());
         box->accept();
         viewer.stopFollowing();
+    }
+
+    // The Genes view: one row per front point by size, one column per gene coloured as in the inspector;
+    // clicking a row selects that point everywhere, selecting a point elsewhere highlights its row.
+    void genesViewShowsTheFrontAndSelects() {
+        const QString archive = home_.path() + QStringLiteral("/live.gruq");
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openArchive(archive));
+        auto* views = child<QTabWidget>(w, "frontViews");
+        views->setCurrentWidget(w.genesView());
+        QTableWidget* table = w.genesView()->table();
+        QTRY_VERIFY(table->isVisible());
+        const QVector<qint64> front = w.paretoPlot()->frontIds();
+        QCOMPARE(table->rowCount(), front.size());
+        QVERIFY(front.size() >= 2);
+        const SearchArchive stored = SearchArchive::open(archive.toStdString(), true);
+        double lastSize = -1;
+        for (int row = 0; row < table->rowCount(); ++row) {
+            const qint64 id = w.genesView()->idOfRow(row);
+            QVERIFY(front.contains(id));
+            const ArchivedIndividual a = stored.individual(id).value();
+            QVERIFY(a.sizeFraction >= lastSize);  // smallest first
+            lastSize = a.sizeFraction;
+            QCOMPARE(table->columnCount(), 3 + int(a.genes.size()));
+            for (size_t g = 0; g < a.genes.size(); ++g) {
+                QTableWidgetItem* item = table->item(row, 3 + int(g));
+                QCOMPARE(item->data(Qt::UserRole).toInt(), a.genes[g]);
+                QCOMPARE(item->background().color(), ui::CellDiagram::colourForBits(a.genes[g]));
+            }
+        }
+        QCOMPARE(table->horizontalHeaderItem(3)->text(), QStringLiteral("x"));
+
+        // Click the second row's mul_zn cell: the inspector and the plot follow.
+        const int row = 1;
+        const QRect rect = table->visualItemRect(table->item(row, 3 + 12));
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, Qt::NoModifier, rect.center());
+        const qint64 clicked = w.genesView()->idOfRow(row);
+        QCOMPARE(w.inspector()->currentId(), clicked);
+        QCOMPARE(w.paretoPlot()->selectedId(), clicked);
+        // Selected elsewhere (the plot): the row follows, without selecting anything else.
+        const qint64 other = w.genesView()->idOfRow(0);
+        w.selectIndividual(other);
+        QCOMPARE(table->selectedItems().first()->row(), 0);
+        QCOMPARE(w.inspector()->currentId(), other);
+        if (qEnvironmentVariableIsSet("GRUQ_SCREENSHOT_DIR")) {
+            w.resize(1500, 900);
+            QTest::qWait(200);
+            w.grab().save(qEnvironmentVariable("GRUQ_SCREENSHOT_DIR") + QStringLiteral("/genes-view.png"));
+        }
     }
 
     void damagedArchiveShowsADialog() {

@@ -6,6 +6,7 @@
 #include "error_dialog.h"
 #include "export_controller.h"
 #include "fine_tune_controller.h"
+#include "genes_view.h"
 #include "hypervolume_plot.h"
 #include "pareto_plot.h"
 #include "progress_panel.h"
@@ -101,6 +102,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     settings_ = new SearchSettingsPanel(this);
     summary_ = new DataSummaryView(this);
     plot_ = new ParetoPlot(this);
+    genes_ = new GenesView(this);
     hypervolume_ = new HypervolumePlot(this);
     progress_ = new ProgressPanel(this);
     inspector_ = new SchemeInspector(this);
@@ -138,8 +140,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     bottom->setStretchFactor(0, 1);
     bottom->setStretchFactor(1, 1);
     hypervolume_->setMinimumWidth(260);
+    auto* views = new QTabWidget(this);
+    views->setObjectName(QStringLiteral("frontViews"));
+    views->addTab(plot_, tr("Pareto &front"));
+    views->addTab(genes_, tr("&Genes"));
     auto* centre = new QSplitter(Qt::Vertical, this);
-    centre->addWidget(plot_);
+    centre->addWidget(views);
     centre->addWidget(bottom);
     centre->setStretchFactor(0, 3);
     centre->setStretchFactor(1, 1);
@@ -316,6 +322,7 @@ void MainWindow::connectParts() {
 
     // Selection.
     connect(plot_, &ParetoPlot::pointSelected, this, &MainWindow::selectIndividual);
+    connect(genes_, &GenesView::individualSelected, this, &MainWindow::selectIndividual);
     connect(inspector_, &SchemeInspector::confusionRequested, this, [this](qint64 id) {
         if (rows_.contains(id) && !archivePath_.isEmpty()) search_->computeConfusion(archivePath_, rows_[id]);
     });
@@ -457,6 +464,8 @@ void MainWindow::resetView() {
     rows_.clear();
     context_.eightBit = IndividualRow();
     plot_->clearAll();
+    genes_->select(0);
+    genes_->setFront({});
     hypervolume_->clear();
     inspector_->clearSelection();
 }
@@ -490,13 +499,19 @@ void MainWindow::updateFront() {
     std::vector<ArchivedIndividual> keys;
     for (const auto& r : rows_) keys.push_back(frontKey(r));
     QVector<qint64> ids;
-    for (const auto& a : paretoFront(keys)) ids << a.id;
+    QVector<IndividualRow> front;
+    for (const auto& a : paretoFront(keys)) {
+        ids << a.id;
+        front << rows_[a.id];
+    }
     plot_->setFront(ids);
+    genes_->setFront(front);
 }
 
 void MainWindow::selectIndividual(qint64 id) {
     if (!rows_.contains(id)) return;
     plot_->select(id);
+    genes_->select(id);
     inspector_->showIndividual(rows_[id]);
 }
 

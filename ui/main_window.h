@@ -28,6 +28,7 @@ class BaselineController;
 class SearchController;
 class ExportController;
 class ArchiveFollower;
+class GenesView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -42,6 +43,7 @@ public:
     ArchiveFollower* follower() const { return follower_; }
     bool isFollowing() const;
     ParetoPlot* paretoPlot() const { return plot_; }
+    GenesView* genesView() const { return genes_; }
     SchemeInspector* inspector() const { return inspector_; }
     QString archivePath() const { return archivePath_; }
     // How the Export firmware button asks for a folder (default: a folder dialog); empty = cancelled.
@@ -86,6 +88,7 @@ private:
     SearchSettingsPanel* settings_;
     DataSummaryView* summary_;
     ParetoPlot* plot_;
+    GenesView* genes_;
     HypervolumePlot* hypervolume_;
     ProgressPanel* progress_;
     SchemeInspector* inspector_;
