@@ -71,7 +71,8 @@ private:
     std::string lastDetail_;
 };
 
-void printFrontTable(const std::vector<ArchivedIndividual>& front, const std::vector<ArchivedIndividual>& baselines) {
+void printFrontTable(const std::vector<ArchivedIndividual>& front, const std::vector<ArchivedIndividual>& baselines,
+                     const std::vector<ArchivedIndividual>& fineTuned = {}) {
     std::printf("%5s %9s %9s %8s %7s  %s\n", "id", "val acc", "test acc", "bytes", "% 8bit", "genome");
     auto row = [](const ArchivedIndividual& a, const char* tag) {
         std::printf("%5lld %8.2f%% %9s %8lld %6.1f%%  %s%s\n", static_cast<long long>(a.id), 100 * a.validationAccuracy,
@@ -81,6 +82,14 @@ void printFrontTable(const std::vector<ArchivedIndividual>& front, const std::ve
     if (!baselines.empty()) {
         std::printf("homogeneous baselines\n");
         for (const auto& a : baselines) row(a, "");
+    }
+    if (!fineTuned.empty()) {
+        std::printf("fine-tuned (gruq-cli finetune)\n");
+        for (const auto& a : fineTuned) {
+            const std::string tag = "  (from #" + std::to_string(a.sourceId) + ", best epoch " + std::to_string(a.fineTune.bestEpoch) +
+                                    " of " + std::to_string(a.fineTune.epochsRun) + ", " + a.fineTune.status + ")";
+            row(a, tag.c_str());
+        }
     }
 }
 
@@ -172,9 +181,10 @@ struct FrontArgs {
 int runFront(const FrontArgs& a) {
     const SearchArchive archive = SearchArchive::open(a.archive, /*readOnly=*/true);
     const auto everything = archive.individuals();
-    std::vector<ArchivedIndividual> baselines;
+    std::vector<ArchivedIndividual> baselines, fineTuned;
     for (const auto& i : everything) {
         if (i.baseline) baselines.push_back(i);
+        if (i.isFineTune()) fineTuned.push_back(i);
     }
     const auto rows = a.all ? everything : paretoFront(everything);
     if (a.json) {
@@ -186,7 +196,7 @@ int runFront(const FrontArgs& a) {
         std::printf("%s: %lld evaluations, %zu generations, status %s\n", a.archive.c_str(),
                     static_cast<long long>(everything.size()), archive.generations().size(),
                     status ? status->c_str() : "unknown");
-        printFrontTable(rows, baselines);
+        printFrontTable(rows, baselines, a.all ? std::vector<ArchivedIndividual>{} : fineTuned);
     }
     return 0;
 }
