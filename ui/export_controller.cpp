@@ -1,18 +1,13 @@
 #include "export_controller.h"
 
-#include "gruq/base/text.h"
+#include "search_types.h"
+
 #include "gruq/search/archive_model.h"
 #include "gruq/export/firmware_export.h"
 
 #include <QFile>
 
 namespace gruq::ui {
-namespace {
-
-QString percent(double fraction) { return QString::fromStdString(formatPercent(fraction)); }
-
-}  // namespace
-
 ExportController::ExportController(QObject* parent) : QObject(parent), worker_(new CancellableWorker(this)) {
     connect(worker_, &CancellableWorker::busyChanged, this, &ExportController::busyChanged);
     connect(worker_, &CancellableWorker::inputError, this,
@@ -50,7 +45,7 @@ void ExportController::exportIndividual(const QString& archivePath, qint64 id, c
             emit logLine(tr("Rebuilt #%1 validates at %2, the archive says %3 (different thread count?); the export "
                             "carries the rebuilt model's own figures.")
                              .arg(id)
-                             .arg(percent(r.evaluation.validationAccuracy), percent(r.stored.validationAccuracy)));
+                             .arg(percentText(r.evaluation.validationAccuracy), percentText(r.stored.validationAccuracy)));
         }
         const ExportSummary s =
             exportFirmware(firmwareExportFor(r.evaluation, *r.data, "archive " + archive + ", individual #" + std::to_string(id)), dir);
@@ -63,7 +58,7 @@ void ExportController::exportIndividual(const QString& archivePath, qint64 id, c
                                     .arg(s.blobBytes)
                                     .arg(s.sizeObjectiveBytes)
                                     .arg(s.workspaceBytes)
-                                    .arg(percent(r.evaluation.validationAccuracy), percent(r.evaluation.testAccuracy),
+                                    .arg(percentText(r.evaluation.validationAccuracy), percentText(r.evaluation.testAccuracy),
                                          files.join(QStringLiteral(", ")));
         emit exported(id, directory, summary);
     });

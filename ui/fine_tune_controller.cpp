@@ -1,17 +1,10 @@
 #include "fine_tune_controller.h"
 
-#include "gruq/base/text.h"
 #include "gruq/search/fine_tune.h"
 
 #include <QFile>
 
 namespace gruq::ui {
-namespace {
-
-QString percent(double fraction) { return QString::fromStdString(formatPercent(fraction)); }
-
-}  // namespace
-
 FineTuneController::FineTuneController(QObject* parent) : QObject(parent), worker_(new CancellableWorker(this)) {
     connect(worker_, &CancellableWorker::busyChanged, this, &FineTuneController::busyChanged);
     connect(worker_, &CancellableWorker::inputError, this,
@@ -55,9 +48,9 @@ void FineTuneController::fineTune(const QString& archivePath, qint64 id, const F
                 .arg(f.epochsPlanned)
                 .arg(f.bestEpoch)
                 .arg(r.seconds, 0, 'f', 0)
-                .arg(percent(r.source.validationAccuracy), percent(r.tuned.validationAccuracy),
-                     r.source.testAccuracy >= 0 ? percent(r.source.testAccuracy) : tr("not measured"),
-                     r.tuned.testAccuracy >= 0 ? percent(r.tuned.testAccuracy) : tr("not measured"));
+                .arg(percentText(r.source.validationAccuracy), percentText(r.tuned.validationAccuracy),
+                     r.source.testAccuracy >= 0 ? percentText(r.source.testAccuracy) : tr("not measured"),
+                     r.tuned.testAccuracy >= 0 ? percentText(r.tuned.testAccuracy) : tr("not measured"));
         const QString note = r.tuned.validationAccuracy <= r.source.validationAccuracy
                                  ? tr("\nNo epoch beat the search's own model on validation: #%1 stays the better choice.").arg(id)
                                  : QString();

@@ -1,5 +1,7 @@
 #include "search_types.h"
 
+#include "gruq/base/text.h"
+
 #include <QCoreApplication>
 
 namespace gruq::ui {
@@ -23,6 +25,8 @@ IndividualRow IndividualRow::from(const ArchivedIndividual& a) {
     r.fineTune = a.fineTune;
     return r;
 }
+
+QString percentText(double fraction) { return QString::fromStdString(formatPercent(fraction)); }
 
 QString IndividualRow::origin() const {
     auto tr = [](const char* text) { return QCoreApplication::translate("IndividualRow", text); };

@@ -43,6 +43,9 @@ struct GenerationRow {
     static GenerationRow from(const ArchivedGeneration& g);
 };
 
+// formatPercent (gruq/base/text.h) as a QString: "87.41%", "-" when not measured (negative).
+QString percentText(double fraction);
+
 // What the inspector needs besides the selected row.
 struct InspectorContext {
     QStringList classNames;

@@ -337,6 +337,20 @@ struct SearchArchive::Impl {
     // Search individuals only (fine-tuned copies share their source's genome).
     std::string searchedOnly() const { return schemaVersion >= 4 ? " AND source_id IS NULL" : ""; }
 
+    // Parameters 1..10 of an insert: layout, genome, genes, the four accuracies, size bits and fraction, seconds.
+    static Statement& bindIndividual(Statement& insert, const ArchivedIndividual& individual) {
+        return insert.bind(1, individual.layout)
+            .bind(2, individual.genome)
+            .bind(3, nlohmann::json(individual.genes).dump())
+            .bind(4, individual.validationAccuracy)
+            .bind(5, individual.fakeQuantValidationAccuracy)
+            .bind(6, individual.testAccuracy)
+            .bind(7, individual.fakeQuantTestAccuracy)
+            .bind(8, individual.sizeBits)
+            .bind(9, individual.sizeFraction)
+            .bind(10, individual.seconds);
+    }
+
     static std::string fineTuneJson(const FineTuneRecord& r) {
         return nlohmann::json{{"epochs_planned", r.epochsPlanned}, {"epochs_run", r.epochsRun}, {"best_epoch", r.bestEpoch},
                               {"patience", r.patience},          {"learning_rate", r.learningRate}, {"status", r.status}}
@@ -618,18 +632,7 @@ int64_t SearchArchive::addIndividual(const ArchivedIndividual& individual) {
                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
                      "ON CONFLICT(layout, genome) WHERE source_id IS NULL DO NOTHING",
                      "write failed");
-    insert.bind(1, individual.layout)
-        .bind(2, individual.genome)
-        .bind(3, nlohmann::json(individual.genes).dump())
-        .bind(4, individual.validationAccuracy)
-        .bind(5, individual.fakeQuantValidationAccuracy)
-        .bind(6, individual.testAccuracy)
-        .bind(7, individual.fakeQuantTestAccuracy)
-        .bind(8, individual.sizeBits)
-        .bind(9, individual.sizeFraction)
-        .bind(10, individual.seconds)
-        .bind(11, individual.generation)
-        .bind(12, individual.baseline ? 1 : 0);
+    Impl::bindIndividual(insert, individual).bind(11, individual.generation).bind(12, individual.baseline ? 1 : 0);
     insert.step();
     if (sqlite3_changes(db) == 1) return sqlite3_last_insert_rowid(db);
 
@@ -701,18 +704,7 @@ int64_t SearchArchive::storeFineTune(const ArchivedIndividual& individual, const
                              "source_id, fine_tune) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, -1, 0, "
                              "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?)",
                              "write failed");
-            insert.bind(1, individual.layout)
-                .bind(2, individual.genome)
-                .bind(3, nlohmann::json(individual.genes).dump())
-                .bind(4, individual.validationAccuracy)
-                .bind(5, individual.fakeQuantValidationAccuracy)
-                .bind(6, individual.testAccuracy)
-                .bind(7, individual.fakeQuantTestAccuracy)
-                .bind(8, individual.sizeBits)
-                .bind(9, individual.sizeFraction)
-                .bind(10, individual.seconds)
-                .bind(11, individual.sourceId)
-                .bind(12, Impl::fineTuneJson(individual.fineTune));
+            Impl::bindIndividual(insert, individual).bind(11, individual.sourceId).bind(12, Impl::fineTuneJson(individual.fineTune));
             insert.step();
             id = sqlite3_last_insert_rowid(db);
         } else {
