@@ -4,7 +4,11 @@
 //                                                 cross-entropy + backward + Adam step), 6 bits everywhere
 //   float_gru_step/<shape>/t<threads>             the same step for torch::nn::GRU + nn::Linear (float)
 //   engine_b1/<shape>                             IntegerGruEngine::run, one sequence at a time, 1 thread
-//   engine_b128/<shape>/t<threads>                IntegerGruEngine::logitsOf over 128 sequences
+//   engine_b128/<shape>/t<threads>                IntegerGruEngine::logitsOf over 128 sequences (batched:
+//                                                 16 per vectorised kernel call)
+//   engine_seq_b128/<shape>/t<threads>            the same sequences through run() one at a time
+//                                                 (logitsOneByOne: the path before the batched one)
+//   engine_b128_<avx2|sse2|portable>/<shape>/t1   the batched path with that kernel instead of the best
 //   float_fwd_b1/<shape>                          nn::GRU + Linear forward, NoGradGuard, batch 1, 1 thread
 //   float_fwd_b128/<shape>                        the same at batch 128, 1 thread
 // Prints figures, never asserts timings. Times are wall-clock (UseRealTime), since torch runs on several
@@ -196,13 +200,20 @@ void engineBatch1(benchmark::State& state, Shape s) {
     setSequenceRate(state, 1);
 }
 
-void engineBatch(benchmark::State& state, Shape s, int threads) {
+// isa: the batched kernel to use ("" = the best this CPU runs).
+void engineBatch(benchmark::State& state, Shape s, int threads, bool batched, std::string isa) {
     const gruq::SequenceSet data = randomSequences(s, s.B);
     const gruq::IntegerGruEngine engine(quantizedModel(s, data));
+    const std::string best = gruq::IntegerGruEngine::batchedKernelIsa();
+    if (!isa.empty() && !gruq::IntegerGruEngine::useBatchedKernel(isa)) {
+        state.SkipWithError(("this CPU cannot run the " + isa + " kernel").c_str());
+        return;
+    }
     for (auto _ : state) {
-        std::vector<int32_t> logits = engine.logitsOf(data, threads);
+        std::vector<int32_t> logits = batched ? engine.logitsOf(data, threads) : engine.logitsOneByOne(data, threads);
         benchmark::DoNotOptimize(logits.data());
     }
+    gruq::IntegerGruEngine::useBatchedKernel(best);
     setSequenceRate(state, s.B);
 }
 
@@ -317,7 +328,14 @@ void registerAll(const Options& o) {
             reg(name, floatGruStep, name, s, threads);
         }
         reg("engine_b1/" + n, engineBatch1, s);
-        for (int threads : {1, 2}) reg("engine_b128/" + n + "/t" + std::to_string(threads), engineBatch, s, threads);
+        for (int threads : {1, 2}) {
+            reg("engine_b128/" + n + "/t" + std::to_string(threads), engineBatch, s, threads, true, std::string());
+            reg("engine_seq_b128/" + n + "/t" + std::to_string(threads), engineBatch, s, threads, false, std::string());
+        }
+        // The other kernels of the batched path, for machines that lack the best one here.
+        for (const char* isa : {"avx2", "sse2", "portable"}) {
+            reg(std::string("engine_b128_") + isa + "/" + n + "/t1", engineBatch, s, 1, true, std::string(isa));
+        }
         reg("float_fwd_b1/" + n, floatForward, s, int64_t(1));
         reg("float_fwd_b128/" + n, floatForward, s, s.B);
     }

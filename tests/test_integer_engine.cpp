@@ -2,6 +2,7 @@
 // 8 bits and ranges calibrated on the same data, dequantized logits track the float logits closely
 // (checks gate order, 1 - z, the bias placement of n, zero points); lower bits degrade gracefully;
 // results do not depend on the thread count.
+#include "gruq/quant/genome.h"
 #include "gruq/quant/integer_engine.h"
 #include "gruq/data/split.h"
 #include "model_test_support.h"
@@ -137,6 +138,54 @@ private slots:
         bits[size_t(QuantPoint::WHz)] = 3;
         const IntegerGruEngine engine(buildQuantizedGru(weights_, bits, ranges_));
         QCOMPARE(engine.logitsOf(data_, 1), engine.logitsOf(data_, 3));
+    }
+
+    // The batched path (16 sequences per kernel call, vectorised, chosen per CPU) against run() one
+    // sequence at a time: every width 2..8 and random mixed genomes, a count that leaves a partial group,
+    // odd sizes, padded sequences of random lengths, 1 and 2 threads. Bit for bit.
+    void batchedPathEqualsOneSequenceAtATime_data() {
+        QTest::addColumn<QString>("isa");
+        for (const char* isa : {"avx512-vnni", "avx2", "sse2", "portable"}) QTest::newRow(isa) << QString::fromLatin1(isa);
+    }
+
+    void batchedPathEqualsOneSequenceAtATime() {
+        QFETCH(QString, isa);
+        const std::string best = IntegerGruEngine::batchedKernelIsa();
+        // A CPU without the instruction set cannot run that kernel (CI machines differ): it is then
+        // neither chosen by the engine nor testable here, and the row says so.
+        if (!IntegerGruEngine::useBatchedKernel(isa.toStdString())) {
+            qInfo("%s: not supported by this CPU (the engine uses %s)", qPrintable(isa), best.c_str());
+            QCOMPARE(std::string(IntegerGruEngine::batchedKernelIsa()), best);  // refused, nothing changed
+            QVERIFY(best != isa.toStdString());
+            return;
+        }
+        struct Restore {
+            std::string isa;
+            ~Restore() { IntegerGruEngine::useBatchedKernel(isa); }
+        } restore{best};
+        const FloatGruWeights weights = randomWeights(7, 19, 4, 5);
+        SequenceSet padded = randomSequences(37, 11, 7, 9);
+        StableRng rng(3);
+        padded.lengths.resize(size_t(padded.count));
+        for (auto& length : padded.lengths) length = int32_t(1 + rng.next() % 11);
+        ActivationRanges ranges{};
+        runFloat(weights, padded, &ranges);
+        std::vector<BitAssignment> schemes;
+        for (int b = 2; b <= 8; ++b) schemes.push_back(allBits(b));
+        const GenomeLayout& layout = layoutByName("default17");
+        for (int i = 0; i < 6; ++i) {
+            Genome g = uniformGenome(layout, 8);
+            for (int& bits : g.bits) bits = int(2 + rng.next() % 7);
+            schemes.push_back(g.resolve());
+        }
+        for (const BitAssignment& bits : schemes) {
+            const IntegerGruEngine small(buildQuantizedGru(weights_, bits, ranges_));
+            QCOMPARE(small.logitsOf(data_, 1), small.logitsOneByOne(data_, 1));
+            const IntegerGruEngine odd(buildQuantizedGru(weights, bits, ranges));
+            const std::vector<int32_t> reference = odd.logitsOneByOne(padded, 1);
+            QCOMPARE(odd.logitsOf(padded, 1), reference);
+            QCOMPARE(odd.logitsOf(padded, 2), reference);
+        }
     }
 
     void inputQuantizationUsesTheXQuantizer() {

@@ -1,5 +1,7 @@
 #include "gruq/quant/integer_engine.h"
 
+#include "integer_engine_lanes.h"
+
 #include "gruq/base/errors.h"
 
 #include <algorithm>
@@ -65,6 +67,9 @@ IntegerGruEngine::IntegerGruEngine(const QuantizedGru& model) : model_(model) {
     bIhFolded_ = foldZeroPoint(model_.wIh, model_.bIh, F, zx);
     bHhFolded_ = foldZeroPoint(model_.wHh, model_.bHh, H, zh);
     bFcFolded_ = foldZeroPoint(model_.wFc, model_.bFc, H, zh);
+    wIhPairs_ = lanes::packWeightPairs(model_.wIh, 3 * H, F);
+    wHhPairs_ = lanes::packWeightPairs(model_.wHh, 3 * H, H);
+    wFcPairs_ = lanes::packWeightPairs(model_.wFc, C, H);
 }
 
 void IntegerGruEngine::quantizeInput(const float* values, int64_t count, uint8_t* codes) const {
@@ -135,26 +140,71 @@ int IntegerGruEngine::argmax(const int32_t* logits, int64_t count) {
     return best;
 }
 
-std::vector<int32_t> IntegerGruEngine::logitsOf(const SequenceSet& set, int threads) const {
-    const int64_t F = model_.shape.inputSize, C = model_.shape.numClasses;
+namespace {
+
+// Runs work(worker, workers) on `threads` threads (0 = all cores), at most one per unit of work.
+template <typename Work>
+void onThreads(int threads, int64_t units, Work work) {
+    const int workers = static_cast<int>(std::min<int64_t>(resolveThreads(threads), std::max<int64_t>(1, units)));
+    std::vector<std::thread> pool;
+    for (int w = 1; w < workers; ++w) pool.emplace_back(work, w, workers);
+    work(0, workers);
+    for (auto& t : pool) t.join();
+}
+
+void checkFeatures(const SequenceSet& set, int64_t F) {
     if (set.features != F) {
         throw InputError("integer engine", "data has " + std::to_string(set.features) + " features, model expects " +
                                                std::to_string(F));
     }
+}
+
+}  // namespace
+
+const char* IntegerGruEngine::batchedKernelIsa() { return lanes::laneKernelIsa(); }
+
+bool IntegerGruEngine::useBatchedKernel(const std::string& isa) { return lanes::useKernelIsa(isa); }
+
+std::vector<int32_t> IntegerGruEngine::logitsOf(const SequenceSet& set, int threads) const {
+    const int64_t F = model_.shape.inputSize, C = model_.shape.numClasses;
+    checkFeatures(set, F);
     std::vector<int32_t> logits(size_t(set.count * C));
-    const int workers = static_cast<int>(std::min<int64_t>(resolveThreads(threads), std::max<int64_t>(1, set.count)));
-    auto work = [&](int w) {
+    const lanes::PreparedModel prepared{&model_,          wIhPairs_.data(),   wHhPairs_.data(),  wFcPairs_.data(),
+                                        bIhFolded_.data(), bHhFolded_.data(), bFcFolded_.data()};
+    constexpr int L = lanes::kLanes;
+    const int64_t groups = (set.count + L - 1) / L;
+    onThreads(threads, groups, [&](int worker, int workers) {
+        lanes::Workspace workspace(model_.shape);
+        std::vector<uint8_t> codes(size_t(L * set.sequenceSize()));
+        const uint8_t* starts[L];
+        int64_t steps[L];
+        for (int64_t g = worker; g < groups; g += workers) {
+            const int count = static_cast<int>(std::min<int64_t>(L, set.count - g * L));
+            for (int l = 0; l < count; ++l) {
+                const int64_t i = g * L + l;
+                steps[l] = set.lengthOf(i);  // a padded sequence runs its valid steps only
+                uint8_t* mine = codes.data() + size_t(l) * size_t(set.sequenceSize());
+                quantizeInput(set.sequence(i), steps[l] * F, mine);
+                starts[l] = mine;
+            }
+            lanes::runLanes(prepared, starts, steps, count, workspace, logits.data() + g * L * C);
+        }
+    });
+    return logits;
+}
+
+std::vector<int32_t> IntegerGruEngine::logitsOneByOne(const SequenceSet& set, int threads) const {
+    const int64_t F = model_.shape.inputSize, C = model_.shape.numClasses;
+    checkFeatures(set, F);
+    std::vector<int32_t> logits(size_t(set.count * C));
+    onThreads(threads, set.count, [&](int worker, int workers) {
         std::vector<uint8_t> codes(size_t(set.sequenceSize()));
-        for (int64_t i = w; i < set.count; i += workers) {
-            const int64_t steps = set.lengthOf(i);  // a padded sequence runs its valid steps only
+        for (int64_t i = worker; i < set.count; i += workers) {
+            const int64_t steps = set.lengthOf(i);
             quantizeInput(set.sequence(i), steps * F, codes.data());
             run(codes.data(), steps, logits.data() + i * C);
         }
-    };
-    std::vector<std::thread> pool;
-    for (int w = 1; w < workers; ++w) pool.emplace_back(work, w);
-    work(0);
-    for (auto& t : pool) t.join();
+    });
     return logits;
 }
 

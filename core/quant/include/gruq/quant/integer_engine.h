@@ -5,6 +5,7 @@
 #include "gruq/quant/quantized_gru.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace gruq {
@@ -25,8 +26,17 @@ public:
     static int argmax(const int32_t* logits, int64_t count);
 
     // Logit codes of every sequence of the set ([count x C]; a padded sequence runs its valid steps only),
-    // over `threads` threads (0 = all cores).
+    // over `threads` threads (0 = all cores). Sequences run 16 at a time through vectorised kernels chosen
+    // for this CPU at run time; the result equals run() on each sequence bit for bit.
     std::vector<int32_t> logitsOf(const SequenceSet& set, int threads = 0) const;
+    // The same through run(), one sequence at a time: the reference the batched path is tested and
+    // benchmarked against.
+    std::vector<int32_t> logitsOneByOne(const SequenceSet& set, int threads = 0) const;
+    // The instruction set of the batched kernels on this CPU: "avx512-vnni", "avx2", "sse2" or "portable".
+    static const char* batchedKernelIsa();
+    // Chooses the batched kernel by name ("avx512-vnni", "avx2", "sse2", "portable") for every engine of this
+    // process; false when this CPU cannot run it. Tests and benchmarks use it to cover each path.
+    static bool useBatchedKernel(const std::string& isa);
     std::vector<int32_t> predict(const SequenceSet& set, int threads = 0) const;
     double accuracy(const SequenceSet& set, int threads = 0) const;
 
@@ -40,6 +50,8 @@ private:
     // raw codes. Integer addition is exact, so results equal the reference formula bit for bit.
     std::vector<int16_t> wIh16_, wHh16_, wFc16_;
     std::vector<int32_t> bIhFolded_, bHhFolded_, bFcFolded_;
+    // The batched path's weights: each row's consecutive pairs packed into one int32 (pmaddwd operand).
+    std::vector<int32_t> wIhPairs_, wHhPairs_, wFcPairs_;
 };
 
 }  // namespace gruq

@@ -1,0 +1,46 @@
+#pragma once
+// Internal: the integer engine's batched path. kLanes sequences advance together, one step at a time;
+// every array is [row][lane], so each operation runs over the lanes in vector registers (the kernels are
+// compiled per instruction set and chosen at run time, integer_engine_lanes.cpp). The arithmetic is the
+// per-sequence engine's, element for element, so results are bit-identical.
+#include "gruq/quant/quantized_gru.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gruq::lanes {
+
+constexpr int kLanes = 16;
+
+// Weights of consecutive input pairs (k = 2p, 2p + 1) packed as one int32 (low half: k even), per row:
+// one broadcast feeds a pairwise multiply-add (pmaddwd / vpdpwssd) over every lane. Odd widths get a zero.
+std::vector<int32_t> packWeightPairs(const std::vector<int8_t>& w, int64_t rows, int64_t cols);
+
+// What the kernels read: the model, its packed weights and the biases with the input zero point folded.
+struct PreparedModel {
+    const QuantizedGru* model;
+    const int32_t *wIhPairs, *wHhPairs, *wFcPairs;
+    const int32_t *bIh, *bHh, *bFc;
+};
+
+// Working memory of one worker, sized once.
+struct Workspace {
+    explicit Workspace(const GruShape& shape);
+    std::vector<int16_t> x, h16, hShifted;  // input pairs [F/2][L][2], hidden pairs [H/2][L][2], [H][L]
+    std::vector<int32_t> ih, hh, h, acc;     // [3H][L], [3H][L], [H][L], [L]
+    std::vector<int32_t> logits;             // [C][L]
+};
+
+// Runs up to kLanes sequences: codes[l] points to steps[l] x F input codes (lanes >= count are idle).
+// Writes count x C logit codes, sequence-major.
+void runLanes(const PreparedModel& p, const uint8_t* const* codes, const int64_t* steps, int count, Workspace& w,
+              int32_t* logits);
+
+// The instruction set the kernels run with on this CPU ("avx512-vnni", "avx2", "sse2" or "portable").
+const char* laneKernelIsa();
+// Makes the batched path use the named kernel ("avx512-vnni", "avx2", "sse2", "portable") from now on; false
+// (nothing changed) when this CPU cannot run it. For tests and benchmarks of every path.
+bool useKernelIsa(const std::string& name);
+
+}  // namespace gruq::lanes
