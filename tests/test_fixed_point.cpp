@@ -392,6 +392,7 @@ private slots:
         QCOMPARE(quantizeValue(-1e300, q), 0);
         QCOMPARE(quantizeValue(std::numeric_limits<double>::infinity(), q), 15);
         QCOMPARE(quantizeValue(-std::numeric_limits<double>::infinity(), q), 0);
+        QCOMPARE(quantizeValue(std::numeric_limits<double>::quiet_NaN(), q), 3);  // the zero point, deterministically
         // floor(x + 0.5) in double would round 0.49999999999999994 up; the rule must not.
         ActivationQuant unit;
         unit.bits = 8;

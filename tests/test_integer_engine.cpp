@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <limits>
 
 using namespace gruq;
 using namespace gruq::test;
@@ -198,6 +199,15 @@ private slots:
         QCOMPARE(int(codes[1]), q.quant(QuantPoint::X).zeroPoint);  // real 0 is exact
         QCOMPARE(int(codes[2]), 15);
         QCOMPARE(int(codes[3]), 15);
+        // The engine's vectorised loop gives quantizeValue's code for every value, special ones included.
+        std::vector<float> many = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                                   -std::numeric_limits<float>::infinity(), 1e30f, -1e30f, 0.0f, -0.0f};
+        const double step = q.quant(QuantPoint::X).scale;
+        for (int i = -40; i <= 40; ++i) many.push_back(float(step * (i + 0.5)));  // halves of the step
+        for (int i = 0; i < 200; ++i) many.push_back(float(std::sin(i * 0.37) * 3.0));
+        std::vector<uint8_t> got(many.size());
+        engine.quantizeInput(many.data(), int64_t(many.size()), got.data());
+        for (size_t i = 0; i < many.size(); ++i) QCOMPARE(int(got[i]), quantizeValue(many[i], q.quant(QuantPoint::X)));
     }
 
     void argmaxTiesGoToTheLowestIndex() {

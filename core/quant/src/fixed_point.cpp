@@ -7,13 +7,7 @@
 
 namespace gruq {
 
-// floor(x + 1/2) without the double-rounding trap of std::floor(x + 0.5) (e.g. 0.49999999999999994 + 0.5
-// rounds to 1.0): fl + 0.5 is exact for |x| < 2^52, so the comparison decides the half exactly.
-double roundHalfUp(double x) {
-    const double fl = std::floor(x);
-    return x >= fl + 0.5 ? fl + 1.0 : fl;
-}
-
+// floor(x + 1/2) exactly (see the double version in fixed_point.h).
 long double roundHalfUp(long double x) {
     const long double fl = std::floor(x);
     return x >= fl + 0.5L ? fl + 1.0L : fl;
@@ -164,16 +158,6 @@ double symmetricWeightScale(int bits, double maxAbs) {
     // scale so small that the rescale multipliers overflow.
     if (maxAbs < kDegenerateScale) return kDegenerateScale;
     return maxAbs / static_cast<double>(weightQmax(bits));
-}
-
-int32_t quantizeValue(double x, const ActivationQuant& q) {
-    const double scaled = x / q.scale;
-    if (std::isnan(scaled)) return q.zeroPoint;  // deterministic, never undefined behaviour
-    // Clamp before converting so that huge values cannot overflow the integer conversion.
-    const double limit = static_cast<double>(q.qmax()) + 1.0;
-    if (scaled >= limit) return q.qmax();
-    if (scaled <= -limit) return 0;
-    return clampCode(static_cast<int64_t>(roundHalfUp(scaled)) + q.zeroPoint, 0, q.qmax());
 }
 
 std::vector<uint8_t> sigmoidLut(const ActivationQuant& in, const ActivationQuant& out) {

@@ -74,7 +74,7 @@ IntegerGruEngine::IntegerGruEngine(const QuantizedGru& model) : model_(model) {
 
 void IntegerGruEngine::quantizeInput(const float* values, int64_t count, uint8_t* codes) const {
     const ActivationQuant& xq = model_.quant(QuantPoint::X);
-    for (int64_t i = 0; i < count; ++i) codes[i] = static_cast<uint8_t>(quantizeValue(values[i], xq));
+    lanes::quantizeCodes(values, count, xq, codes);
 }
 
 void IntegerGruEngine::run(const uint8_t* inputCodes, int64_t steps, int32_t* logits) const {

@@ -236,6 +236,12 @@ void toPairs(const int32_t* h, int64_t H, int16_t* pairs) {
 
 }  // namespace
 
+GRUQ_LANE_CLONES
+void quantizeCodes(const float* values, int64_t count, const ActivationQuant& quant, uint8_t* codes) {
+    const ActivationQuant q = quant;  // a copy the output bytes cannot alias
+    for (int64_t i = 0; i < count; ++i) codes[i] = static_cast<uint8_t>(quantizeValue(values[i], q));
+}
+
 std::vector<int32_t> packWeightPairs(const std::vector<int8_t>& w, int64_t rows, int64_t cols) {
     const int64_t pairs = (cols + 1) / 2;
     std::vector<int32_t> packed(size_t(rows * pairs));

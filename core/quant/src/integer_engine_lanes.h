@@ -37,6 +37,9 @@ struct Workspace {
 void runLanes(const PreparedModel& p, const uint8_t* const* codes, const int64_t* steps, int count, Workspace& w,
               int32_t* logits);
 
+// codes[i] = quantizeValue(values[i], q), vectorised for this CPU.
+void quantizeCodes(const float* values, int64_t count, const ActivationQuant& q, uint8_t* codes);
+
 // The instruction set the kernels run with on this CPU ("avx512-vnni", "avx2", "sse2" or "portable").
 const char* laneKernelIsa();
 // Makes the batched path use the named kernel ("avx512-vnni", "avx2", "sse2", "portable") from now on; false

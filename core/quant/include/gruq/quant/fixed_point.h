@@ -7,6 +7,7 @@
 // +infinity), computed exactly in 64-bit integers as (v*M + 2^(n-1)) >> n with an arithmetic shift.
 // Saturation rule: after adding the output zero point, clamp to [0, 2^bits - 1] (activation codes)
 // or [-(2^(b-1)-1), 2^(b-1)-1] (symmetric weight codes).
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -34,8 +35,14 @@ struct SharedShiftMultipliers {
 SharedShiftMultipliers quantizeMultipliersSharedShift(const std::vector<double>& ms);
 
 // floor(x + 1/2) computed exactly: the rounding of every real value to an integer code (weights,
-// biases, activations, multipliers, lookup tables, the exporter's input tables).
-double roundHalfUp(double x);
+// biases, activations, multipliers, lookup tables, the exporter's input tables). Without the
+// double-rounding trap of std::floor(x + 0.5) (0.49999999999999994 + 0.5 rounds to 1.0): fl + 0.5 is
+// exact for |x| < 2^52, so the comparison decides the half exactly. Inline: input quantization runs it
+// per value.
+inline double roundHalfUp(double x) {
+    const double fl = std::floor(x);
+    return x >= fl + 0.5 ? fl + 1.0 : fl;
+}
 long double roundHalfUp(long double x);
 
 // floor(x / 2^n + 1/2) for n in [kMinShift, kMaxShift] (>> of a negative int64 is arithmetic in GCC
@@ -74,7 +81,17 @@ double symmetricWeightScale(int bits, double maxAbs);
 inline int32_t weightQmax(int bits) { return (int32_t(1) << (bits - 1)) - 1; }
 
 // Real value -> activation code, with the rounding rule above (floor(x/scale + 1/2) + zeroPoint, clamped).
-int32_t quantizeValue(double x, const ActivationQuant& q);
+// NaN gives the zero point (deterministic); values beyond the code range are clamped before the integer
+// conversion, so none can overflow it. Branch-free, so loops over many values vectorise (not for files
+// compiled with -ffast-math, which may assume that no NaN exists).
+inline int32_t quantizeValue(double x, const ActivationQuant& q) {
+    const double scaled = x / q.scale;
+    const double limit = static_cast<double>(q.qmax()) + 1.0;
+    const double bounded = scaled >= limit ? limit : (scaled <= -limit ? -limit : scaled);  // NaN stays NaN
+    const bool isNan = scaled != scaled;
+    const int32_t code = clampCode(static_cast<int64_t>(roundHalfUp(isNan ? 0.0 : bounded)) + q.zeroPoint, 0, q.qmax());
+    return isNan ? q.zeroPoint : code;
+}
 
 // Lookup tables for sigmoid / tanh: entry i is the output code for input code i, i in [0, 2^in.bits):
 // out = clamp(floor(f(in.scale * (i - in.zeroPoint)) / out.scale + 1/2) + out.zeroPoint, 0, out.qmax()).
