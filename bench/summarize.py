@@ -164,22 +164,28 @@ def main():
 
     print("Inference, sequences/s, medians: integer engine vs LibTorch float nn::GRU + Linear forward "
           "(NoGradGuard)")
-    t = Table(["shape", "engine b1", "engine b128 t1", "engine b128 t2", "float b1", "float b128 t1",
-               "eng b1/float b1", "eng b128 t1/float b1", "eng b128 t1/float b128"], args.markdown)
+    t = Table(["shape", "engine b1", "engine b128 t1", "engine b128 t2", "one-by-one b128 t1", "float b1",
+               "float b128 t1", "batched/one-by-one t1", "eng b1/float b1", "eng b128 t1/float b128"], args.markdown)
     for shape, _ in SHAPES:
         e1 = seq(f"engine_b1/{shape}")
         e128 = seq(f"engine_b128/{shape}/t1")
-        e128t2 = seq(f"engine_b128/{shape}/t2")
+        s128 = seq(f"engine_seq_b128/{shape}/t1")
         f1 = seq(f"float_fwd_b1/{shape}")
         f128 = seq(f"float_fwd_b128/{shape}")
         if e1 is None and f1 is None:
             continue
         t.add(shape, cell(f"engine_b1/{shape}"), cell(f"engine_b128/{shape}/t1"), cell(f"engine_b128/{shape}/t2"),
-              cell(f"float_fwd_b1/{shape}"), cell(f"float_fwd_b128/{shape}"), fmt_ratio(ratio(e1, f1)),
-              fmt_ratio(ratio(e128, f1)), fmt_ratio(ratio(e128, f128)))
+              cell(f"engine_seq_b128/{shape}/t1"), cell(f"float_fwd_b1/{shape}"), cell(f"float_fwd_b128/{shape}"),
+              fmt_ratio(ratio(e128, s128)), fmt_ratio(ratio(e1, f1)), fmt_ratio(ratio(e128, f128)))
     print(t.render())
-    print("  b1: one sequence at a time, 1 thread; b128: IntegerGruEngine::logitsOf over 128 sequences "
-          "(t = threads) / one batch-128 forward.")
+    print("  b1: IntegerGruEngine::run, one sequence, 1 thread; b128: IntegerGruEngine::logitsOf over 128 sequences "
+          "(batched, 16 per kernel call; t = threads); one-by-one: the same 128 through run() (logitsOneByOne, "
+          "the path before); float: one batch-128 forward.")
+    kernels = [(isa, seq(f"engine_b128_{isa}/{shape}/t1")) for isa in ("avx2", "sse2", "portable")
+               for shape, _ in SHAPES[:1]]
+    if any(v is not None for _, v in kernels):
+        print("  the batched path's other kernels, row-wise t1: " +
+              ", ".join(f"{isa} {cell(f'engine_b128_{isa}/{SHAPES[0][0]}/t1')}" for isa, v in kernels if v is not None))
     print()
 
     if args.workers:
