@@ -10,14 +10,12 @@
 namespace gruq {
 namespace {
 
+// The two rescaling rules, shared with the batched path (integer_engine_lanes.h).
 inline int32_t addCodes(int32_t a, int32_t b, const AddRescale& r, const ActivationQuant& out) {
-    const int64_t sum = int64_t(a) * r.multiplierA + int64_t(b) * r.multiplierB;
-    return clampCode(out.zeroPoint + roundingShiftRight(sum, r.shift), 0, out.qmax());
+    return lanes::AddCodes(r, out)(a, b);
 }
 
-inline int32_t requant(int64_t v, const FixedMultiplier& m, const ActivationQuant& out) {
-    return clampCode(out.zeroPoint + rescale(v, m), 0, out.qmax());
-}
+inline int32_t requant(int64_t v, const FixedMultiplier& m, const ActivationQuant& out) { return lanes::Requant(m, out)(v); }
 
 // out[j] = requant(bias[j] + sum_k w[j,k] * in[k]) for rows [0, rows); biases carry the folded zero point.
 void matVec(const int16_t* w, const int32_t* bias, const int16_t* in, int64_t rows, int64_t cols,

@@ -17,30 +17,6 @@ namespace {
 
 constexpr int L = kLanes;
 
-// The rescale parameters copied into plain values: the kernels' int32 outputs cannot alias them, so
-// the compiler keeps them in registers and vectorises the lane loops.
-struct Requant {
-    int64_t multiplier;
-    int shift;
-    int32_t zeroPoint, qmax;
-    Requant(const FixedMultiplier& m, const ActivationQuant& out)
-        : multiplier(m.mantissa), shift(m.shift), zeroPoint(out.zeroPoint), qmax(out.qmax()) {}
-    int32_t operator()(int64_t v) const {
-        return clampCode(zeroPoint + roundingShiftRight(v * multiplier, shift), 0, qmax);
-    }
-};
-
-struct AddCodes {
-    int64_t a, b;
-    int shift;
-    int32_t zeroPoint, qmax;
-    AddCodes(const AddRescale& r, const ActivationQuant& out)
-        : a(r.multiplierA), b(r.multiplierB), shift(r.shift), zeroPoint(out.zeroPoint), qmax(out.qmax()) {}
-    int32_t operator()(int32_t x, int32_t y) const {
-        return clampCode(zeroPoint + roundingShiftRight(int64_t(x) * a + int64_t(y) * b, shift), 0, qmax);
-    }
-};
-
 GRUQ_LANE_CLONES
 void requantLanes(const int32_t* acc, const int32_t* bias, int64_t rows, const Requant requant, int32_t* result) {
     for (int64_t j = 0; j < rows; ++j) {

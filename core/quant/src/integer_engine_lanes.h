@@ -13,6 +13,30 @@ namespace gruq::lanes {
 
 constexpr int kLanes = 16;
 
+// The rescale parameters copied into plain values: the kernels' int32 outputs cannot alias them, so
+// the compiler keeps them in registers and vectorises the lane loops.
+struct Requant {
+    int64_t multiplier;
+    int shift;
+    int32_t zeroPoint, qmax;
+    Requant(const FixedMultiplier& m, const ActivationQuant& out)
+        : multiplier(m.mantissa), shift(m.shift), zeroPoint(out.zeroPoint), qmax(out.qmax()) {}
+    int32_t operator()(int64_t v) const {
+        return clampCode(zeroPoint + roundingShiftRight(v * multiplier, shift), 0, qmax);
+    }
+};
+
+struct AddCodes {
+    int64_t a, b;
+    int shift;
+    int32_t zeroPoint, qmax;
+    AddCodes(const AddRescale& r, const ActivationQuant& out)
+        : a(r.multiplierA), b(r.multiplierB), shift(r.shift), zeroPoint(out.zeroPoint), qmax(out.qmax()) {}
+    int32_t operator()(int32_t x, int32_t y) const {
+        return clampCode(zeroPoint + roundingShiftRight(int64_t(x) * a + int64_t(y) * b, shift), 0, qmax);
+    }
+};
+
 // Weights of consecutive input pairs (k = 2p, 2p + 1) packed as one int32 (low half: k even), per row:
 // one broadcast feeds a pairwise multiply-add (pmaddwd / vpdpwssd) over every lane. Odd widths get a zero.
 std::vector<int32_t> packWeightPairs(const std::vector<int8_t>& w, int64_t rows, int64_t cols);
