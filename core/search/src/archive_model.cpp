@@ -46,9 +46,8 @@ std::shared_ptr<const TaskData> taskOf(const SearchSettings& settings, const Pro
 
 }  // namespace
 
-std::shared_ptr<const TaskData> archiveTaskData(const SearchArchive& archive, const ProgressFn& progress,
-                                                const CancelFlag* cancel) {
-    const SearchSettings settings = settingsOfArchive(archive);
+std::shared_ptr<const TaskData> archiveTaskData(const SearchArchive& archive, const SearchSettings& settings,
+                                                const ProgressFn& progress, const CancelFlag* cancel) {
     std::shared_ptr<const TaskData> data = taskOf(settings, progress, cancel);
     const auto identity = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
     if (identity.is_object() && identity.value("cache_key", "") != settings.floatModel.cacheKey(*data)) {
@@ -57,9 +56,9 @@ std::shared_ptr<const TaskData> archiveTaskData(const SearchArchive& archive, co
     return data;
 }
 
-FloatTrainReport archiveFloatModel(const SearchArchive& archive, const TaskData& data, const ProgressFn& progress,
+FloatTrainReport archiveFloatModel(const SearchSettings& settings, const TaskData& data, const ProgressFn& progress,
                                    const CancelFlag* cancel) {
-    FloatTrainConfig floatConfig = settingsOfArchive(archive).floatModel;
+    FloatTrainConfig floatConfig = settings.floatModel;
     floatConfig.threads = 0;
     TrainObserver observer;
     observer.cancel = cancel;
@@ -99,7 +98,7 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
         throw InputError(archivePath, "the model of fine-tuned #" + std::to_string(id) + " is missing; fine-tune #" +
                                           std::to_string(stored->sourceId) + " again");
     }
-    out.data = archiveTaskData(archive, progress, cancel);
+    out.data = archiveTaskData(archive, settings, progress, cancel);
     if (contents) {
         // The model the search evaluated, stored when it was committed: exact on any machine, no QAT.
         if (progress) progress({"measuring the stored model", 0, 1, 0.0, ""});
@@ -119,7 +118,7 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
         if (progress) progress({"measuring the stored model", 1, 1, 0.0, ""});
         return out;
     }
-    const FloatTrainReport baseline = archiveFloatModel(archive, *out.data, progress, cancel);
+    const FloatTrainReport baseline = archiveFloatModel(settings, *out.data, progress, cancel);
 
     QatConfig qat = settings.qat;
     qat.threads = settings.threadsPerWorker();  // the search's per-worker thread count: same model

@@ -47,8 +47,8 @@ FineTuneResult fineTuneArchivedIndividual(const std::string& archivePath, int64_
     const Genome genome = parseGenomeText(out.source.genome, layoutByName(out.source.layout));
 
     const SearchSettings search = settingsOfArchive(archive);
-    const std::shared_ptr<const TaskData> data = archiveTaskData(archive, progress, cancel);
-    const FloatTrainReport floatModel = archiveFloatModel(archive, *data, progress, cancel);
+    const std::shared_ptr<const TaskData> data = archiveTaskData(archive, search, progress, cancel);
+    const FloatTrainReport floatModel = archiveFloatModel(search, *data, progress, cancel);
 
     QatConfig qat = search.qat;
     qat.epochs = settings.epochs;

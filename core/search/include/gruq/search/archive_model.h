@@ -6,6 +6,7 @@
 // (same task data, cached float model, QAT settings and per-worker thread count), then checked against
 // the stored accuracy; that rebuild is bit-identical only on the same kind of CPU.
 #include "gruq/search/archive.h"
+#include "gruq/search/search_settings.h"
 #include "gruq/data/dataset.h"
 #include "gruq/model/float_training.h"
 #include "gruq/quant/evaluate.h"
@@ -38,10 +39,11 @@ namespace gruq {
 
 // The task data the archive's search saw (kept for the next call), checked against the archive's float
 // model identity: InputError naming the archive when the data or the imported model file changed.
-std::shared_ptr<const TaskData> archiveTaskData(const SearchArchive& archive, const ProgressFn& progress = {},
-                                                const CancelFlag* cancel = nullptr);
+// `settings`: the archive's (settingsOfArchive), read once by the caller.
+std::shared_ptr<const TaskData> archiveTaskData(const SearchArchive& archive, const SearchSettings& settings,
+                                                const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 // The search's float model of that data (from the model cache, else trained or imported again).
-FloatTrainReport archiveFloatModel(const SearchArchive& archive, const TaskData& data, const ProgressFn& progress = {},
+FloatTrainReport archiveFloatModel(const SearchSettings& settings, const TaskData& data, const ProgressFn& progress = {},
                                    const CancelFlag* cancel = nullptr);
 
 // Reads (and keeps) the task data of an archive ahead of the first rebuildArchivedIndividual, e.g. while
