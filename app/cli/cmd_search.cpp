@@ -124,6 +124,7 @@ struct SearchArgs {
     std::string resume;
     bool noBaselines = false;
     bool noRefine = false;
+    bool fullFidelity = false;
     bool mpi = false;
     bool logEvaluations = false;
 };
@@ -152,6 +153,7 @@ int runSearchCommand(const SearchArgs& a, EvaluationDispatcher* dispatcher = nul
     }
     if (a.noBaselines) settings.baselines = false;
     if (a.noRefine) settings.refineBaselines = false;
+    if (a.fullFidelity) settings.multiFidelity.enabled = false;
     settings.validate();
     return finishSearch(runSearch(settings, a.out, &observer, &control, dispatcher), observer);
 }
@@ -240,6 +242,13 @@ void addSearchCommands(CLI::App& app, CommandRunner& runner) {
     cmd->add_option("--workers", s.workers, "parallel evaluations (0 = all cores)")->capture_default_str();
     cmd->add_flag("--no-baselines", a->noBaselines, "skip the homogeneous baselines");
     cmd->add_flag("--no-refine", a->noRefine, "skip the final evaluation of the neighbours of undominated baselines");
+    cmd->add_flag("--full-fidelity", a->fullFidelity,
+                  "train every genome on the whole QAT budget (default: multi-fidelity, genomes that cannot reach the "
+                  "front stop at the rung)");
+    cmd->add_option("--rung", s.multiFidelity.rungFraction,
+                    "multi-fidelity: fraction of the QAT budget after which a genome must show it could still enter "
+                    "the front")
+        ->capture_default_str();
     cmd->add_option("--threads-per-worker", s.threadsPerWorkerLimit,
                     "torch threads per worker or MPI rank (0 = the cores shared out)")->capture_default_str();
     cmd->add_flag("--mpi", a->mpi, "run under mpirun: rank 0 searches, the other ranks evaluate genomes");

@@ -144,6 +144,8 @@ json evaluateJob(const WorkerContext& c, const json& job, const CancelFlag* inte
     const Genome genome = parseGenomeText(job.at("genome").get<std::string>(), layoutByName(job.at("layout").get<std::string>()));
     EvaluateOptions options;
     options.withTest = job.at("with_test").get<bool>();
+    const PromotionRule promotion = PromotionRule::fromJson(job.at("promotion").get<std::string>());
+    promotion.configure(options);
     options.cancel = interrupt;
     // Rank 0 may give up on this evaluation (cancelled search, a failure elsewhere): look between steps.
     options.progress = [](const Progress&) {
@@ -159,6 +161,8 @@ json evaluateJob(const WorkerContext& c, const json& job, const CancelFlag* inte
               {"test", e.testAccuracy},
               {"fq_test", e.fakeQuantTestAccuracy},
               {"agreement", e.agreement},
+              {"fidelity", e.fidelity},
+              {"rung_validation", e.rungValidationAccuracy},
               {"calibrate_seconds", e.calibrateSeconds},
               {"train_seconds", e.trainSeconds},
               {"evaluate_seconds", e.evaluateSeconds},
@@ -247,8 +251,9 @@ void Dispatcher::prepare(const SearchSettings& settings, const TaskData& data, c
     if (!problems.empty()) throw InputError("worker ranks", problems.front());
 }
 
-void Dispatcher::evaluate(const std::vector<Genome>& genomes, bool withTest, const Finished& finished,
-                          SearchControl* control) {
+void Dispatcher::evaluate(const std::vector<Genome>& genomes, bool withTest, const PromotionRule& promotion,
+                          const Finished& finished, SearchControl* control) {
+    const std::string rule = promotion.toJson();
     std::deque<size_t> queue;
     for (size_t i = 0; i < genomes.size(); ++i) queue.push_back(i);
     size_t outstanding = genomes.size();
@@ -259,7 +264,8 @@ void Dispatcher::evaluate(const std::vector<Genome>& genomes, bool withTest, con
             queue.pop_front();
             const auto t0 = Clock::now();
             send(w.rank, kJob,
-                 json{{"index", i}, {"genome", genomes[i].toText()}, {"layout", genomes[i].layout->name}, {"with_test", withTest}});
+                 json{{"index", i}, {"genome", genomes[i].toText()}, {"layout", genomes[i].layout->name}, {"with_test", withTest},
+                      {"promotion", rule}});
             commSeconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
             w.job = static_cast<long>(i);
         }
@@ -291,6 +297,8 @@ void Dispatcher::evaluate(const std::vector<Genome>& genomes, bool withTest, con
         e.testAccuracy = body.at("test").get<double>();
         e.fakeQuantTestAccuracy = body.at("fq_test").get<double>();
         e.agreement = body.at("agreement").get<double>();
+        e.fidelity = body.at("fidelity").get<double>();
+        e.rungValidationAccuracy = body.at("rung_validation").get<double>();
         e.calibrateSeconds = body.at("calibrate_seconds").get<double>();
         e.trainSeconds = body.at("train_seconds").get<double>();
         e.evaluateSeconds = body.at("evaluate_seconds").get<double>();

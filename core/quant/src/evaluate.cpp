@@ -9,6 +9,7 @@
 #include "gruq/model/torch_convert.h"
 #include "gruq/model/torch_training.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -41,6 +42,11 @@ double agreementOf(const std::vector<int32_t>& a, const std::vector<int32_t>& b)
 
 int64_t qatStepsRun() { return g_qatSteps.load(); }
 
+int64_t rungStepOf(double rungFraction, int64_t totalSteps) {
+    if (rungFraction <= 0 || rungFraction >= 1 || totalSteps < 2) return 0;
+    return std::clamp<int64_t>(std::llround(rungFraction * double(totalSteps)), 1, totalSteps - 1);
+}
+
 std::string QatConfig::key() const {
     std::ostringstream os;
     os << "qat-v1|e" << epochs << "|n" << samplesPerEpoch << "|b" << batchSize << "|lr" << learningRate << "|cal"
@@ -59,6 +65,11 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     }
     if (config.epochs < 0 || config.batchSize < 1 || config.calibrationBatches < 1 || config.patience < 0) {
         throw InputError("QAT settings", "epochs and patience must be >= 0, batch size and calibration batches >= 1");
+    }
+    if (options.rungFraction < 0 || options.rungFraction >= 1 || (options.rungFraction > 0 && !options.promote) ||
+        !(options.rungValidationShare > 0 && options.rungValidationShare <= 1)) {
+        throw InputError("QAT settings", "a rung lies strictly between 0 and 1 of the budget, is measured on a share in (0, 1] "
+                                         "of the validation split and needs a promotion rule");
     }
     const auto start = Clock::now();
     configureTorchThreads(config.threads);
@@ -116,15 +127,36 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     const int64_t batchesPerEpoch = (perEpoch + config.batchSize - 1) / config.batchSize;
     const int64_t totalSteps = batchesPerEpoch * config.epochs;
     const auto freezeAt = static_cast<int64_t>(std::llround(config.freezeRangesAfter * double(totalSteps)));
+    const int64_t rungStep = config.patience > 0 ? 0 : rungStepOf(options.rungFraction, totalSteps);
+    bool stoppedAtRung = false;
+    SequenceSet rungValidation;  // the leading share of the validation split (the split is shuffled already)
+    if (rungStep > 0) {
+        const auto count = std::max<int64_t>(1, std::llround(options.rungValidationShare * double(data.validation.count)));
+        std::vector<int64_t> rows(size_t(std::min(count, data.validation.count)));
+        for (size_t i = 0; i < rows.size(); ++i) rows[i] = int64_t(i);
+        rungValidation = subset(data.validation, rows);
+    }
     torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.learningRate));
     int64_t step = 0;
     GenomeEvaluation best;  // early stopping: the best epoch so far (bestEpoch 0 = none yet)
     FloatGruWeights bestWeights;
     ActivationRanges bestRanges{};
-    for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+    for (int epoch = 1; epoch <= config.epochs && !stoppedAtRung; ++epoch) {
         const std::vector<int64_t> perm = shuffledOrder();
         const auto epochStart = Clock::now();
         for (int64_t b = 0; b < batchesPerEpoch; ++b, ++step) {
+            if (rungStep > 0 && step == rungStep) {
+                // The rung: the model as it stands (ranges and weights are only read, so a promoted run goes
+                // on exactly as without the rung).
+                if (options.progress) options.progress({"rung", 0, 0, secondsSince(epochStart), ""});
+                result.model = model->toQuantized();
+                result.rungValidationAccuracy = IntegerGruEngine(result.model).accuracy(rungValidation, config.threads);
+                if (!options.promote(result.size.fractionOf8Bit, result.rungValidationAccuracy)) {
+                    stoppedAtRung = true;
+                    result.epochsRun = epoch;
+                    break;
+                }
+            }
             checkCancel(options.cancel);
             model->setMode(step < freezeAt ? QatMode::Train : QatMode::Frozen);
             setLearningRate(optimizer, cosineLearningRate(config.learningRate, step, totalSteps));
@@ -173,6 +205,15 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     }
     model->setMode(QatMode::Frozen);
     result.trainSeconds = secondsSince(trainStart);
+    if (stoppedAtRung) {  // the rung's model and accuracy are the result: it cannot reach the front
+        result.fidelity = double(rungStep) / double(totalSteps);
+        result.validationAccuracy = result.rungValidationAccuracy;
+        result.fakeQuantValidationAccuracy = -1;
+        result.bestEpoch = result.epochsRun;
+        if (options.withTest) result.testAccuracy = IntegerGruEngine(result.model).accuracy(data.test, config.threads);
+        result.totalSeconds = secondsSince(start);
+        return result;
+    }
 
     // Integer engine (fitness) and the fake-quant model on the same data.
     const auto evalStart = Clock::now();

@@ -151,7 +151,9 @@ CREATE TABLE individuals(
     baseline INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     source_id INTEGER,
-    fine_tune TEXT);
+    fine_tune TEXT,
+    fidelity REAL NOT NULL DEFAULT 1,
+    rung_val_accuracy REAL NOT NULL DEFAULT -1);
 CREATE UNIQUE INDEX searched_genomes ON individuals(layout, genome) WHERE source_id IS NULL;
 CREATE TABLE generations(
     generation INTEGER PRIMARY KEY,
@@ -188,6 +190,9 @@ const MigrationStep kMigrationSteps[] = {
      "DROP TABLE individuals;"
      "ALTER TABLE individuals_v4 RENAME TO individuals;"
      "CREATE UNIQUE INDEX searched_genomes ON individuals(layout, genome) WHERE source_id IS NULL;"},
+    {4,
+     "ALTER TABLE individuals ADD COLUMN fidelity REAL NOT NULL DEFAULT 1;"
+     "ALTER TABLE individuals ADD COLUMN rung_val_accuracy REAL NOT NULL DEFAULT -1;"},
 };
 static_assert(sizeof(kMigrationSteps) / sizeof(kMigrationSteps[0]) == kArchiveSchemaVersion - 1,
               "every schema version needs a migration step from the one before");
@@ -331,7 +336,8 @@ struct SearchArchive::Impl {
         return std::string("id, layout, genome, genes, val_accuracy, fq_val_accuracy, test_accuracy, ") +
                (schemaVersion >= 2 ? "fq_test_accuracy" : "-1") +
                ", size_bits, size_fraction, seconds, generation, baseline, " +
-               (schemaVersion >= 4 ? "source_id, fine_tune" : "NULL, NULL");
+               (schemaVersion >= 4 ? "source_id, fine_tune" : "NULL, NULL") + ", " +
+               (schemaVersion >= 5 ? "fidelity, rung_val_accuracy" : "1, -1");
     }
 
     // Search individuals only (fine-tuned copies share their source's genome).
@@ -411,6 +417,10 @@ struct SearchArchive::Impl {
         individual.baseline = row.columnInt64(12) != 0;
         individual.sourceId = row.columnInt64(13);  // NULL reads as 0: a search individual
         if (individual.sourceId != 0) individual.fineTune = parseFineTune(row.columnText(14), individual.id);
+        individual.fidelity = row.columnDouble(15);
+        individual.rungValidationAccuracy = row.columnDouble(16);
+        if (!(individual.fidelity > 0 && individual.fidelity <= 1))
+            throw InputError(path, "damaged: fidelity of individual " + std::to_string(individual.id) + " is not in (0, 1]");
         return individual;
     }
 
@@ -628,11 +638,15 @@ int64_t SearchArchive::addIndividual(const ArchivedIndividual& individual) {
     // One autocommit statement = one committed transaction before we return.
     Statement insert(db, impl_->path,
                      "INSERT INTO individuals(layout, genome, genes, val_accuracy, fq_val_accuracy, test_accuracy, "
-                     "fq_test_accuracy, size_bits, size_fraction, seconds, generation, baseline, created_at) "
-                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+                     "fq_test_accuracy, size_bits, size_fraction, seconds, generation, baseline, fidelity, rung_val_accuracy, "
+                     "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
                      "ON CONFLICT(layout, genome) WHERE source_id IS NULL DO NOTHING",
                      "write failed");
-    Impl::bindIndividual(insert, individual).bind(11, individual.generation).bind(12, individual.baseline ? 1 : 0);
+    Impl::bindIndividual(insert, individual)
+        .bind(11, individual.generation)
+        .bind(12, individual.baseline ? 1 : 0)
+        .bind(13, individual.fidelity)
+        .bind(14, individual.rungValidationAccuracy);
     insert.step();
     if (sqlite3_changes(db) == 1) return sqlite3_last_insert_rowid(db);
 

@@ -126,6 +126,11 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
     options.withTest = true;
     options.progress = progress;
     options.cancel = cancel;
+    if (stored->isPartial()) {  // stopped at the rung by the search: rebuilt the same way
+        options.rungFraction = stored->fidelity;
+        options.rungValidationShare = settings.multiFidelity.rungValidation;
+        options.promote = [](double, double) { return false; };
+    }
     out.evaluation = evaluateGenome(*out.data, baseline.weights, genome, qat, options);
     out.reproduced = out.evaluation.validationAccuracy == stored->validationAccuracy;
     return out;

@@ -18,6 +18,8 @@ ArchivedIndividual EvaluationCommitter::commit(const Genome& genome, bool baseli
     a.sizeFraction = e.size.fractionOf8Bit;
     a.seconds = seconds;
     a.baseline = baseline;
+    a.fidelity = e.fidelity;
+    a.rungValidationAccuracy = e.rungValidationAccuracy;
     a.generation = baseline ? -1 : progress_.generation();
     a.id = archive_.addIndividual(a);  // committed before anyone is told
     // Results from other processes may come without the model: the front's test pass re-evaluates those.

@@ -18,8 +18,8 @@ void LocalEvaluationPool::prepare(const SearchSettings&, const TaskData& data, c
     floatModel_ = &floatModel;
 }
 
-void LocalEvaluationPool::evaluate(const std::vector<Genome>& genomes, bool withTest, const Finished& finished,
-                                   SearchControl* control) {
+void LocalEvaluationPool::evaluate(const std::vector<Genome>& genomes, bool withTest, const PromotionRule& promotion,
+                                   const Finished& finished, SearchControl* control) {
     if (genomes.empty()) return;
     if (!data_ || !floatModel_) throw std::logic_error("LocalEvaluationPool::evaluate before prepare");
     std::atomic<size_t> next{0};
@@ -29,6 +29,7 @@ void LocalEvaluationPool::evaluate(const std::vector<Genome>& genomes, bool with
     auto evaluateOne = [&](size_t i) {
         EvaluateOptions options;
         options.withTest = withTest;
+        promotion.configure(options);
         options.cancel = control ? &control->cancelFlag() : nullptr;
         options.progress = [control, &failed](const Progress&) {
             if (control) control->checkpoint();  // pause blocks here, cancel throws

@@ -10,8 +10,8 @@ public:
     LocalEvaluationPool(int workers, const QatConfig& qat);
 
     void prepare(const SearchSettings& settings, const TaskData& data, const FloatGruWeights& floatModel) override;
-    void evaluate(const std::vector<Genome>& genomes, bool withTest, const Finished& finished,
-                  SearchControl* control) override;
+    void evaluate(const std::vector<Genome>& genomes, bool withTest, const PromotionRule& promotion,
+                  const Finished& finished, SearchControl* control) override;
     int parallelism() const override { return workers_; }
 
 private:

@@ -35,7 +35,11 @@ std::vector<ArchivedIndividual> GenomeEvaluator::evaluateAll(const std::vector<G
         }
     }
     reportProgress();
-    dispatcher_.evaluate(todo, withTest,
+    // Baselines are trained in full (they anchor the front); their rung teaches the rule what QAT still gains.
+    PromotionRule promotion = promotionRuleFor(settings_.multiFidelity, cache_.all(), progress_.generation());
+    if (baseline) promotion.promoteAll = true;
+    if (!todo.empty() && promotion.rungFraction > 0) log("evaluating " + std::to_string(todo.size()) + ": " + promotion.describe());
+    dispatcher_.evaluate(todo, withTest, promotion,
                          [&](size_t i, GenomeEvaluation&& e, double seconds) { committer_.commit(todo[i], baseline, e, seconds); },
                          control_);
     return lookup(genomes);
@@ -52,7 +56,7 @@ void GenomeEvaluator::measureTest(ArchivedIndividual& a) {
     if (const auto model = cache_.modelOf(a.genome)) {
         a.testAccuracy = IntegerGruEngine(*model).accuracy(data_.test, settings_.resolvedWorkers() * settings_.threadsPerWorker());
     } else {
-        dispatcher_.evaluate({parseGenomeText(a.genome, layout_)}, true,
+        dispatcher_.evaluate({parseGenomeText(a.genome, layout_)}, true, PromotionRule{},  // the front is full fidelity
                              [&a](size_t, GenomeEvaluation&& e, double) {
                                  a.testAccuracy = e.testAccuracy;
                                  a.fakeQuantTestAccuracy = e.fakeQuantTestAccuracy;

@@ -68,7 +68,8 @@ void refineUndominatedBaselines(GenomeEvaluator& evaluator, const SearchSettings
     for (const ArchivedIndividual& b : all) {
         if (!b.baseline) continue;
         const bool dominated = std::any_of(all.begin(), all.end(), [&](const ArchivedIndividual& m) {
-            return !m.baseline && m.validationAccuracy >= b.validationAccuracy && m.sizeFraction < b.sizeFraction;
+            return !m.baseline && !m.isPartial() && m.validationAccuracy >= b.validationAccuracy &&
+                   m.sizeFraction < b.sizeFraction;
         });
         if (dominated) continue;
         for (size_t i = 0; i < b.genes.size(); ++i) {
@@ -239,10 +240,11 @@ SearchSettings settingsOfArchive(const SearchArchive& archive) {
 }
 
 std::vector<ArchivedIndividual> paretoFront(const std::vector<ArchivedIndividual>& individuals) {
-    // The search's front: fine-tuned copies had a larger training budget than the search gives anyone.
+    // The search's front: fine-tuned copies had a larger training budget than the search gives anyone,
+    // evaluations stopped at the rung (multi-fidelity) a smaller one.
     std::vector<ArchivedIndividual> sorted;
     for (const auto& a : individuals) {
-        if (!a.isFineTune()) sorted.push_back(a);
+        if (!a.isFineTune() && !a.isPartial()) sorted.push_back(a);
     }
     // By size, then by accuracy (best first), then id: a sweep keeps every strictly better accuracy.
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {

@@ -96,6 +96,16 @@ void SearchSettings::validate() const {
     };
     index(nsga2.crossoverDistributionIndex, "nsga2.crossover_distribution_index");
     index(nsga2.mutationDistributionIndex, "nsga2.mutation_distribution_index");
+    if (multiFidelity.enabled) {
+        if (!(multiFidelity.rungFraction > 0.0 && multiFidelity.rungFraction < 1.0))
+            bad("multi_fidelity.rung", "must lie strictly between 0 and 1 (a fraction of the QAT budget)");
+        if (!(multiFidelity.rungValidation > 0.0 && multiFidelity.rungValidation <= 1.0))
+            bad("multi_fidelity.rung_validation", "must be in (0, 1] (a share of the validation split)");
+        if (multiFidelity.gainNeighbours < 1 || multiFidelity.gainNeighbours > 100000)
+            bad("multi_fidelity.gain_neighbours", "must be in 1..100000");
+        if (!(multiFidelity.gainQuantile >= 0.5 && multiFidelity.gainQuantile <= 1.0))
+            bad("multi_fidelity.gain_quantile", "must be in [0.5, 1]");
+    }
     if (workers < 0 || workers > 256) bad("workers", "must be in 0..256");
     if (threadsPerWorkerLimit < 0 || threadsPerWorkerLimit > 256) bad("threads_per_worker", "must be in 0..256");
     if (qat.epochs < 0 || qat.batchSize < 1 || qat.calibrationBatches < 1 || qat.samplesPerEpoch < 0) {
@@ -152,6 +162,11 @@ std::string SearchSettings::toJson() const {
                   {"crossover_distribution_index", nsga2.crossoverDistributionIndex},
                   {"mutation_probability", nsga2.mutationProbability},
                   {"mutation_distribution_index", nsga2.mutationDistributionIndex}};
+    j["multi_fidelity"] = {{"enabled", multiFidelity.enabled},
+                           {"rung", multiFidelity.rungFraction},
+                           {"rung_validation", multiFidelity.rungValidation},
+                           {"gain_neighbours", multiFidelity.gainNeighbours},
+                           {"gain_quantile", multiFidelity.gainQuantile}};
     j["seed"] = seed;
     j["workers"] = workers;
     j["threads_per_worker"] = threadsPerWorkerLimit;
@@ -214,6 +229,16 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
     read(n, "crossover_distribution_index", s.nsga2.crossoverDistributionIndex, "nsga2.");
     read(n, "mutation_probability", s.nsga2.mutationProbability, "nsga2.");
     read(n, "mutation_distribution_index", s.nsga2.mutationDistributionIndex, "nsga2.");
+    s.multiFidelity.enabled = false;  // settings written before it existed searched at full fidelity
+    if (j.contains("multi_fidelity")) {
+        const auto& f = section(j, "multi_fidelity", empty);
+        s.multiFidelity.enabled = true;
+        read(f, "enabled", s.multiFidelity.enabled, "multi_fidelity.");
+        read(f, "rung", s.multiFidelity.rungFraction, "multi_fidelity.");
+        read(f, "rung_validation", s.multiFidelity.rungValidation, "multi_fidelity.");
+        read(f, "gain_neighbours", s.multiFidelity.gainNeighbours, "multi_fidelity.");
+        read(f, "gain_quantile", s.multiFidelity.gainQuantile, "multi_fidelity.");
+    }
     read(j, "seed", s.seed);
     read(j, "workers", s.workers);
     read(j, "threads_per_worker", s.threadsPerWorkerLimit);

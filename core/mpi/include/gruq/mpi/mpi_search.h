@@ -43,7 +43,7 @@ public:
     ~Dispatcher() override;
 
     void prepare(const SearchSettings& settings, const TaskData& data, const FloatGruWeights& floatModel) override;
-    void evaluate(const std::vector<Genome>& genomes, bool withTest, const Finished& finished,
+    void evaluate(const std::vector<Genome>& genomes, bool withTest, const PromotionRule& promotion, const Finished& finished,
                   SearchControl* control) override;
     int parallelism() const override;
     void stop();

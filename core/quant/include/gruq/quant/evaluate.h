@@ -45,6 +45,11 @@ struct GenomeEvaluation {
     double calibrateSeconds = 0, trainSeconds = 0, evaluateSeconds = 0, totalSeconds = 0;
     int epochsRun = 0;                       // QAT epochs trained (fewer than planned when stopped early)
     int bestEpoch = 0;                       // with patience: the epoch whose model this is (else the last)
+    // Multi-fidelity: the fraction of the QAT steps trained (1 = all; less when stopped at the rung) and
+    // the validation accuracy measured at the rung (-1 when there was no rung; on the options' share of
+    // the validation split, which is also the share a stopped evaluation's validationAccuracy is of).
+    double fidelity = 1;
+    double rungValidationAccuracy = -1;
     QuantizedGru model;
 };
 
@@ -55,7 +60,19 @@ struct EvaluateOptions {
     // With patience: called after each epoch that improved the validation accuracy, with that epoch's
     // model and validation accuracy (nothing else measured yet), so callers can keep it at once.
     std::function<void(const GenomeEvaluation&)> onBestEpoch;
+    // Multi-fidelity (the search): after rungFraction of the QAT steps (0 = no rung) the integer model is
+    // measured on the validation split and promote(size fraction, that accuracy) decides whether training
+    // goes on. A promoted evaluation continues the same run, so its result equals an evaluation without a
+    // rung bit for bit; a stopped one ends there with the rung's model and accuracy (fidelity < 1, no
+    // fake-quant or test pass).
+    double rungFraction = 0;
+    double rungValidationShare = 1;  // the rung is measured on this leading share of the validation split
+    std::function<bool(double sizeFraction, double rungAccuracy)> promote;
 };
+
+// The QAT step after which the rung is measured for a run of totalSteps steps (0 = no rung): at least one
+// step, and at least one left after it.
+int64_t rungStepOf(double rungFraction, int64_t totalSteps);
 
 GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& floatModel, const Genome& genome,
                                 const QatConfig& config, const EvaluateOptions& options = {});

@@ -36,7 +36,13 @@ struct ArchivedIndividual {
     bool baseline = false;                // homogeneous baseline
     int64_t sourceId = 0;                 // fine-tuned copies: the search individual they were trained from
     FineTuneRecord fineTune;              // fine-tuned copies only
+    // Multi-fidelity (promotion_rule.h): the fraction of the QAT budget this evaluation trained (< 1 when
+    // it was stopped at the rung because it could not reach the front) and the rung's validation accuracy
+    // (-1: no rung was measured).
+    double fidelity = 1;
+    double rungValidationAccuracy = -1;
     bool isFineTune() const { return sourceId != 0; }
+    bool isPartial() const { return fidelity < 1; }
 };
 
 struct ArchivedGeneration {
@@ -49,8 +55,9 @@ struct ArchivedGeneration {
 
 // Schema history: 1 = first release; 2 = adds individuals.fq_test_accuracy and the state table;
 // 3 = adds the models table (each evaluation's integer model as a firmware blob); 4 = fine-tuned copies
-// (individuals.source_id, fine_tune; a genome is unique among the search's own individuals only).
-constexpr int kArchiveSchemaVersion = 4;
+// (individuals.source_id, fine_tune; a genome is unique among the search's own individuals only);
+// 5 = multi-fidelity (individuals.fidelity, rung_val_accuracy).
+constexpr int kArchiveSchemaVersion = 5;
 // PRAGMA application_id of every gruq archive ("GRUQ").
 constexpr int32_t kArchiveApplicationId = 0x47525551;
 

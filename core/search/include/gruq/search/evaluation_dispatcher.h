@@ -3,6 +3,7 @@
 // processes (gruq-cli search --mpi). The search talks to either through this interface.
 #include "gruq/model/float_model.h"
 #include "gruq/quant/evaluate.h"
+#include "gruq/search/promotion_rule.h"
 #include "gruq/search/search_observer.h"
 #include "gruq/search/search_settings.h"
 
@@ -22,8 +23,9 @@ public:
     virtual void prepare(const SearchSettings& settings, const TaskData& data, const FloatGruWeights& floatModel) = 0;
     // Evaluates the genomes (distinct, all still to compute), calling finished() as each one ends, in any
     // order and never two calls at once; returns when all have. control (may be null) pauses and cancels.
-    virtual void evaluate(const std::vector<Genome>& genomes, bool withTest, const Finished& finished,
-                          SearchControl* control) = 0;
+    // Every evaluation applies the promotion rule (multi-fidelity; a default rule trains everyone in full).
+    virtual void evaluate(const std::vector<Genome>& genomes, bool withTest, const PromotionRule& promotion,
+                          const Finished& finished, SearchControl* control) = 0;
     virtual int parallelism() const = 0;  // evaluations in flight at once (for the ETA)
 };
 

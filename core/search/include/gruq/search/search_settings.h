@@ -29,6 +29,17 @@ inline QatConfig defaultSearchQat() {
     return q;
 }
 
+// Multi-fidelity evaluation (promotion_rule.h): every genome is first trained for rungFraction of the QAT
+// budget; it is trained to the end only if it could still enter the front. JSON "multi_fidelity";
+// absent = off (archives written before it searched at full fidelity).
+struct MultiFidelitySettings {
+    bool enabled = true;
+    double rungFraction = 0.25;   // of the QAT steps, strictly between 0 and 1
+    double rungValidation = 0.25; // share of the validation split the rung is measured on, in (0, 1]
+    int gainNeighbours = 16;      // optimism: the gains (end - rung) of the evaluations with the nearest
+    double gainQuantile = 1.0;    // rung accuracies, and the quantile of them allowed (1 = their largest)
+};
+
 struct SearchSettings {
     std::string task = "smnist-row";
     TaskLoadOptions data;                 // path, split seed, caps
@@ -38,6 +49,7 @@ struct SearchSettings {
     int minBits = 2, maxBits = 8;
     std::string algorithm = "nsga2";      // "nsga2", or "random": the same budget of uniform random genomes
     Nsga2Settings nsga2;
+    MultiFidelitySettings multiFidelity;
     uint64_t seed = 0;                    // NSGA-II seed (QAT batch order uses qat.seed)
     int workers = 0;                      // parallel evaluations; 0 = all cores
     int threadsPerWorkerLimit = 0;        // torch threads per worker; 0 = cores / workers (the cores shared out)
