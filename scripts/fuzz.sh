@@ -402,6 +402,8 @@ defaults = {
               "crossover_distribution_index": 10.0, "mutation_probability": 0.1, "mutation_distribution_index": 50.0},
     "seed": 0, "workers": 0, "threads_per_worker": 0, "baselines": True, "seed_with_baselines": True,
     "refine_baselines": True,
+    "multi_fidelity": {"enabled": True, "rung": 0.25, "rung_validation": 0.25, "gain_neighbours": 16,
+                       "gain_quantile": 1.0},
 }
 def put(name, value):
     text = value if isinstance(value, str) else json.dumps(value, indent=2)
@@ -418,6 +420,10 @@ put("bad_population", bad)
 put("bad_type", {"model": {"hidden_size": "64"}})
 put("bad_section", {"qat": [1, 2]})
 put("unknown_task", {"task": "mnist"})
+put("multi_fidelity", {"multi_fidelity": {"enabled": True, "rung": 0.25, "rung_validation": 0.25,
+                                      "gain_neighbours": 16, "gain_quantile": 1.0}})
+put("multi_fidelity_bad_rung", {"multi_fidelity": {"rung": 1.0, "gain_neighbours": 0}})
+put("multi_fidelity_off", {"multi_fidelity": {"enabled": False, "rung": 7}})
 put("huge_seed", '{"seed": 18446744073709551615, "workers": 2, "threads_per_worker": 1}')
 put("float_for_int", '{"model": {"epochs": 2.5}}')
 put("not_object", "[1, 2, 3]")

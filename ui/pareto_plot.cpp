@@ -43,6 +43,11 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent) {
     fineTuneGraph_->setName(tr("fine-tuned"));
     fineTuneGraph_->setLineStyle(QCPGraph::lsNone);
     fineTuneGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssStar, QPen(QColor(0, 140, 70), 2.5), Qt::NoBrush, 14));
+    partialLegend_ = plot_->addGraph();  // legend entry only: shown once a search stops genomes at the rung
+    partialLegend_->setName(tr("stopped at the rung"));
+    partialLegend_->setLineStyle(QCPGraph::lsNone);
+    partialLegend_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(90, 90, 90), 1), Qt::NoBrush, 5));
+    partialLegend_->removeFromLegend();
     selectionGraph_ = plot_->addGraph();
     selectionGraph_->setLineStyle(QCPGraph::lsNone);
     selectionGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(0, 120, 215), 2.5), Qt::NoBrush, 18));
@@ -87,15 +92,18 @@ QColor ParetoPlot::colourForGeneration(int generation) const {
     return colourScale_->gradient().color(generation, QCPRange(0, std::max(1, generations_)));
 }
 
-QCPGraph* ParetoPlot::graphForGeneration(int generation) {
-    auto it = generationGraphs_.find(generation);
+QCPGraph* ParetoPlot::graphForGeneration(int generation, bool partial) {
+    const QPair<int, bool> key(generation, partial);
+    auto it = generationGraphs_.find(key);
     if (it != generationGraphs_.end()) return it.value();
     QCPGraph* g = plot_->addGraph();
     g->setLineStyle(QCPGraph::lsNone);
     const QColor c = colourForGeneration(generation);
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QPen(c.darker(130), 1), c, 7));
+    g->setScatterStyle(partial ? QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(c.darker(110), 1), Qt::NoBrush, 5)
+                               : QCPScatterStyle(QCPScatterStyle::ssDisc, QPen(c.darker(130), 1), c, 7));
     g->removeFromLegend();
-    generationGraphs_.insert(generation, g);
+    generationGraphs_.insert(key, g);
+    if (partial && !plot_->legend->hasItemWithPlottable(partialLegend_)) partialLegend_->addToLegend();
     return g;
 }
 
@@ -107,7 +115,7 @@ void ParetoPlot::addIndividual(const IndividualRow& row) {
     if (row.baseline || row.isFineTune()) {
         rebuild();  // baselines carry a label item, fine-tuned copies an arrow (and move while they improve)
     } else {
-        graphForGeneration(row.generation)->addData(xOf(row), yOf(row));
+        graphForGeneration(row.generation, row.isPartial())->addData(xOf(row), yOf(row));
     }
     if (autoFit_) rescale();
     plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -142,6 +150,7 @@ void ParetoPlot::setGenerations(int generations) {
 void ParetoPlot::rebuild() {
     for (QCPGraph* g : generationGraphs_) plot_->removeGraph(g);
     generationGraphs_.clear();
+    partialLegend_->removeFromLegend();
     for (QCPItemText* t : baselineLabels_) plot_->removeItem(t);
     baselineLabels_.clear();
     baselineGraph_->data()->clear();
@@ -163,7 +172,7 @@ void ParetoPlot::rebuild() {
             continue;
         }
         if (!r.baseline) {
-            graphForGeneration(r.generation)->addData(xOf(r), yOf(r));
+            graphForGeneration(r.generation, r.isPartial())->addData(xOf(r), yOf(r));
             continue;
         }
         baselineGraph_->addData(xOf(r), yOf(r));

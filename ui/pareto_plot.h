@@ -58,7 +58,8 @@ signals:
 private:
     double xOf(const IndividualRow& r) const;
     double yOf(const IndividualRow& r) const { return 100.0 * r.validationAccuracy; }
-    QCPGraph* graphForGeneration(int generation);
+    // Full evaluations as filled discs, those stopped at the multi-fidelity rung as small rings.
+    QCPGraph* graphForGeneration(int generation, bool partial);
     QColor colourForGeneration(int generation) const;
     void rebuild();
     void updateFrontLine();
@@ -77,7 +78,8 @@ private:
     QCPItemText* floatLabel_;
     QCPItemText* hint_;
     QList<QCPItemText*> baselineLabels_;
-    QMap<int, QCPGraph*> generationGraphs_;
+    QMap<QPair<int, bool>, QCPGraph*> generationGraphs_;
+    QCPGraph* partialLegend_ = nullptr;
     QMap<qint64, IndividualRow> rows_;
     QVector<qint64> frontIds_;
     qint64 selected_ = 0;

@@ -3,6 +3,7 @@
 #include "gruq/quant/genome.h"
 
 #include <QCheckBox>
+#include <cmath>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFile>
@@ -115,6 +116,14 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     qatSamples_ = spin("qatSamples", 0, 10'000'000, int(defaults.qat.samplesPerEpoch), 1024);
     qatSamples_->setSpecialValueText(tr("whole training split"));
     qatLr_ = doubleSpin("qatLr", 1e-6, 1.0, defaults.qat.learningRate, 6, 1e-4);
+    multiFidelity_ = new QCheckBox(tr("stop genomes that cannot reach the front after %1% of the budget")
+                                       .arg(int(std::lround(defaults.multiFidelity.rungFraction * 100))),
+                                   this);
+    multiFidelity_->setObjectName(QStringLiteral("multiFidelityCheck"));
+    multiFidelity_->setChecked(defaults.multiFidelity.enabled);
+    multiFidelity_->setToolTip(tr("Multi-fidelity evaluation: every genome is measured after part of its QAT budget and "
+                                  "trained to the end only when it could still enter the front (about 1/3 less search "
+                                  "time; the front holds fully trained genomes only)"));
     workers_ = spin("workers", 0, 256, 0);
     workers_->setSpecialValueText(tr("all cores"));
     // The population must stay a multiple of 4 (NSGA-II's tournament pairs), the bit range ordered.
@@ -167,6 +176,7 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     qatForm->addRow(tr("Epochs"), qatEpochs_);
     qatForm->addRow(tr("Sequences per epoch"), qatSamples_);
     qatForm->addRow(tr("Learning rate"), qatLr_);
+    qatForm->addRow(tr("Multi-fidelity"), multiFidelity_);
     qatForm->addRow(tr("&Workers"), workers_);
 
     start_ = new QPushButton(tr("&Start search"), this);
@@ -263,6 +273,8 @@ SearchSettings SearchSettingsPanel::searchSettings() const {
     s.qat.epochs = qatEpochs_->value();
     s.qat.samplesPerEpoch = qatSamples_->value();
     s.qat.learningRate = qatLr_->value();
+    s.multiFidelity = multiFidelitySettings_;
+    s.multiFidelity.enabled = multiFidelity_->isChecked();
     s.seed = static_cast<uint64_t>(seed_->value());
     s.workers = workers_->value();
     return s;
@@ -293,6 +305,8 @@ void SearchSettingsPanel::setSearchSettings(const SearchSettings& s) {
     qatEpochs_->setValue(s.qat.epochs);
     qatSamples_->setValue(static_cast<int>(s.qat.samplesPerEpoch));
     qatLr_->setValue(s.qat.learningRate);
+    multiFidelitySettings_ = s.multiFidelity;
+    multiFidelity_->setChecked(s.multiFidelity.enabled);
     workers_->setValue(s.workers);
 }
 
@@ -314,7 +328,7 @@ void SearchSettingsPanel::setSearchState(bool running, bool paused) {
     for (QWidget* w : std::initializer_list<QWidget*>{task_, path_, validationPath_, testPath_, testFraction_, modelPath_,
                                                       seed_, layout_, minBits_, maxBits_, population_, generations_,
                                                       crossover_, etaC_, mutation_, etaM_, qatEpochs_, qatSamples_, qatLr_,
-                                                      workers_}) {
+                                                      multiFidelity_, workers_}) {
         w->setEnabled(!running);
     }
     updateModelState();
@@ -369,7 +383,10 @@ void SearchSettingsPanel::restoreSettings() {
     const QString json = q.value(QStringLiteral("search/settings")).toString();
     if (!json.isEmpty()) {
         try {
-            setSearchSettings(SearchSettings::fromJson(json.toStdString()));
+            SearchSettings remembered = SearchSettings::fromJson(json.toStdString());
+            // Remembered before multi-fidelity existed: nobody chose full fidelity, so the default applies.
+            if (!json.contains(QStringLiteral("\"multi_fidelity\""))) remembered.multiFidelity = MultiFidelitySettings{};
+            setSearchSettings(remembered);
             return;
         } catch (const std::exception&) {
             // Settings written by another version: fall back to the defaults below.

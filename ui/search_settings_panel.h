@@ -65,6 +65,8 @@ private:
     QLineEdit *validationPath_, *testPath_, *modelPath_;
     QDoubleSpinBox* testFraction_;
     QCheckBox* normalize_;
+    QCheckBox* multiFidelity_;
+    MultiFidelitySettings multiFidelitySettings_;  // rung and gain settings (from an archive or the defaults)
     QComboBox* layout_;
     QSpinBox *minBits_, *maxBits_, *population_, *generations_, *qatEpochs_, *qatSamples_, *workers_;
     QDoubleSpinBox *crossover_, *etaC_, *mutation_, *etaM_, *qatLr_;

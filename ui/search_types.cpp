@@ -4,6 +4,8 @@
 
 #include <QCoreApplication>
 
+#include <cmath>
+
 namespace gruq::ui {
 
 IndividualRow IndividualRow::from(const ArchivedIndividual& a) {
@@ -23,6 +25,7 @@ IndividualRow IndividualRow::from(const ArchivedIndividual& a) {
     r.baseline = a.baseline;
     r.sourceId = a.sourceId;
     r.fineTune = a.fineTune;
+    r.fidelity = a.fidelity;
     return r;
 }
 
@@ -38,6 +41,11 @@ QString IndividualRow::origin() const {
             .arg(QString::fromStdString(fineTune.status));
     }
     if (baseline || generation < 0) return tr("homogeneous baseline");
+    if (isPartial()) {
+        return tr("generation %1, stopped at %2% of the QAT budget: it could not reach the front")
+            .arg(generation)
+            .arg(int(std::lround(fidelity * 100)));
+    }
     return tr("generation %1").arg(generation);
 }
 

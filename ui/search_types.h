@@ -25,10 +25,13 @@ struct IndividualRow {
     bool baseline = false;
     qint64 sourceId = 0;             // fine-tuned copies: the individual they were trained from
     FineTuneRecord fineTune;         // fine-tuned copies only
+    double fidelity = 1;             // < 1: stopped at the multi-fidelity rung (cannot reach the front)
 
     bool isFineTune() const { return sourceId != 0; }
+    bool isPartial() const { return fidelity < 1; }
     // Where it came from, for tooltips and headers: "generation 3", "homogeneous baseline",
-    // "fine-tuned from #36: best epoch 4 of 7 (stopped early)".
+    // "fine-tuned from #36: best epoch 4 of 7 (stopped early)", "generation 3, stopped at 25% of the
+    // QAT budget: it could not reach the front".
     QString origin() const;
     qint64 sizeBytes() const { return (sizeBits + 7) / 8; }
     static IndividualRow from(const ArchivedIndividual& a);
