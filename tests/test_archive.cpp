@@ -55,6 +55,8 @@ ArchivedIndividual sampleIndividual(int n) {
     individual.seconds = 1e300 / (n + 7);
     individual.generation = n % 4 == 0 ? -1 : n % 5;
     individual.baseline = n % 4 == 0;
+    individual.fidelity = n % 3 == 1 ? 0.25 : 1.0;  // multi-fidelity: some stopped at the rung
+    individual.rungValidationAccuracy = n % 2 ? 1.0 / (n + 5.0) : -1;
     return individual;
 }
 
@@ -75,6 +77,8 @@ std::string difference(const ArchivedIndividual& a, const ArchivedIndividual& b)
     if (!sameBits(a.seconds, b.seconds)) return "seconds of " + a.genome;
     if (a.generation != b.generation) return "generation of " + a.genome;
     if (a.baseline != b.baseline) return "baseline of " + a.genome;
+    if (!sameBits(a.fidelity, b.fidelity)) return "fidelity of " + a.genome;
+    if (!sameBits(a.rungValidationAccuracy, b.rungValidationAccuracy)) return "rungValidationAccuracy of " + a.genome;
     return {};
 }
 
@@ -814,6 +818,13 @@ private slots:
             archive.addModel(3, {9});  // the first store stays
             QCOMPARE(archive.model(3).value(), (std::vector<uint8_t>{1, 2, 3}));
             QCOMPARE(archive.modelCount(), int64_t(1));
+            // Schema 5: evaluations from before multi-fidelity were trained in full, with no rung.
+            for (const ArchivedIndividual& individual : archive.individuals()) {
+                if (individual.id == 3) continue;
+                QCOMPARE(individual.fidelity, 1.0);
+                QCOMPARE(individual.rungValidationAccuracy, -1.0);
+            }
+            QCOMPARE(archive.individual(3)->fidelity, sampleIndividual(5).fidelity);
             QCOMPARE(archive.integrityCheck(), std::string("ok"));
         }
         QCOMPARE(rawPragma(file, "user_version"), int64_t(kArchiveSchemaVersion));
@@ -823,6 +834,22 @@ private slots:
         QCOMPARE(archive.state("status").value_or("?"), std::string("resumed"));
         QVERIFY(sameBits(archive.individual(2)->fakeQuantTestAccuracy, 0.25));
         QVERIFY(sameBits(archive.individual(1)->fakeQuantTestAccuracy, -1));
+    }
+
+    // A fidelity outside (0, 1] can only come from a damaged or hand-edited file.
+    void damagedFidelityIsNamed() {
+        const std::string file = path("fidelity.gruq");
+        {
+            SearchArchive archive = SearchArchive::create(file, kSettings, kFloatModel);
+            archive.addIndividual(sampleIndividual(1));
+        }
+        rawExec(file, "UPDATE individuals SET fidelity=0");
+        try {
+            SearchArchive::open(file, true).individuals();
+            QFAIL("a fidelity of 0 was accepted");
+        } catch (const InputError& e) {
+            QVERIFY2(std::string(e.what()).find("fidelity of individual 1") != std::string::npos, e.what());
+        }
     }
 
     void integrityCheckOnGoodFile() {

@@ -824,6 +824,12 @@ void TestBadInput::settingsRows() {
     row("huge dimensions (hidden size 10^9)", "s.json", R"({"model": {"hidden_size": 1000000000}})",
         "'model.hidden_size' must be in 1..1024");
     row("huge dimensions (population 1e300)", "s.json", R"({"nsga2": {"population": 1e300}})", "'nsga2.population'");
+    row("multi-fidelity rung outside (0, 1)", "s.json", R"({"multi_fidelity": {"rung": 1.5}})",
+        "'multi_fidelity.rung' must lie strictly between 0 and 1");
+    row("multi-fidelity without neighbours", "s.json", R"({"multi_fidelity": {"gain_neighbours": 0}})",
+        "'multi_fidelity.gain_neighbours' must be in 1..100000");
+    row("multi-fidelity section not an object", "s.json", R"({"multi_fidelity": true})",
+        "'multi_fidelity' must be an object");
     row("non-UTF-8 bytes inside", "s.json", "{\"task\": \"smnist-" + kNotUtf8 + "\"}", "malformed JSON");
     row("non-UTF-8 file name", kNotUtf8 + ".json", R"({"nsga2": {"population": 1000000000}})", "'nsga2.population'");
     {
@@ -831,6 +837,11 @@ void TestBadInput::settingsRows() {
         makeFolder(d + "/s.json");
         add("settings: wrong type (a folder)", {"search", "--settings", d + "/s.json", "--out", d + "/new.gruq"},
             {d + "/s.json", "is a folder, expected a settings file"}, d);
+    }
+    {
+        const std::string d = rowFolder("settings-rung-option");
+        add("search --rung 0 (no rung to judge at)", {"search", "--task", "smnist-row", "--rung", "0", "--out", d + "/new.gruq"},
+            {"search settings", "'multi_fidelity.rung' must lie strictly between 0 and 1"}, d);
     }
     {
         const std::string d = rowFolder("settings-missing");

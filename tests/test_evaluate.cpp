@@ -3,6 +3,7 @@
 // float; evaluations are reproducible; bad genomes and cancellation are handled.
 #include "gruq/base/errors.h"
 #include "gruq/quant/evaluate.h"
+#include "gruq/quant/integer_engine.h"
 #include "gruq/model/float_training.h"
 #include "gruq/data/mnist_task.h"
 #include "gruq/data/split.h"
@@ -121,6 +122,76 @@ private slots:
                                     .arg(tuned.validationAccuracy)
                                     .arg(baseline->validationAccuracy)));
         }
+    }
+
+    // Multi-fidelity: the rung only reads the model, so a promoted evaluation equals one without a rung
+    // bit for bit; a stopped one trains only up to the rung and returns the rung's model and accuracy.
+    void rungPromotesOrStopsAtItsStep() {
+        const Genome g = parseGenomeText(
+            "x6 w_ih4 w_hh5 ih6 hh6 sum_r5 sum_z5 sig_r4 sig_z4 mul_rn6 sum_n6 tanh_n5 mul_zn5 mul_zh5 h6 w_fc4 fc6",
+            defaultLayout());
+        QatConfig qat = test::tinyQat();
+        qat.epochs = 2;  // 256 / 64 = 4 steps per epoch: 8 steps, the rung after 2
+        QCOMPARE(rungStepOf(0.25, 8), int64_t(2));
+        QCOMPARE(rungStepOf(0.01, 8), int64_t(1));
+        QCOMPARE(rungStepOf(0.99, 8), int64_t(7));
+        QCOMPARE(rungStepOf(0.5, 1), int64_t(0));
+        QCOMPARE(rungStepOf(0.0, 8), int64_t(0));
+
+        const GenomeEvaluation full = evaluateGenome(data_, float_.weights, g, qat, {});
+        int calls = 0;
+        double seenSize = -1, seenAccuracy = -1;
+        EvaluateOptions promoted;
+        promoted.rungFraction = 0.25;
+        promoted.rungValidationShare = 0.5;
+        promoted.promote = [&](double size, double accuracy) {
+            ++calls;
+            seenSize = size;
+            seenAccuracy = accuracy;
+            return true;
+        };
+        int64_t before = qatStepsRun();
+        const GenomeEvaluation p = evaluateGenome(data_, float_.weights, g, qat, promoted);
+        QCOMPARE(qatStepsRun() - before, int64_t(8));
+        QCOMPARE(calls, 1);
+        QCOMPARE(seenSize, full.size.fractionOf8Bit);
+        QCOMPARE(p.rungValidationAccuracy, seenAccuracy);
+        QCOMPARE(p.fidelity, 1.0);
+        QCOMPARE(p.validationAccuracy, full.validationAccuracy);
+        QCOMPARE(p.fakeQuantValidationAccuracy, full.fakeQuantValidationAccuracy);
+        QCOMPARE(p.model.wIh, full.model.wIh);
+        QCOMPARE(p.model.wHh, full.model.wHh);
+        QCOMPARE(p.model.bHh, full.model.bHh);
+        QCOMPARE(p.model.wFc, full.model.wFc);
+
+        EvaluateOptions stopped = promoted;
+        stopped.withTest = true;
+        stopped.promote = [](double, double) { return false; };
+        before = qatStepsRun();
+        const GenomeEvaluation s = evaluateGenome(data_, float_.weights, g, qat, stopped);
+        QCOMPARE(qatStepsRun() - before, int64_t(2));
+        QCOMPARE(s.fidelity, 0.25);
+        QCOMPARE(s.rungValidationAccuracy, p.rungValidationAccuracy);
+        QCOMPARE(s.validationAccuracy, s.rungValidationAccuracy);
+        QCOMPARE(s.fakeQuantValidationAccuracy, -1.0);
+        QVERIFY(s.model.wHh != full.model.wHh);  // the rung's weights: training went on after it
+        // The rung's accuracy is the stored model's on the leading half of the validation split.
+        std::vector<int64_t> half(size_t(data_.validation.count / 2));
+        for (size_t i = 0; i < half.size(); ++i) half[i] = int64_t(i);
+        QCOMPARE(IntegerGruEngine(s.model).accuracy(subset(data_.validation, half)), s.validationAccuracy);
+        QCOMPARE(s.testAccuracy, IntegerGruEngine(s.model).accuracy(data_.test));
+        qInfo("rung (2 of 8 steps, half the validation split) %.3f, full run %.3f", s.validationAccuracy,
+              full.validationAccuracy);
+
+        EvaluateOptions bad = promoted;
+        bad.rungFraction = 1.0;
+        QVERIFY_THROWS_EXCEPTION(InputError, evaluateGenome(data_, float_.weights, g, qat, bad));
+        bad = promoted;
+        bad.promote = nullptr;
+        QVERIFY_THROWS_EXCEPTION(InputError, evaluateGenome(data_, float_.weights, g, qat, bad));
+        bad = promoted;
+        bad.rungValidationShare = 0;
+        QVERIFY_THROWS_EXCEPTION(InputError, evaluateGenome(data_, float_.weights, g, qat, bad));
     }
 
     void cancelStopsTheEvaluation() {

@@ -6,6 +6,8 @@
 #include "gruq/quant/integer_engine.h"
 #include "gruq/search/archive_model.h"
 #include "gruq/search/fine_tune.h"
+#include "gruq/search/promotion_rule.h"
+#include "gruq/data/split.h"
 #include "gruq/search/search.h"
 #include "search_test_support.h"
 #include "test_support.h"
@@ -17,6 +19,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -341,6 +344,153 @@ private slots:
             QVERIFY2(std::string(e.what()).find("a search is still writing this archive") != std::string::npos, e.what());
         }
         QCOMPARE(SearchArchive::open(file, true).individualCount(), count);
+    }
+
+    // The promotion test: dominated by more than the gain the nearest rung accuracies allowed -> stopped.
+    void promotionRuleJudgesAgainstTheFront() {
+        PromotionRule rule;
+        rule.rungFraction = 0.25;
+        rule.neighbours = 2;
+        rule.quantile = 1.0;
+        rule.front = {{0.3, 0.62}, {0.6, 0.90}};
+        rule.gains = {{0.20, 0.15}, {0.30, 0.10}, {0.80, 0.02}, {0.85, 0.01}};
+        QCOMPARE(rule.marginFor(0.25), 0.15);  // neighbours 0.20 and 0.30: the larger gain
+        QCOMPARE(rule.marginFor(0.56), 0.10);  // 0.80 (0.24 away), then 0.30 (0.26 away)
+        QCOMPARE(rule.marginFor(0.84), 0.02);  // 0.85 and 0.80
+        QCOMPARE(rule.marginFor(0.99), 0.02);  // the top two
+        QVERIFY(rule.promote(0.2, 0.10));      // smaller than the whole front: nothing dominates it
+        QVERIFY(rule.promote(0.35, 0.50));     // 0.50 + 0.15 > 0.62: the margin keeps it
+        QVERIFY(!rule.promote(0.35, 0.45));    // 0.45 + 0.15 < 0.62
+        QVERIFY(!rule.promote(0.7, 0.87));     // 0.87 + 0.02 < 0.90
+        QVERIFY(rule.promote(0.7, 0.89));      // 0.89 + 0.02 > 0.90
+        rule.quantile = 0.5;                   // the smaller of the two nearest gains
+        QCOMPARE(rule.marginFor(0.84), 0.01);
+        const PromotionRule back = PromotionRule::fromJson(rule.toJson());
+        QCOMPARE(back.toJson(), rule.toJson());
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, PromotionRule::fromJson("{\"rung\": 0.25}"));
+        rule.promoteAll = true;
+        QVERIFY(rule.promote(0.7, 0.0));
+        QVERIFY(PromotionRule{}.promote(0.7, 0.0));  // no rung: everyone trains in full
+
+        // Built from the archive: earlier generations only, full-fidelity only, no fine-tuned copies.
+        auto evaluated = [](int64_t id, int generation, double size, double accuracy, double rung, double fidelity) {
+            ArchivedIndividual a = point(id, accuracy, size);
+            a.generation = generation;
+            a.rungValidationAccuracy = rung;
+            a.fidelity = fidelity;
+            return a;
+        };
+        std::vector<ArchivedIndividual> all = {evaluated(1, -1, 0.5, 0.80, 0.75, 1), evaluated(2, 0, 0.4, 0.85, 0.70, 1),
+                                               evaluated(3, 0, 0.2, 0.95, 0.95, 0.25), evaluated(4, 1, 0.3, 0.90, 0.60, 1)};
+        ArchivedIndividual copy = evaluated(5, -1, 0.1, 0.99, -1, 1);
+        copy.sourceId = 2;
+        all.push_back(copy);
+        MultiFidelitySettings settings;
+        settings.gainNeighbours = 2;
+        const PromotionRule built = promotionRuleFor(settings, all, 1);
+        QVERIFY(!built.promoteAll);
+        QCOMPARE(int(built.gains.size()), 2);   // #1 and #2 (#3 stopped, #4 of generation 1, #5 a copy)
+        QCOMPARE(int(built.front.size()), 1);   // #2 (0.4, 0.85) dominates #1 (0.5, 0.80)
+        QCOMPARE(built.front[0].sizeFraction, 0.4);
+        QCOMPARE(built.marginFor(0.7), 0.15);   // gains 0.05 (#1) and 0.15 (#2)
+        settings.gainNeighbours = 3;            // more neighbours asked for than gains seen: nobody is judged yet
+        QVERIFY(promotionRuleFor(settings, all, 1).promoteAll);
+        settings.enabled = false;
+        QCOMPARE(promotionRuleFor(settings, all, 1).rungFraction, 0.0);
+    }
+
+    // Multi-fidelity search: genomes that cannot reach the front stop at the rung, the decisions follow the
+    // rule of their generation and do not depend on the worker count, the front is full fidelity only, a
+    // promoted genome's result equals the full-fidelity search's, and resume replays the decisions.
+    void multiFidelityStopsGenomesThatCannotReachTheFront() {
+        SearchSettings s = test::tinySearchSettings(data_, cache_);
+        s.multiFidelity.gainNeighbours = 4;
+        s.qat.samplesPerEpoch = 128;  // 4 steps: the rung after 1
+        s.nsga2.generations = 4;
+        const SearchResult one = runSearch(s, path("mf-1.gruq"));
+        s.workers = 2;
+        const SearchResult two = runSearch(s, path("mf-2.gruq"));
+        s.workers = 1;
+        QCOMPARE(genomesOf(two.front), genomesOf(one.front));
+        const SearchArchive archive = SearchArchive::open(path("mf-1.gruq"), true);
+        const std::vector<ArchivedIndividual> all = archive.individuals();
+        auto fidelities = [](const std::vector<ArchivedIndividual>& v) {
+            std::map<std::string, double> m;
+            for (const auto& a : v) m[a.genome] = a.fidelity;
+            return m;
+        };
+        QVERIFY(fidelities(all) == fidelities(SearchArchive::open(path("mf-2.gruq"), true).individuals()));
+
+        int stopped = 0, promoted = 0;
+        const TaskData data = loadTask(s.task, s.data);
+        for (const ArchivedIndividual& a : all) {
+            QVERIFY(a.rungValidationAccuracy >= 0);  // every evaluation measured its rung
+            if (a.baseline) {
+                QCOMPARE(a.fidelity, 1.0);  // baselines anchor the front: always trained in full
+                continue;
+            }
+            const PromotionRule rule = promotionRuleFor(s.multiFidelity, all, a.generation);
+            QCOMPARE(rule.promote(a.sizeFraction, a.rungValidationAccuracy), !a.isPartial());
+            if (!a.isPartial()) {
+                promoted += rule.promoteAll ? 0 : 1;
+                continue;
+            }
+            ++stopped;
+            QCOMPARE(a.fidelity, 0.25);
+            QCOMPARE(a.validationAccuracy, a.rungValidationAccuracy);
+            // Its stored model is the rung's: it reproduces the accuracy on the leading quarter of validation.
+            std::vector<int64_t> rows(size_t(std::llround(0.25 * double(data.validation.count))));
+            for (size_t i = 0; i < rows.size(); ++i) rows[i] = int64_t(i);
+            const QuantizedGru model = readBlob(archive.model(a.id).value(), "stored").model;
+            QCOMPARE(IntegerGruEngine(model).accuracy(subset(data.validation, rows)), a.validationAccuracy);
+        }
+        qInfo("multi-fidelity: %d stopped at the rung, %d judged and promoted, %zu evaluations", stopped, promoted, all.size());
+        QVERIFY(stopped >= 3);
+        QVERIFY(promoted >= 1);
+        for (const auto& f : one.front) QVERIFY(!f.isPartial());
+        for (const ArchivedGeneration& g : archive.generations()) {
+            for (int64_t id : g.front) QVERIFY(!archive.individual(id)->isPartial());
+        }
+
+        // Promoted genomes got exactly the full-fidelity evaluation.
+        SearchSettings full = s;
+        full.multiFidelity.enabled = false;
+        runSearch(full, path("mf-full.gruq"));
+        std::map<std::string, ArchivedIndividual> reference;
+        for (const auto& a : SearchArchive::open(path("mf-full.gruq"), true).individuals()) reference[a.genome] = a;
+        int compared = 0;
+        for (const ArchivedIndividual& a : all) {
+            const auto it = reference.find(a.genome);
+            if (a.isPartial() || it == reference.end()) continue;
+            QCOMPARE(a.validationAccuracy, it->second.validationAccuracy);
+            QCOMPARE(it->second.rungValidationAccuracy, -1.0);  // no rung at full fidelity
+            ++compared;
+        }
+        QVERIFY(compared >= 7);
+
+        // A stopped individual without its stored model is rebuilt the way it was evaluated.
+        const auto partial = std::find_if(all.begin(), all.end(), [](const auto& a) { return a.isPartial(); });
+        std::filesystem::copy_file(path("mf-1.gruq"), path("mf-no-models.gruq"));
+        {
+            sqlite3* db = nullptr;
+            QCOMPARE(sqlite3_open(path("mf-no-models.gruq").c_str(), &db), SQLITE_OK);
+            QCOMPARE(sqlite3_exec(db, "DELETE FROM models", nullptr, nullptr, nullptr), SQLITE_OK);
+            sqlite3_close(db);
+        }
+        const RebuiltIndividual rebuilt = rebuildArchivedIndividual(path("mf-no-models.gruq"), partial->id);
+        QVERIFY(!rebuilt.fromStoredModel && rebuilt.reproduced);
+        QCOMPARE(rebuilt.evaluation.fidelity, 0.25);
+
+        // Cancelled mid-search and resumed: the same decisions, the same front.
+        SearchControl control;
+        CountingObserver observer;
+        observer.onComputed = [&] {
+            if (observer.computed == 20) control.cancel();
+        };
+        QVERIFY(runSearch(s, path("mf-resumed.gruq"), &observer, &control).cancelled);
+        const SearchResult resumed = resumeSearch(path("mf-resumed.gruq"));
+        QCOMPARE(genomesOf(resumed.front), genomesOf(one.front));
+        QVERIFY(fidelities(SearchArchive::open(path("mf-resumed.gruq"), true).individuals()) == fidelities(all));
     }
 
     void existingArchiveIsNotOverwritten() {
