@@ -13,9 +13,12 @@
 #include "pareto_plot.h"
 #include "scheme_inspector.h"
 #include "search_controller.h"
+#include "search_settings_panel.h"
 #include "numpy_test_support.h"
 #include "torch_save_test_support.h"
 #include "test_support.h"
+#include "search_test_support.h"
+#include "gruq/search/search.h"
 
 #include <qcustomplot.h>
 
@@ -459,6 +462,40 @@ private slots:
             QTest::qWait(200);
             w.grab().save(qEnvironmentVariable("GRUQ_SCREENSHOT_DIR") + QStringLiteral("/genes-view.png"));
         }
+    }
+
+    // A multi-fidelity search's stopped genomes: rings with a legend entry, an inspector header saying where
+    // they stopped; the settings check box follows the archive and reaches the search settings.
+    void multiFidelityArchiveShowsStoppedGenomes() {
+        const test::TinySearchFolders folders(home_.path().toStdString() + "/mf");
+        SearchSettings s = test::tinySearchSettings(folders.data, folders.cache);
+        s.multiFidelity.gainNeighbours = 4;
+        s.qat.samplesPerEpoch = 128;
+        s.nsga2.generations = 3;
+        const QString archive = home_.path() + QStringLiteral("/mf.gruq");
+        runSearch(s, archive.toStdString());
+        std::vector<ArchivedIndividual> stopped;
+        for (const auto& a : SearchArchive::open(archive.toStdString(), true).individuals()) {
+            if (a.isPartial()) stopped.push_back(a);
+        }
+        QVERIFY(!stopped.empty());
+
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(w.openArchive(archive));
+        QCOMPARE(w.paretoPlot()->partialPointCount(), int(stopped.size()));
+        QVERIFY(w.paretoPlot()->legendShows(QStringLiteral("stopped at the rung")));
+        for (const auto& a : stopped) QVERIFY(!w.paretoPlot()->frontIds().contains(a.id));
+        w.selectIndividual(stopped.front().id);
+        QLabel* header = w.inspector()->findChild<QLabel*>(QStringLiteral("headerLabel"));
+        QVERIFY2(header->text().contains(QStringLiteral("stopped at 25% of the QAT budget")), qPrintable(header->text()));
+
+        QCheckBox* check = child<QCheckBox>(w, "multiFidelityCheck");
+        QVERIFY(check->isChecked());
+        check->setChecked(false);
+        QVERIFY(!w.settingsPanel()->searchSettings().multiFidelity.enabled);
+        check->setChecked(true);
+        QCOMPARE(w.settingsPanel()->searchSettings().multiFidelity.gainNeighbours, 4);  // the archive's, kept
     }
 
     void damagedArchiveShowsADialog() {

@@ -45,6 +45,7 @@ public:
     ParetoPlot* paretoPlot() const { return plot_; }
     GenesView* genesView() const { return genes_; }
     SchemeInspector* inspector() const { return inspector_; }
+    SearchSettingsPanel* settingsPanel() const { return settings_; }
     QString archivePath() const { return archivePath_; }
     // How the Export firmware button asks for a folder (default: a folder dialog); empty = cancelled.
     void setExportFolderChooser(std::function<QString(qint64 id)> chooser) { chooseExportFolder_ = std::move(chooser); }

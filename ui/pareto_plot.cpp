@@ -92,6 +92,22 @@ QColor ParetoPlot::colourForGeneration(int generation) const {
     return colourScale_->gradient().color(generation, QCPRange(0, std::max(1, generations_)));
 }
 
+int ParetoPlot::partialPointCount() const {
+    int count = 0;
+    for (auto it = generationGraphs_.begin(); it != generationGraphs_.end(); ++it) {
+        if (it.key().second) count += it.value()->dataCount();
+    }
+    return count;
+}
+
+bool ParetoPlot::legendShows(const QString& name) const {
+    for (int i = 0; i < plot_->legend->itemCount(); ++i) {
+        auto* item = qobject_cast<QCPPlottableLegendItem*>(plot_->legend->item(i));
+        if (item && item->plottable()->name() == name) return true;
+    }
+    return false;
+}
+
 QCPGraph* ParetoPlot::graphForGeneration(int generation, bool partial) {
     const QPair<int, bool> key(generation, partial);
     auto it = generationGraphs_.find(key);

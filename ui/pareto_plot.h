@@ -35,6 +35,8 @@ public:
     // Widget pixel position of a point (for tests and tooltips); (-1,-1) when unknown.
     QPointF pixelOf(qint64 id) const;
     int fineTuneArrowCount() const { return fineTuneArrows_.size(); }
+    int partialPointCount() const;  // drawn as rings: evaluations stopped at the multi-fidelity rung
+    bool legendShows(const QString& name) const;
     // The id nearest to a widget pixel within maxDistance pixels, or 0.
     qint64 idNear(const QPointF& pixel, double maxDistance = 12.0) const;
 
