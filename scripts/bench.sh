@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the benchmarks (issue #7); they print figures, never assert timings. Ends with one
-# summary table of medians and of ratios of figures measured side by side in this run. About 8-10
-# minutes on 2 cores (4 of them the default search).
+# summary table of medians and of ratios of figures measured side by side in this run. About 10-12
+# minutes on 2 cores (4-5 of them the two default searches).
 #   1. kernels and peer, in GRUQ_BENCH_REPETITIONS rounds (5), alternating which goes first, so that
 #      gruq and the peer see the same machine conditions:
 #      - bench_kernels (Google Benchmark, one repetition per round, benchmarks in random order): QAT step
@@ -10,8 +10,10 @@
 #        with /usr/bin/python3; skipped with a note when missing); checked first on a small case to
 #        compute gruq's step (logits, loss, gradients)
 #   2. bench_search_workers: the search's worker-pool scaling and seconds per genome evaluation
-#   3. the end-to-end default search (gruq-cli search --task smnist-row), about 4 minutes, then
-#      bench_archived_model on its archive: clicks on front points, archive size with stored models
+#   3. the end-to-end default search (gruq-cli search --task smnist-row, multi-fidelity), about 2 minutes,
+#      the same search at full fidelity (--full-fidelity), about 2.5 minutes, their time ratio and
+#      hypervolume difference; with GRUQ_BENCH_PIXEL_SEARCH=1 also the pixel-wise default search (hours);
+#      then bench_archived_model on the default search's archive: clicks on front points, archive size
 # Arguments are passed to bench_search_workers (default: --genomes 8 --repeats 1).
 # Environment: GRUQ_BUILD_DIR (build), GRUQ_BENCH_REPETITIONS (5 rounds), GRUQ_BENCH_MIN_TIME (0.3 s per
 # figure and round), GRUQ_BENCH_LONG_REPETITIONS (3: rounds that include the ~20 s pixel-wise unfused
@@ -102,21 +104,39 @@ if [[ $SKIP != *,workers,* ]]; then
   echo "   ($((SECONDS - start)) s so far)"
 fi
 
+# One end-to-end search, timed from process start (data, float model, baselines, 20 generations, the final
+# test pass): appends its line to $OUT/search.txt. A float model not yet in the cache is trained inside this
+# time; the line says which. Arguments: name, then gruq-cli search arguments.
+run_search() {
+  local name=$1 t0 t1 computed hv stopped float_model
+  shift
+  echo "== $name search (gruq-cli search $*)"
+  t0=$(date +%s.%N)
+  "./$BUILD_DIR/app/gruq-cli" search "$@" --out "$OUT/$name.gruq" >"$OUT/$name.log" 2>&1 ||
+    { echo "$name search failed:"; tail -n 5 "$OUT/$name.log"; exit 1; }
+  t1=$(date +%s.%N)
+  computed=$(tr '\r' '\n' <"$OUT/$name.log" | sed -n 's/.* \([0-9]*\) evaluations computed.*/\1/p' | tail -n 1)
+  hv=$(tr '\r' '\n' <"$OUT/$name.log" | sed -n 's/^search finished.*hypervolume \([0-9.]*\).*/\1/p' | tail -n 1)
+  stopped=$("./$BUILD_DIR/app/gruq-cli" front "$OUT/$name.gruq" --all --csv |
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "fidelity") c = i; next } c && $c < 1 { n++ } END { print n + 0 }')
+  float_model=$(grep -q "^float model.*(cached)" "$OUT/$name.log" && echo "from the cache" || echo "trained in this run")
+  awk -v n="$name" -v a="$t0" -v b="$t1" -v c="$computed" -v h="$hv" -v st="$stopped" -v f="$float_model" -v w="$(nproc)" \
+    'BEGIN { s = b - a; printf "%s: %d min %02d s (%.1f s) wall on %d cores, %d evaluations computed (%d stopped at the rung), final hypervolume %s, float model %s\n", n, int(s / 60), int(s) % 60, s, w, c, st, h, f }' |
+    tee -a "$OUT/search.txt"
+}
+
 if [[ $SKIP != *,search,* ]]; then
-  # The end-to-end default search, timed from process start (data, float model, baselines, 20
-  # generations, the final test pass). A float model not yet in the cache is trained inside this
-  # time; the line says which.
-  echo "== default search (gruq-cli search --task smnist-row: population 24, 20 generations)"
-  search_start=$(date +%s.%N)
-  "./$BUILD_DIR/app/gruq-cli" search --task smnist-row --out "$OUT/default-search.gruq" >"$OUT/search.log" 2>&1 ||
-    { echo "default search failed:"; tail -n 5 "$OUT/search.log"; exit 1; }
-  search_end=$(date +%s.%N)
-  computed=$(tr '\r' '\n' <"$OUT/search.log" | sed -n 's/.* \([0-9]*\) evaluations computed.*/\1/p' | tail -n 1)
-  float_model=$(grep -q "^float model.*(cached)" "$OUT/search.log" && echo "from the cache" || echo "trained in this run")
-  awk -v a="$search_start" -v b="$search_end" -v c="$computed" -v f="$float_model" -v w="$(nproc)" \
-    'BEGIN { s = b - a; printf "default search: %d min %02d s wall on %d cores, %d evaluations computed (%.2f s of wall time each), float model %s\n", int(s / 60), int(s) % 60, w, c, s / c, f }' |
-    tee "$OUT/search.txt"
-  # Its archive: clicking front points (stored models, no QAT) and what the stored models cost in size.
+  # The default search (multi-fidelity) and the same search with every genome trained in full, same seed,
+  # back to back; then the comparison: time ratio and hypervolume difference.
+  run_search default-search --task smnist-row
+  run_search full-fidelity-search --task smnist-row --full-fidelity
+  awk '/^default-search:/ { t1 = $0; sub(/.*\(/, "", t1); sub(/ s\).*/, "", t1); h1 = $0; sub(/.*hypervolume /, "", h1); sub(/,.*/, "", h1) }
+       /^full-fidelity-search:/ { t2 = $0; sub(/.*\(/, "", t2); sub(/ s\).*/, "", t2); h2 = $0; sub(/.*hypervolume /, "", h2); sub(/,.*/, "", h2) }
+       END { if (t1 && t2) printf "multi-fidelity vs full fidelity (same seed): %.2fx the time (%.0f%% less), hypervolume %+.2f%%\n", t1 / t2, 100 * (1 - t1 / t2), 100 * (h1 / h2 - 1) }' \
+    "$OUT/search.txt" | tee -a "$OUT/search.txt"
+  # The pixel-wise default search takes hours on 2 cores (its float model alone, when not cached): only on request.
+  if [ "${GRUQ_BENCH_PIXEL_SEARCH:-0}" = 1 ]; then run_search pixel-search --task smnist-pixel; fi
+  # The default search's archive: clicking front points (stored models, no QAT) and what the stored models cost.
   "./$BUILD_DIR/bench/bench_archived_model" "$OUT/default-search.gruq" | tee "$OUT/archived-model.txt"
   echo "   ($((SECONDS - start)) s so far)"
 fi
