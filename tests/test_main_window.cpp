@@ -489,6 +489,11 @@ private slots:
         w.selectIndividual(stopped.front().id);
         QLabel* header = w.inspector()->findChild<QLabel*>(QStringLiteral("headerLabel"));
         QVERIFY2(header->text().contains(QStringLiteral("stopped at 25% of the QAT budget")), qPrintable(header->text()));
+        QLabel* metrics = w.inspector()->findChild<QLabel*>(QStringLiteral("metricsLabel"));
+        QVERIFY2(metrics->text().contains(QStringLiteral("* at the rung: after 25% of the QAT budget")), qPrintable(metrics->text()));
+        const qint64 full = w.paretoPlot()->frontIds().constLast();
+        w.selectIndividual(full);
+        QVERIFY(!metrics->text().contains(QStringLiteral("at the rung")));
 
         QCheckBox* check = child<QCheckBox>(w, "multiFidelityCheck");
         QVERIFY(check->isChecked());

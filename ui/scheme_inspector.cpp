@@ -269,7 +269,9 @@ void SchemeInspector::showMetrics() {
         html += QStringLiteral("<tr><td>%1&nbsp;&nbsp;</td><td align='right'>%2</td><td align='right'>&nbsp;&nbsp;%3</td></tr>")
                     .arg(name, validation, test);
     };
-    addRow(tr("integer engine"), accuracyOrMissing(r.validationAccuracy), accuracyOrMissing(r.testAccuracy));
+    // A genome stopped at the multi-fidelity rung was measured early, on part of the validation split.
+    const QString rungMark = r.isPartial() ? QStringLiteral("*") : QString();
+    addRow(tr("integer engine"), accuracyOrMissing(r.validationAccuracy) + rungMark, accuracyOrMissing(r.testAccuracy));
     addRow(tr("fake-quant model"), accuracyOrMissing(r.fakeQuantValidationAccuracy),
            accuracyOrMissing(r.fakeQuantTestAccuracy));
     addRow(tr("float model"), accuracyOrMissing(context_.floatValidationAccuracy),
@@ -280,6 +282,11 @@ void SchemeInspector::showMetrics() {
         addRow(tr("Δ integer vs 8-bit"), deltaPoints(r.validationAccuracy, eight.validationAccuracy),
                deltaPoints(r.testAccuracy, eight.testAccuracy));
     html += QStringLiteral("</table>");
+    if (r.isPartial()) {
+        html += tr("<p style='margin-top:4px'>* at the rung: after %1% of the QAT budget, on part of the validation "
+                   "split (the search stopped it there: it could not reach the front)</p>")
+                    .arg(int(std::lround(r.fidelity * 100)));
+    }
 
     html += tr("<p style='margin-top:6px'>Size: <b>%1 bytes</b> (%2 bits), %3 % of the 8-bit model")
                 .arg(r.sizeBytes())

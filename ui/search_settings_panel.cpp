@@ -116,14 +116,15 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     qatSamples_ = spin("qatSamples", 0, 10'000'000, int(defaults.qat.samplesPerEpoch), 1024);
     qatSamples_->setSpecialValueText(tr("whole training split"));
     qatLr_ = doubleSpin("qatLr", 1e-6, 1.0, defaults.qat.learningRate, 6, 1e-4);
-    multiFidelity_ = new QCheckBox(tr("stop genomes that cannot reach the front after %1% of the budget")
+    multiFidelity_ = new QCheckBox(tr("rung at %1% of the budget")
                                        .arg(int(std::lround(defaults.multiFidelity.rungFraction * 100))),
                                    this);
     multiFidelity_->setObjectName(QStringLiteral("multiFidelityCheck"));
     multiFidelity_->setChecked(defaults.multiFidelity.enabled);
-    multiFidelity_->setToolTip(tr("Multi-fidelity evaluation: every genome is measured after part of its QAT budget and "
-                                  "trained to the end only when it could still enter the front (about 1/3 less search "
-                                  "time; the front holds fully trained genomes only)"));
+    multiFidelity_->setToolTip(tr("Multi-fidelity evaluation: every genome is measured after part of its QAT budget (the "
+                                  "rung) and trained to the end only when it could still enter the front (about 1/3 "
+                                  "less search time; the front holds fully trained genomes only). Off: every genome "
+                                  "gets the whole budget."));
     workers_ = spin("workers", 0, 256, 0);
     workers_->setSpecialValueText(tr("all cores"));
     // The population must stay a multiple of 4 (NSGA-II's tournament pairs), the bit range ordered.
