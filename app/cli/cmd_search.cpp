@@ -9,6 +9,7 @@
 #include "gruq/search/search.h"
 
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -78,7 +79,12 @@ void printFrontTable(const std::vector<ArchivedIndividual>& front, const std::ve
         std::printf("%5lld %8.2f%% %9s %8lld %6.1f%%  %s%s\n", static_cast<long long>(a.id), 100 * a.validationAccuracy,
                     formatPercent(a.testAccuracy).c_str(), static_cast<long long>((a.sizeBits + 7) / 8), 100 * a.sizeFraction, a.genome.c_str(), tag);
     };
-    for (const auto& a : front) row(a, a.baseline ? "  (homogeneous)" : "");
+    for (const auto& a : front) {
+        const std::string tag = a.baseline     ? "  (homogeneous)"
+                                : a.isPartial() ? "  (stopped at " + std::to_string(std::lround(100 * a.fidelity)) + "% of the QAT budget)"
+                                                : "";
+        row(a, tag.c_str());
+    }
     if (!baselines.empty()) {
         std::printf("homogeneous baselines\n");
         for (const auto& a : baselines) row(a, "");
@@ -184,9 +190,11 @@ int runFront(const FrontArgs& a) {
     const SearchArchive archive = SearchArchive::open(a.archive, /*readOnly=*/true);
     const auto everything = archive.individuals();
     std::vector<ArchivedIndividual> baselines, fineTuned;
+    long long stopped = 0;
     for (const auto& i : everything) {
         if (i.baseline) baselines.push_back(i);
         if (i.isFineTune()) fineTuned.push_back(i);
+        stopped += i.isPartial();
     }
     const auto rows = a.all ? everything : paretoFront(everything);
     if (a.json) {
@@ -195,8 +203,9 @@ int runFront(const FrontArgs& a) {
         std::cout << individualsCsv(rows);
     } else {
         const auto status = archive.state("status");
-        std::printf("%s: %lld evaluations, %zu generations, status %s\n", a.archive.c_str(),
-                    static_cast<long long>(everything.size()), archive.generations().size(),
+        const std::string stoppedNote = stopped ? " (" + std::to_string(stopped) + " stopped at the multi-fidelity rung)" : "";
+        std::printf("%s: %lld evaluations%s, %zu generations, status %s\n", a.archive.c_str(),
+                    static_cast<long long>(everything.size()), stoppedNote.c_str(), archive.generations().size(),
                     status ? status->c_str() : "unknown");
         printFrontTable(rows, baselines, a.all ? std::vector<ArchivedIndividual>{} : fineTuned);
     }
