@@ -169,6 +169,22 @@ private slots:
         QCOMPARE(SearchSettings::fromJson(archive.settingsJson()).algorithm, std::string("random"));
         for (const auto& g : archive.generations()) QCOMPARE(int(g.population.size()), s.nsga2.population);
         QCOMPARE(int(a.baselines.size()), 7);
+        // Nearby seeds explore independently (with seed + generation as the generation's seed, seed 8's
+        // generation 1 was seed 7's generation 2).
+        s.seed = 8;
+        runSearch(s, path("random-seed8.gruq"));
+        const auto genomesOfGeneration = [&](const char* file, int g) {
+            const SearchArchive archive = SearchArchive::open(path(file), true);
+            std::set<std::string> genomes;
+            const std::vector<ArchivedGeneration> generations = archive.generations();
+            for (int64_t id : generations.at(size_t(g)).population) genomes.insert(archive.individual(id)->genome);
+            return genomes;
+        };
+        for (int g = 1; g + 1 <= s.nsga2.generations; ++g) {
+            QVERIFY(genomesOfGeneration("random-seed8.gruq", g) != genomesOfGeneration("random-a.gruq", g + 1));
+        }
+        QVERIFY(genomesOfGeneration("random-seed8.gruq", 1) != genomesOfGeneration("random-a.gruq", 1));
+        s.seed = 7;
         s.algorithm = "nsga2";
         const SearchResult n = runSearch(s, path("random-nsga2.gruq"));
         const auto last = [&](const char* file) { return SearchArchive::open(path(file), true).lastGeneration()->population; };

@@ -4,6 +4,7 @@
 #include "genome_evaluator.h"
 
 #include "gruq/base/errors.h"
+#include "gruq/base/hashing.h"
 #include "gruq/base/process_identity.h"
 #include "gruq/quant/genome.h"
 
@@ -166,8 +167,12 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
             progress.setStage(g, "generation " + std::to_string(g) + "/" + std::to_string(gens));
             // Random search, the baseline NSGA-II must beat: the same budget of fresh uniform genomes per
             // generation (same archive, baselines and generation records), nothing learnt from the last.
+            // Each generation's seed is a hash of (seed, generation): seed + g would make seed s's generation
+            // g + 1 the same genomes as seed s + 1's generation g, and runs of nearby seeds nearly identical.
+            const auto generationSeed = static_cast<unsigned>(
+                fnv1a64("random search " + std::to_string(settings.seed) + " generation " + std::to_string(g)));
             population = random ? pagmo::population(problem, bfe, static_cast<pagmo::population::size_type>(pop),
-                                                    seed32 + static_cast<unsigned>(g))
+                                                    generationSeed)
                                 : algorithm.evolve(population);
             recordGeneration(g, population);
         }
