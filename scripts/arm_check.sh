@@ -23,16 +23,7 @@ arm-none-eabi-gcc "${strict[@]}" -mcpu=cortex-m4 -mthumb -Os -I "$dir" -c "$dir/
 arm-none-eabi-size "$work/gruq_runtime.o" "$work/gruq_model.o"
 
 # Random input codes within the x quantizer's range (what gruq_quantize_input produces).
-features="$(sed -n 's/^#define GRUQ_MODEL_INPUT_FEATURES \([0-9]*\)$/\1/p' "$dir/gruq_model.h")"
-python3 - "$work/codes.bin" "$count" "$steps" "$features" "$dir/model.json" <<'PY'
-import json, random, struct, sys
-path, count, steps, features, meta = sys.argv[1], *map(int, sys.argv[2:5]), sys.argv[5]
-top = (1 << json.load(open(meta))["point_bits"]["x"]) - 1
-rng = random.Random(1)
-with open(path, "wb") as f:
-    f.write(struct.pack("<III", count, steps, features))
-    f.write(bytes(rng.randint(0, top) for _ in range(count * steps * features)))
-PY
+python3 "$here/scripts/random_codes.py" "$dir" "$count" "$steps" "$work/codes.bin"
 
 echo "== 32-bit ARM Linux under qemu-arm vs host ($count sequences x $steps steps)"
 sources=(-DGRUQ_HARNESS_EMBEDDED -I "$dir" "$here/tests/runtime/harness.c" "$dir/gruq_runtime.c" "$dir/gruq_model.c")

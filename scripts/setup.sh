@@ -21,9 +21,10 @@ PACKAGES=(
   libgl-dev fonts-dejavu-core
   # data: default task (Fashion-MNIST IDX files), speech generator
   dataset-fashion-mnist espeak-ng
-  # export checks: the C runtime cross-built for Cortex-M4 and for 32-bit ARM Linux (run under qemu),
-  # and fuzzed with libFuzzer (clang + its runtime)
+  # export checks: the C runtime cross-built for Cortex-M4 (run on QEMU's mps2-an386 board) and for
+  # 32-bit ARM Linux (run under qemu-arm), and fuzzed with libFuzzer (clang + its runtime)
   gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
+  qemu-system-arm
   clang libclang-rt-14-dev
   # packaging check (scripts/package_check.sh): .desktop and AppStream validation; python3 for the
   # check and fuzz scripts' small data generators

@@ -145,6 +145,48 @@ private slots:
         QVERIFY2(r.exitCode == 0, "gruq_model + gruq_state size changed: update kRuntimeStructBytes32");
     }
 
+    // The word-at-a-time dot products equal the field-by-field reference for every width, alignment and row
+    // length (tests/runtime/kernel_test.c) on the host (portable lanes), on 32-bit ARM Linux under qemu-arm
+    // and on the emulated Cortex-M4 (the DSP instructions).
+    void packedKernelsEqualTheReferenceOnEveryTarget() {
+        const QString source = QString(GRUQ_RUNTIME_HARNESS).replace("harness.c", "kernel_test.c");
+        const QString m4 = QString(GRUQ_SOURCE_DIR) + "/bench/cortex_m4";
+        const QStringList common = kStrictC + QStringList{"-O2", "-I" + QString(GRUQ_RUNTIME_DIR), source};
+        const Run host = run(requireTool("cc"), common + QStringList{"-o", path("kernels-host")});
+        QVERIFY2(host.exitCode == 0, qPrintable(host.output));
+        const Run arm = run(requireTool("arm-linux-gnueabihf-gcc"), common + QStringList{"-static", "-o", path("kernels-arm")});
+        QVERIFY2(arm.exitCode == 0, qPrintable(arm.output));
+        const Run cortexM4 = run(requireTool("arm-none-eabi-gcc"),
+                                 QStringList{"-std=c99", "-O2", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
+                                             "-mfpu=fpv4-sp-d16", "--specs=rdimon.specs", "-T", m4 + "/mps2_an386.ld",
+                                             "-I" + QString(GRUQ_RUNTIME_DIR), m4 + "/startup.c", source, "-o",
+                                             path("kernels-m4.elf")});
+        QVERIFY2(cortexM4.exitCode == 0, qPrintable(cortexM4.output));
+        const QList<Run> runs = {run(path("kernels-host"), {}), run(requireTool("qemu-arm"), {path("kernels-arm")}),
+                                 run(requireTool("qemu-system-arm"),
+                                     {"-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
+                                      "-semihosting-config", "enable=on,target=native", "-kernel", path("kernels-m4.elf")})};
+        for (const Run& r : runs) {
+            QVERIFY2(r.exitCode == 0 && r.output.contains("rows, all equal"), qPrintable(r.output));
+            qInfo("%s", qPrintable(r.output.trimmed()));
+        }
+    }
+
+    // The exported folder on the emulated Cortex-M4 (scripts/m4_latency.sh): its logits equal the host
+    // build's, and the instruction count per step is reported.
+    void cortexM4UnderQemuMatchesTheHost() {
+        QVERIFY(!exportDirs_.empty());
+        for (size_t i : {size_t(0), size_t(2)}) {  // 2-bit, mixed
+            const Run r = run(requireTool("bash"), {QString(GRUQ_SOURCE_DIR) + "/scripts/m4_latency.sh", "--sequences",
+                                                    "4", QString::fromStdString(exportDirs_[i])});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+            QVERIFY2(r.output.contains("the Cortex-M4's logits equal the host build's"), qPrintable(r.output));
+            const QRegularExpressionMatch m = QRegularExpression("instructions_per_step=([0-9.]+)").match(r.output);
+            QVERIFY2(m.hasMatch() && m.captured(1).toDouble() > 0, qPrintable(r.output));
+            qInfo("%s", qPrintable(r.output.section('\n', 1, 1)));
+        }
+    }
+
     // Every rule of docs/blob-format.md broken once (CRC resealed where the rule is behind it): the core
     // reader and the C runtime give the code the document's validation table names.
     void everyDocumentedRuleGetsItsCodeFromRuntimeAndCore() {

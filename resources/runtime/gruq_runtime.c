@@ -158,31 +158,176 @@ static int32_t lut(const gruq_model* m, uint32_t first_bit, int out_point, int32
     return (int32_t)read_field(m->bitstream, first_bit + (uint32_t)index * b, b);
 }
 
-/* sum_k w[k] (in[k] - zin) over the next `cols` b-bit weights of the reader. |w| <= 127,
- * |in - zin| <= 255 and cols < 2048 keep it far inside int32. */
-static int32_t dot_row(bit_reader* r, uint32_t b, const uint8_t* in, int32_t zin, uint32_t cols) {
+/* ------------------------------------------------------------------------------------------------ */
+/* Dot products (docs/latency.md)                                                                   */
+
+/* The inner loops' helpers must be inlined, or a call per four products costs more than the products. */
+#if defined(__GNUC__)
+#define GRUQ_INLINE static __inline__ __attribute__((always_inline))
+#else
+#define GRUQ_INLINE static
+#endif
+
+/* The input of a matrix product, minus its zero point, as little-endian int16 pairs in the workspace
+ * ("offsets"): written once per input vector and read by every row of the three gates, so that the inner
+ * loops multiply two halfword lanes at a time (SMLAD on a Cortex-M4). Followed by zeros, so that a row's
+ * last partial word of up to 16 weights can be computed as a whole one. */
+#define OFFSET_PADDING 16u
+static void write_offsets(uint8_t* offsets, const uint8_t* in, int32_t zin, uint32_t cols) {
+    uint32_t k;
+    for (k = 0; k < cols; ++k) {
+        const uint32_t v = (uint32_t)((int32_t)in[k] - zin);
+        offsets[2u * k] = (uint8_t)(v & 0xFFu);
+        offsets[2u * k + 1u] = (uint8_t)((v >> 8) & 0xFFu);
+    }
+    memset(offsets + 2u * cols, 0, 2u * OFFSET_PADDING);
+}
+
+static int32_t offset_at(const uint8_t* offsets, uint32_t k) {
+    const uint32_t v = (uint32_t)offsets[2u * k] | ((uint32_t)offsets[2u * k + 1u] << 8);
+    return (int32_t)(v ^ 0x8000u) - 0x8000;
+}
+
+/* Four little-endian bytes (compilers fuse this into one load on little-endian targets). */
+GRUQ_INLINE uint32_t load_le32(const uint8_t* p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* Halfword-lane primitives: the Cortex-M4 DSP instructions where the compiler offers them (ACLE), the
+ * same arithmetic in portable C elsewhere, so every target runs the one kernel below. */
+#if defined(__ARM_FEATURE_SIMD32) && !defined(GRUQ_PORTABLE_LANES)
+#include <arm_acle.h>
+GRUQ_INLINE uint32_t lanes_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int32_t)x); }
+GRUQ_INLINE int32_t lanes_smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad((int32_t)a, (int32_t)b, acc); }
+#else
+GRUQ_INLINE int32_t lane_of(uint32_t x, uint32_t shift, uint32_t bits) { /* sign-extended field of x */
+    const uint32_t sign = 1u << (bits - 1u), field = (x >> shift) & ((sign << 1) - 1u);
+    return (int32_t)(field ^ sign) - (int32_t)sign;
+}
+/* [byte 0, byte 2] of x, each sign-extended to a halfword. */
+GRUQ_INLINE uint32_t lanes_sxtb16(uint32_t x) {
+    return ((uint32_t)lane_of(x, 0, 8) & 0xFFFFu) | (((uint32_t)lane_of(x, 16, 8) & 0xFFFFu) << 16);
+}
+/* acc + lo(a) lo(b) + hi(a) hi(b), halfwords signed. */
+GRUQ_INLINE int32_t lanes_smlad(uint32_t a, uint32_t b, int32_t acc) {
+    return acc + lane_of(a, 0, 16) * lane_of(b, 0, 16) + lane_of(a, 16, 16) * lane_of(b, 16, 16);
+}
+#endif
+
+/* [lo(a), lo(b)] and [hi(a), hi(b)]: two lane pairs back in input order (PKHBT / PKHTB), and the lanes of
+ * x rotated right by a byte (SXTB16 with ROR #8). GCC and Clang offer no intrinsic for these forms. */
+#if defined(__ARM_FEATURE_SIMD32) && !defined(GRUQ_PORTABLE_LANES) && defined(__GNUC__)
+GRUQ_INLINE uint32_t pack_lo(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+GRUQ_INLINE uint32_t pack_hi(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+GRUQ_INLINE uint32_t lanes_sxtb16_ror8(uint32_t x) {
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+#else
+GRUQ_INLINE uint32_t pack_lo(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+GRUQ_INLINE uint32_t pack_hi(uint32_t a, uint32_t b) { return (b & 0xFFFF0000u) | (a >> 16); }
+GRUQ_INLINE uint32_t lanes_sxtb16_ror8(uint32_t x) { return lanes_sxtb16((x >> 8) | (x << 24)); }
+#endif
+
+/* acc + sum of four products. e = [w_a, w_c] and o = [w_b, w_d], halfword lanes of four weights of a word
+ * (sub-byte weights scaled by a power of two); [w_a, w_b] meets the offsets at x_ab, [w_c, w_d] those at
+ * x_cd (each two consecutive inputs). */
+GRUQ_INLINE int32_t mac_pairs(uint32_t e, uint32_t o, const uint8_t* x_ab, const uint8_t* x_cd, int32_t acc) {
+    acc = lanes_smlad(pack_lo(e, o), load_le32(x_ab), acc);
+    return lanes_smlad(pack_hi(e, o), load_le32(x_cd), acc);
+}
+
+/* One field at a time: any width, any bit position. The reference the packed paths are tested against
+ * (tests/runtime/kernel_test.c) and the path for 3, 5, 6 and 7 bits. */
+static int32_t dot_fields(bit_reader* r, uint32_t b, const uint8_t* offsets, uint32_t first, uint32_t cols) {
     int32_t acc = 0;
     uint32_t k;
-    if (b == 8u && r->n == 0) { /* byte-aligned 8-bit row: plain bytes */
-        const uint8_t* w = r->p;
-        for (k = 0; k < cols; ++k) {
-            const int32_t wk = (int32_t)w[k] - (int32_t)((w[k] & 0x80u) << 1);
-            acc += wk * ((int32_t)in[k] - zin);
-        }
-        r->p += cols;
-        return acc;
-    }
-    for (k = 0; k < cols; ++k) acc += sign_extend(br_get(r, b), b) * ((int32_t)in[k] - zin);
+    for (k = first; k < cols; ++k) acc += sign_extend(br_get(r, b), b) * offset_at(offsets, k);
     return acc;
 }
 
-/* out[j] = requant(bias[j] + sum_k w[j,k] (in[k] - zin)) for `rows` rows read from r. Identical to the
- * C++ engine's form (bias - zin sum_k w) + sum_k w in[k]: no intermediate overflows in either. */
-static void mat_vec(bit_reader* r, uint32_t b, const uint8_t* bias, const uint8_t* in, int32_t zin, uint32_t rows,
+/* Products of one word of weights with the offsets at x: 4 weights of 8 bits; 8 of 4 bits, each times 16
+ * (its nibble moved to the top of its byte); 16 of 2 bits, each times 64. */
+GRUQ_INLINE int32_t word_dot8(uint32_t w, const uint8_t* x, int32_t acc) {
+    return mac_pairs(lanes_sxtb16(w), lanes_sxtb16_ror8(w), x, x + 4, acc); /* [w0, w2] [w1, w3] */
+}
+
+GRUQ_INLINE int32_t word_dot4(uint32_t w, const uint8_t* x, int32_t acc) {
+    const uint32_t even = (w << 4) & 0xF0F0F0F0u, odd = w & 0xF0F0F0F0u;
+    acc = mac_pairs(lanes_sxtb16(even), lanes_sxtb16(odd), x, x + 8, acc); /* [w0, w4] [w1, w5] */
+    return mac_pairs(lanes_sxtb16_ror8(even), lanes_sxtb16_ror8(odd), x + 4, x + 12, acc); /* [w2, w6] [w3, w7] */
+}
+
+GRUQ_INLINE int32_t word_dot2(uint32_t w, const uint8_t* x, int32_t acc) {
+    const uint32_t f0 = (w << 6) & 0xC0C0C0C0u, f1 = (w << 4) & 0xC0C0C0C0u;
+    const uint32_t f2 = (w << 2) & 0xC0C0C0C0u, f3 = w & 0xC0C0C0C0u;
+    /* lanes of f_j: weights j and 8 + j; rotated by a byte: 4 + j and 12 + j */
+    acc = mac_pairs(lanes_sxtb16(f0), lanes_sxtb16(f1), x, x + 16, acc);
+    acc = mac_pairs(lanes_sxtb16(f2), lanes_sxtb16(f3), x + 4, x + 20, acc);
+    acc = mac_pairs(lanes_sxtb16_ror8(f0), lanes_sxtb16_ror8(f1), x + 8, x + 24, acc);
+    return mac_pairs(lanes_sxtb16_ror8(f2), lanes_sxtb16_ror8(f3), x + 12, x + 28, acc);
+}
+
+GRUQ_INLINE int32_t word_dot(uint32_t b, uint32_t w, const uint8_t* x, int32_t acc) {
+    return b == 8u ? word_dot8(w, x, acc) : (b == 4u ? word_dot4(w, x, acc) : word_dot2(w, x, acc));
+}
+
+/* sum_k w[k] (in[k] - zin) over the next `cols` b-bit weights of the reader. |w| <= 127, |in - zin| <= 255
+ * and cols < 2048 keep it far inside int32, also with the weights scaled by 16 or 64. 8-, 4- and 2-bit rows
+ * whose fields do not straddle bytes go a word at a time: the fields before the first byte boundary one by
+ * one, the last partial word masked (its zero fields meet the offsets' zero padding). Reads no byte past
+ * the one holding the row's last bit, and leaves the reader as br_get would. */
+static int32_t dot_row(bit_reader* r, uint32_t b, const uint8_t* offsets, uint32_t cols) {
+    int32_t head = 0, packed = 0;
+    uint32_t k = 0, per_word, words, tail_bits;
+    const uint8_t *p, *x;
+    if ((b != 8u && b != 4u && b != 2u) || (r->n & (b - 1u)) != 0u) return dot_fields(r, b, offsets, 0, cols);
+    for (; r->n != 0u && k < cols; ++k) head += sign_extend(br_get(r, b), b) * offset_at(offsets, k);
+    if (k == cols) return head;
+    per_word = 32u / b;
+    words = (cols - k) / per_word;
+    tail_bits = (cols - k - words * per_word) * b;
+    p = r->p; /* a local copy: stores through r would be reloaded after every word */
+    x = offsets + 2u * k;
+    if (b == 8u) { /* one loop per width: a test on b inside the loop costs as much as a product */
+        for (; words != 0u; --words, p += 4, x += 8) packed = word_dot8(load_le32(p), x, packed);
+    } else if (b == 4u) {
+        for (; words != 0u; --words, p += 4, x += 16) packed = word_dot4(load_le32(p), x, packed);
+    } else {
+        for (; words != 0u; --words, p += 4, x += 32) packed = word_dot2(load_le32(p), x, packed);
+    }
+    if (tail_bits != 0u) {
+        const uint32_t whole = tail_bits / 8u, rest = tail_bits % 8u;
+        uint32_t w = 0, i;
+        for (i = 0; i < whole + (rest != 0u); ++i) w |= (uint32_t)p[i] << (8u * i);
+        packed = word_dot(b, w & ((1u << tail_bits) - 1u), x, packed);
+        p += whole;
+        if (rest != 0u) { /* the row ends inside this byte: its other bits start the next row */
+            r->buf = (uint32_t)(*p++) >> rest;
+            r->n = 8u - rest;
+        }
+    }
+    r->p = p;
+    return head + packed / (int32_t)(b == 8u ? 1 : (b == 4u ? 16 : 64)); /* exact: a multiple */
+}
+
+/* out[j] = requant(bias[j] + sum_k w[j,k] (in[k] - zin)) for `rows` rows read from r, the input given as
+ * offsets (write_offsets). Identical to the C++ engine's form (bias - zin sum_k w) + sum_k w in[k]: no
+ * intermediate overflows in either. */
+static void mat_vec(bit_reader* r, uint32_t b, const uint8_t* bias, const uint8_t* offsets, uint32_t rows,
                     uint32_t cols, const gruq_multiplier* mul, int32_t zout, int32_t qmax, uint8_t* out) {
     uint32_t j;
     for (j = 0; j < rows; ++j) {
-        const int64_t acc = (int64_t)dot_row(r, b, in, zin, cols) + rd_i32(bias + 4u * j);
+        const int64_t acc = (int64_t)dot_row(r, b, offsets, cols) + rd_i32(bias + 4u * j);
         out[j] = (uint8_t)requant(acc, mul, zout, qmax);
     }
 }
@@ -428,8 +573,13 @@ int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes)
 /* ------------------------------------------------------------------------------------------------ */
 /* Inference                                                                                        */
 
+/* h (H), ih and hh (3H each), then the offsets of the wider of x and h (2 bytes each) and their padding. */
 uint32_t gruq_workspace_bytes(const gruq_model* model) {
-    return model == NULL ? 0u : 7u * (uint32_t)model->hidden_size;
+    uint32_t F, H;
+    if (model == NULL) return 0u;
+    F = model->input_features;
+    H = model->hidden_size;
+    return 7u * H + 2u * ((F > H ? F : H) + OFFSET_PADDING);
 }
 
 int gruq_state_init(gruq_state* state, const gruq_model* model, void* workspace, uint32_t workspace_bytes) {
@@ -442,6 +592,7 @@ int gruq_state_init(gruq_state* state, const gruq_model* model, void* workspace,
     state->h = ws;
     state->ih = ws + H;
     state->hh = ws + 4u * H;
+    state->offsets = ws + 7u * H;
     gruq_reset(state);
     return GRUQ_OK;
 }
@@ -451,36 +602,18 @@ void gruq_reset(gruq_state* state) {
     memset(state->h, (int)state->model->zero_point[GRUQ_H], state->model->hidden_size);
 }
 
-void gruq_step(gruq_state* state, const uint8_t* input_codes) {
-    const gruq_model* m;
-    const uint8_t* bias_hh;
-    uint32_t F, H, j;
+/* The element-wise part of a step from ih and hh (docs/quantization.md). h[j] is read (old value) before it
+ * is overwritten, and only by element j. */
+static void update_hidden(gruq_state* state) {
+    const gruq_model* m = state->model;
+    const uint32_t H = m->hidden_size;
+    const uint8_t *ih = state->ih, *hh = state->hh;
+    uint8_t* h = state->h;
+    const int32_t z_h = m->zero_point[GRUQ_H];
+    int32_t z_ih[3], z_hh[3], z_sig_r, z_sig_z, z_tanh, z_rn, z_zn, z_zh, q_sig_z;
+    uint32_t j;
     int g;
-    bit_reader r;
-    uint8_t *h, *ih, *hh;
-    int32_t z_ih[3], z_hh[3], z_h, z_sig_r, z_sig_z, z_tanh, z_rn, z_zn, z_zh, q_sig_z;
 
-    if (state == NULL || state->model == NULL || input_codes == NULL) return;
-    m = state->model;
-    F = m->input_features;
-    H = m->hidden_size;
-    h = state->h;
-    ih = state->ih;
-    hh = state->hh;
-    z_h = m->zero_point[GRUQ_H];
-
-    /* ih = requant(W_ih x + b_ih), hh = requant(W_hh h + b_hh), gate by gate (r, z, n). */
-    br_init(&r, m->bitstream, m->w_ih_bit);
-    for (g = 0; g < 3; ++g) {
-        mat_vec(&r, m->bits[GRUQ_W_IR + g], m->biases + 4u * H * (uint32_t)g, input_codes, m->zero_point[GRUQ_X], H, F,
-                &m->ih[g], m->zero_point[GRUQ_IH_R + g], qmax_of(m, GRUQ_IH_R + g), ih + H * (uint32_t)g);
-    }
-    bias_hh = m->biases + 4u * 3u * H;
-    br_init(&r, m->bitstream, m->w_hh_bit);
-    for (g = 0; g < 3; ++g) {
-        mat_vec(&r, m->bits[GRUQ_W_HR + g], bias_hh + 4u * H * (uint32_t)g, h, z_h, H, H, &m->hh[g],
-                m->zero_point[GRUQ_HH_R + g], qmax_of(m, GRUQ_HH_R + g), hh + H * (uint32_t)g);
-    }
     for (g = 0; g < 3; ++g) {
         z_ih[g] = m->zero_point[GRUQ_IH_R + g];
         z_hh[g] = m->zero_point[GRUQ_HH_R + g];
@@ -493,7 +626,6 @@ void gruq_step(gruq_state* state, const uint8_t* input_codes) {
     z_zh = m->zero_point[GRUQ_MUL_ZH];
     q_sig_z = qmax_of(m, GRUQ_SIG_Z);
 
-    /* Element-wise part. h[j] is read (old value) before it is overwritten, and only by element j. */
     for (j = 0; j < H; ++j) {
         const int32_t sr = add_codes((int32_t)ih[j] - z_ih[0], (int32_t)hh[j] - z_hh[0], &m->sum_r,
                                      m->zero_point[GRUQ_SUM_R], qmax_of(m, GRUQ_SUM_R));
@@ -515,6 +647,41 @@ void gruq_step(gruq_state* state, const uint8_t* input_codes) {
     }
 }
 
+void gruq_step(gruq_state* state, const uint8_t* input_codes) {
+    const gruq_model* m;
+    const uint8_t* bias_hh;
+    uint32_t F, H;
+    int g;
+    bit_reader r;
+    uint8_t *h, *ih, *hh;
+    int32_t z_h;
+
+    if (state == NULL || state->model == NULL || input_codes == NULL) return;
+    m = state->model;
+    F = m->input_features;
+    H = m->hidden_size;
+    h = state->h;
+    ih = state->ih;
+    hh = state->hh;
+    z_h = m->zero_point[GRUQ_H];
+
+    /* ih = requant(W_ih x + b_ih), hh = requant(W_hh h + b_hh), gate by gate (r, z, n). */
+    write_offsets(state->offsets, input_codes, m->zero_point[GRUQ_X], F);
+    br_init(&r, m->bitstream, m->w_ih_bit);
+    for (g = 0; g < 3; ++g) {
+        mat_vec(&r, m->bits[GRUQ_W_IR + g], m->biases + 4u * H * (uint32_t)g, state->offsets, H, F, &m->ih[g],
+                m->zero_point[GRUQ_IH_R + g], qmax_of(m, GRUQ_IH_R + g), ih + H * (uint32_t)g);
+    }
+    bias_hh = m->biases + 4u * 3u * H;
+    write_offsets(state->offsets, h, z_h, H);
+    br_init(&r, m->bitstream, m->w_hh_bit);
+    for (g = 0; g < 3; ++g) {
+        mat_vec(&r, m->bits[GRUQ_W_HR + g], bias_hh + 4u * H * (uint32_t)g, state->offsets, H, H, &m->hh[g],
+                m->zero_point[GRUQ_HH_R + g], qmax_of(m, GRUQ_HH_R + g), hh + H * (uint32_t)g);
+    }
+    update_hidden(state);
+}
+
 int gruq_logits(const gruq_state* state, int32_t* logits) {
     const gruq_model* m;
     bit_reader r;
@@ -533,9 +700,10 @@ int gruq_logits(const gruq_state* state, int32_t* logits) {
     z_fc = m->zero_point[GRUQ_FC];
     q_fc = qmax_of(m, GRUQ_FC);
     wb = m->bits[GRUQ_W_FC];
+    write_offsets(state->offsets, state->h, z_h, H); /* scratch: the hidden state itself is not changed */
     br_init(&r, m->bitstream, m->w_fc_bit);
     for (c = 0; c < C; ++c) {
-        const int64_t acc = (int64_t)dot_row(&r, wb, state->h, z_h, H) + rd_i32(bias_fc + 4u * c);
+        const int64_t acc = (int64_t)dot_row(&r, wb, state->offsets, H) + rd_i32(bias_fc + 4u * c);
         const int32_t code = requant(acc, &m->fc, z_fc, q_fc);
         if (logits != NULL) logits[c] = code;
         if (code > best_value) { /* strictly greater: ties go to the lowest index */
@@ -596,7 +764,7 @@ const char* gruq_error_string(int code) {
     case GRUQ_ERR_PARAM:
         return "Bad parameter: a zero point, scale, multiplier, shift, bias, weight code, padding bit or reserved "
                "byte is invalid.";
-    case GRUQ_ERR_WORKSPACE: return "Workspace too small: it needs gruq_workspace_bytes() bytes (7 x hidden size).";
+    case GRUQ_ERR_WORKSPACE: return "Workspace too small: it needs gruq_workspace_bytes() bytes (7 H + 2 max(F, H) + 32).";
     default: return "Unknown error code.";
     }
 }

@@ -84,13 +84,14 @@ typedef struct {
     uint8_t* h;  /* H hidden-state codes */
     uint8_t* ih; /* 3H scratch codes */
     uint8_t* hh; /* 3H scratch codes */
+    uint8_t* offsets; /* scratch: max(F, H) + 16 input codes minus their zero point, int16 little-endian */
 } gruq_state;
 
 /* Validates the blob (magic, version, sizes, CRC, every parameter) and decodes its header. blob_bytes is
  * the length of the buffer. On failure the model is zeroed and the first failing check's code returned. */
 int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes);
 
-/* Bytes of workspace a state of this model needs (7 H). */
+/* Bytes of workspace a state of this model needs (7 H + 2 max(F, H) + 32). */
 uint32_t gruq_workspace_bytes(const gruq_model* model);
 
 /* Binds a state to a model and a workspace, and resets it. */

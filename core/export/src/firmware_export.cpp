@@ -191,7 +191,7 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "| flash: blob | " << s.blobBytes << " |\n"
       << "| flash: input tables (`gruq_model_input_*`) | " << s.inputTableBytes << " |\n"
       << "| flash: runtime code (Cortex-M4, Thumb-2, `-Os`, gcc 12) | about " << kRuntimeCodeBytesCortexM4 << " |\n"
-      << "| RAM: workspace (`GRUQ_MODEL_WORKSPACE_BYTES` = 7 x hidden size) | " << s.workspaceBytes << " |\n"
+      << "| RAM: workspace (`GRUQ_MODEL_WORKSPACE_BYTES` = 7 H + 2 max(F, H) + 32 bytes) | " << s.workspaceBytes << " |\n"
       << "| RAM: `gruq_model` + `gruq_state` structs (32-bit target) | " << kRuntimeStructBytes32 << " |\n\n"
       << "Weights and lookup tables stay in flash, packed at their bit widths; nothing is copied to RAM.\n\n"
       << "## API\n\n"
@@ -324,7 +324,7 @@ ExportSummary exportFirmware(const FirmwareExport& e, const std::string& directo
     s.blobBytes = int64_t(blob.size());
     s.sizeObjectiveBytes = modelSize(e.model.shape, e.model.bits).totalBytes();
     s.inputTableBytes = e.model.shape.inputSize * (4 + 8);
-    s.workspaceBytes = 7 * e.model.shape.hiddenSize;
+    s.workspaceBytes = 7 * e.model.shape.hiddenSize + 2 * (std::max(e.model.shape.inputSize, e.model.shape.hiddenSize) + 16);
 
     std::error_code ec;
     fs::create_directories(directory, ec);

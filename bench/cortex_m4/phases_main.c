@@ -1,0 +1,93 @@
+/* Where a step's instructions go on the emulated Cortex-M4: the runtime's source is included so that its
+ * internal stages (offsets, each gate's matrix product, the element-wise update, the classifier head) can
+ * be timed one by one. Built and run by scripts/m4_latency.sh --phases; its figures feed the latency model
+ * (resources/latency/cortex-m4.json, docs/latency.md). Prints, over semihosting, ticks summed over
+ * M4_SEQUENCES x M4_STEPS steps (25 MHz timer; see latency_main.c):
+ *     phase <name> <rows> <cols> <bits> <ticks>
+ */
+#include "gruq_runtime.c"
+
+#include "gruq_model.h"
+#include "m4_codes.h"
+
+#include <stdio.h>
+
+#define TIMER0_CTRL (*(volatile uint32_t*)0x40000000u)
+#define TIMER0_VALUE (*(volatile uint32_t*)0x40000004u)
+#define TIMER0_RELOAD (*(volatile uint32_t*)0x40000008u)
+
+static uint8_t workspace[GRUQ_MODEL_WORKSPACE_BYTES];
+static gruq_model model;
+static gruq_state state;
+enum { OFFSETS_X, OFFSETS_H, GATES = 2, UPDATE = 8, HEAD, PHASES };
+static uint32_t ticks[PHASES];
+
+static void step_in_phases(const uint8_t* codes) {
+    const gruq_model* m = state.model;
+    const uint32_t F = m->input_features, H = m->hidden_size;
+    bit_reader r;
+    uint32_t t0, t1;
+    int g;
+    t0 = TIMER0_VALUE;
+    write_offsets(state.offsets, codes, m->zero_point[GRUQ_X], F);
+    t1 = TIMER0_VALUE;
+    ticks[OFFSETS_X] += t0 - t1;
+    br_init(&r, m->bitstream, m->w_ih_bit);
+    for (g = 0; g < 3; ++g) {
+        t0 = TIMER0_VALUE;
+        mat_vec(&r, m->bits[GRUQ_W_IR + g], m->biases + 4u * H * (uint32_t)g, state.offsets, H, F, &m->ih[g],
+                m->zero_point[GRUQ_IH_R + g], qmax_of(m, GRUQ_IH_R + g), state.ih + H * (uint32_t)g);
+        t1 = TIMER0_VALUE;
+        ticks[GATES + g] += t0 - t1;
+    }
+    t0 = TIMER0_VALUE;
+    write_offsets(state.offsets, state.h, m->zero_point[GRUQ_H], H);
+    t1 = TIMER0_VALUE;
+    ticks[OFFSETS_H] += t0 - t1;
+    br_init(&r, m->bitstream, m->w_hh_bit);
+    for (g = 0; g < 3; ++g) {
+        t0 = TIMER0_VALUE;
+        mat_vec(&r, m->bits[GRUQ_W_HR + g], m->biases + 4u * 3u * H + 4u * H * (uint32_t)g, state.offsets, H, H,
+                &m->hh[g], m->zero_point[GRUQ_HH_R + g], qmax_of(m, GRUQ_HH_R + g), state.hh + H * (uint32_t)g);
+        t1 = TIMER0_VALUE;
+        ticks[GATES + 3 + g] += t0 - t1;
+    }
+    t0 = TIMER0_VALUE;
+    update_hidden(&state);
+    t1 = TIMER0_VALUE;
+    ticks[UPDATE] += t0 - t1;
+}
+
+int main(void) {
+    static const char* const gate_names[6] = {"w_ir", "w_iz", "w_in", "w_hr", "w_hz", "w_hn"};
+    uint32_t s, t, g, t0, t1;
+    if (gruq_model_init(&model, gruq_model_blob, gruq_model_blob_bytes) != GRUQ_OK ||
+        gruq_state_init(&state, &model, workspace, sizeof workspace) != GRUQ_OK) {
+        printf("error: model rejected\n");
+        return 2;
+    }
+    TIMER0_RELOAD = 0xFFFFFFFFu;
+    TIMER0_VALUE = 0xFFFFFFFFu;
+    TIMER0_CTRL = 1u;
+    for (s = 0; s < M4_SEQUENCES; ++s) {
+        gruq_reset(&state);
+        for (t = 0; t < M4_STEPS; ++t) {
+            step_in_phases(m4_codes + ((uint32_t)s * M4_STEPS + t) * GRUQ_MODEL_INPUT_FEATURES);
+        }
+        t0 = TIMER0_VALUE;
+        (void)gruq_logits(&state, NULL);
+        t1 = TIMER0_VALUE;
+        ticks[HEAD] += t0 - t1;
+    }
+    printf("phase offsets_x 1 %u 0 %lu\n", (unsigned)model.input_features, (unsigned long)ticks[OFFSETS_X]);
+    printf("phase offsets_h 1 %u 0 %lu\n", (unsigned)model.hidden_size, (unsigned long)ticks[OFFSETS_H]);
+    for (g = 0; g < 6; ++g) {
+        printf("phase %s %u %u %u %lu\n", gate_names[g], (unsigned)model.hidden_size,
+               (unsigned)(g < 3 ? model.input_features : model.hidden_size), (unsigned)model.bits[GRUQ_W_IR + g],
+               (unsigned long)ticks[GATES + g]);
+    }
+    printf("phase update %u 0 0 %lu\n", (unsigned)model.hidden_size, (unsigned long)ticks[UPDATE]);
+    printf("phase head %u %u %u %lu\n", (unsigned)model.classes, (unsigned)model.hidden_size,
+           (unsigned)model.bits[GRUQ_W_FC], (unsigned long)ticks[HEAD]);
+    return 0;
+}
