@@ -183,9 +183,15 @@ static void write_offsets(uint8_t* offsets, const uint8_t* in, int32_t zin, uint
     memset(offsets + 2u * cols, 0, 2u * OFFSET_PADDING);
 }
 
-static int32_t offset_at(const uint8_t* offsets, uint32_t k) {
+GRUQ_INLINE int32_t offset_at(const uint8_t* offsets, uint32_t k) {
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    int16_t v; /* one halfword load */
+    memcpy(&v, offsets + 2u * k, sizeof v);
+    return v;
+#else
     const uint32_t v = (uint32_t)offsets[2u * k] | ((uint32_t)offsets[2u * k + 1u] << 8);
     return (int32_t)(v ^ 0x8000u) - 0x8000;
+#endif
 }
 
 /* Four little-endian bytes (compilers fuse this into one load on little-endian targets). */
@@ -281,6 +287,48 @@ GRUQ_INLINE int32_t word_dot(uint32_t b, uint32_t w, const uint8_t* x, int32_t a
     return b == 8u ? word_dot8(w, x, acc) : (b == 4u ? word_dot4(w, x, acc) : word_dot2(w, x, acc));
 }
 
+/* Eight fields of b = 3, 5, 6 or 7 bits fill exactly b bytes: fields 0-3 are the low 4b bits of the word
+ * at p, fields 4-7 the 4b bits from bit 4b, in the word at p + b/2 shifted right by 4b % 8. Reads
+ * b/2 + 4 bytes from p. With b a constant each field is one signed bit-field extract (SBFX). */
+GRUQ_INLINE int32_t signed_field(uint32_t w, uint32_t shift, uint32_t b) {
+    const uint32_t sign = 1u << (b - 1u);
+    return (int32_t)(((w >> shift) & ((sign << 1) - 1u)) ^ sign) - (int32_t)sign;
+}
+
+GRUQ_INLINE int32_t group_dot(const uint8_t* p, const uint8_t* x, uint32_t b, int32_t acc) {
+    const uint32_t lo = load_le32(p), hi = load_le32(p + b / 2u) >> ((4u * b) % 8u);
+    /* written out: -O2 does not unroll, and a loop would cost a shift per field */
+    acc += signed_field(lo, 0u, b) * offset_at(x, 0u) + signed_field(lo, b, b) * offset_at(x, 1u);
+    acc += signed_field(lo, 2u * b, b) * offset_at(x, 2u) + signed_field(lo, 3u * b, b) * offset_at(x, 3u);
+    acc += signed_field(hi, 0u, b) * offset_at(x, 4u) + signed_field(hi, b, b) * offset_at(x, 5u);
+    return acc + signed_field(hi, 2u * b, b) * offset_at(x, 6u) + signed_field(hi, 3u * b, b) * offset_at(x, 7u);
+}
+
+/* sum_k w[k] (in[k] - zin) for b = 3, 5, 6, 7: fields one by one up to the first byte boundary, then
+ * groups of eight while the row still holds the bytes a group reads, then the rest one by one. A 6-bit
+ * row starting at an odd bit never reaches a byte boundary and goes field by field. */
+static int32_t dot_groups(bit_reader* r, uint32_t b, const uint8_t* offsets, uint32_t cols) {
+    const uint32_t need = b / 2u + 4u;
+    int32_t acc = 0;
+    uint32_t k = 0, groups;
+    const uint8_t *p, *x;
+    for (; r->n != 0u && k < cols && k < 8u; ++k) acc += sign_extend(br_get(r, b), b) * offset_at(offsets, k);
+    if (r->n != 0u) return acc + dot_fields(r, b, offsets, k, cols);
+    groups = (cols - k) / 8u;
+    while (groups > 0u && ((cols - k - 8u * (groups - 1u)) * b + 7u) / 8u < need) --groups;
+    p = r->p;
+    x = offsets + 2u * k;
+    k += 8u * groups;
+    switch (b) { /* b a constant in each loop */
+    case 3u: for (; groups != 0u; --groups, p += 3, x += 16) acc = group_dot(p, x, 3u, acc); break;
+    case 5u: for (; groups != 0u; --groups, p += 5, x += 16) acc = group_dot(p, x, 5u, acc); break;
+    case 6u: for (; groups != 0u; --groups, p += 6, x += 16) acc = group_dot(p, x, 6u, acc); break;
+    default: for (; groups != 0u; --groups, p += 7, x += 16) acc = group_dot(p, x, 7u, acc); break;
+    }
+    r->p = p;
+    return acc + dot_fields(r, b, offsets, k, cols);
+}
+
 /* sum_k w[k] (in[k] - zin) over the next `cols` b-bit weights of the reader. |w| <= 127, |in - zin| <= 255
  * and cols < 2048 keep it far inside int32, also with the weights scaled by 16 or 64. 8-, 4- and 2-bit rows
  * whose fields do not straddle bytes go a word at a time: the fields before the first byte boundary one by
@@ -290,7 +338,8 @@ static int32_t dot_row(bit_reader* r, uint32_t b, const uint8_t* offsets, uint32
     int32_t head = 0, packed = 0;
     uint32_t k = 0, per_word, words, tail_bits;
     const uint8_t *p, *x;
-    if ((b != 8u && b != 4u && b != 2u) || (r->n & (b - 1u)) != 0u) return dot_fields(r, b, offsets, 0, cols);
+    if (b != 8u && b != 4u && b != 2u) return dot_groups(r, b, offsets, cols);
+    if ((r->n & (b - 1u)) != 0u) return dot_fields(r, b, offsets, 0, cols);
     for (; r->n != 0u && k < cols; ++k) head += sign_extend(br_get(r, b), b) * offset_at(offsets, k);
     if (k == cols) return head;
     per_word = 32u / b;
