@@ -10,7 +10,9 @@ width b, for one matrix product (rows of `cols` weights starting at a given stre
     instructions = row_b * rows + word_b * words + tail_b * tails + field_b * fields
 where, as the runtime decides row by row, a row whose fields do not straddle bytes (b = 2, 4, 8) costs its
 leading fields up to a byte boundary as `fields`, then whole 32-bit `words` and, when its length is not a
-whole number of words, one partial `tail` word; any other row costs all its fields as `fields` (core/export/src/latency_model.cpp mirrors this). Plus the
+whole number of words, one partial `tail` word; any other row costs all its fields as `fields`. For b = 3,
+5, 6, 7 a `word` is a group of eight fields (b bytes) and the fields before the first byte boundary and
+after the last group are `fields` (core/export/src/latency_model.cpp mirrors this). Plus the
 offsets (fixed + per input, twice a step), the element-wise update (fixed + per hidden unit) and the
 classifier head (offsets + its matrix + per class), all fitted by least squares. Writes the model and the
 raw measurements (cortex-m4-measurements.csv) with the commit and the compiler they were measured with.
@@ -32,18 +34,36 @@ PACKED = {2: 16, 4: 8, 8: 4}  # width -> weights per 32-bit word
 
 
 def matrix_counts(start_bit, rows, cols, bits):
-    """(rows, words, tails, fields) of one matrix product, row by row as the runtime's dot_row decides."""
+    """(rows, words, tails, fields) of one matrix product, row by row as the runtime's dot_row decides.
+    For 3, 5, 6 and 7 bits a "word" is a group of eight fields (dot_groups)."""
     words = tails = fields = 0
     bit = start_bit
     for _ in range(rows):
         buffered = (8 - bit % 8) % 8
-        if bits in PACKED and buffered % bits == 0:
-            head = min(buffered // bits, cols)
-            fields += head
-            words += (cols - head) // PACKED[bits]
-            tails += 1 if (cols - head) % PACKED[bits] else 0
+        if bits in PACKED:
+            if buffered % bits == 0:
+                head = min(buffered // bits, cols)
+                fields += head
+                words += (cols - head) // PACKED[bits]
+                tails += 1 if (cols - head) % PACKED[bits] else 0
+            else:
+                fields += cols
         else:
-            fields += cols
+            k, n = 0, buffered
+            while n != 0 and k < cols and k < 8:  # fields up to the first byte boundary (br_get)
+                if n < bits:
+                    n += 8
+                n -= bits
+                k += 1
+            if n != 0:
+                fields += cols
+            else:
+                rest = cols - k
+                groups = rest // 8
+                while groups > 0 and ((rest - 8 * (groups - 1)) * bits + 7) // 8 < bits // 2 + 4:
+                    groups -= 1
+                words += groups
+                fields += cols - 8 * groups
         bit += cols * bits
     return rows, words, tails, fields
 
@@ -127,11 +147,11 @@ def main():
         for s in samples:
             if s[3] == bits and s[4].startswith("w_"):
                 r, w, t, f = matrix_counts(s[5], s[6], s[7], bits)
-                rows.append([r, w, t, f] if bits in PACKED else [r, f])
+                rows.append([r, w, t, f] if bits in PACKED else [r, w, f])
                 targets.append(s[8])
         c = least_squares(rows, targets)
         matrix[str(bits)] = ({"row": c[0], "word": c[1], "tail": c[2], "field": c[3]} if bits in PACKED
-                             else {"row": c[0], "word": 0.0, "tail": 0.0, "field": c[1]})
+                             else {"row": c[0], "word": c[1], "tail": 0.0, "field": c[2]})
     # The head: offsets of h, the fc product (the matrix model) and the arg-max, per class.
     head_rows, head_targets = [], []
     for s in samples:

@@ -74,10 +74,14 @@ private:
 
 void printFrontTable(const std::vector<ArchivedIndividual>& front, const std::vector<ArchivedIndividual>& baselines,
                      const std::vector<ArchivedIndividual>& fineTuned = {}) {
-    std::printf("%5s %9s %9s %8s %7s  %s\n", "id", "val acc", "test acc", "bytes", "% 8bit", "genome");
+    // "M4 instr": instructions per GRU step of the exported runtime on a Cortex-M4 (docs/latency.md).
+    std::printf("%5s %9s %9s %8s %7s %9s  %s\n", "id", "val acc", "test acc", "bytes", "% 8bit", "M4 instr", "genome");
     auto row = [](const ArchivedIndividual& a, const char* tag) {
-        std::printf("%5lld %8.2f%% %9s %8lld %6.1f%%  %s%s\n", static_cast<long long>(a.id), 100 * a.validationAccuracy,
-                    formatPercent(a.testAccuracy).c_str(), static_cast<long long>((a.sizeBits + 7) / 8), 100 * a.sizeFraction, a.genome.c_str(), tag);
+        char instructions[32] = "-";
+        if (a.stepInstructions >= 0) std::snprintf(instructions, sizeof instructions, "%.1fk", a.stepInstructions / 1000);
+        std::printf("%5lld %8.2f%% %9s %8lld %6.1f%% %9s  %s%s\n", static_cast<long long>(a.id), 100 * a.validationAccuracy,
+                    formatPercent(a.testAccuracy).c_str(), static_cast<long long>((a.sizeBits + 7) / 8), 100 * a.sizeFraction,
+                    instructions, a.genome.c_str(), tag);
     };
     for (const auto& a : front) {
         const std::string tag = a.baseline     ? "  (homogeneous)"

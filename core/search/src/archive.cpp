@@ -3,6 +3,7 @@
 #include "gruq/base/text.h"
 #include "gruq/base/errors.h"
 #include "gruq/base/process_identity.h"
+#include "gruq/search/step_latency.h"
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -228,6 +229,7 @@ struct SearchArchive::Impl {
     int schemaVersion = kArchiveSchemaVersion;
     std::string settingsJson;
     std::string floatModelJson;
+    GruShape shape{0, 0, 0};  // of the float model: individuals' latency (step_latency.h)
     mutable std::mutex mutex;  // guards the connection: one statement at a time
     DatabaseHandle db;
 
@@ -323,6 +325,7 @@ struct SearchArchive::Impl {
     void loadMeta() {
         settingsJson = metaValue("settings");
         floatModelJson = metaValue("float_model");
+        shape = shapeOfFloatModelJson(floatModelJson);
     }
 
     // ---- reading and writing ----
@@ -421,6 +424,7 @@ struct SearchArchive::Impl {
         individual.rungValidationAccuracy = row.columnDouble(16);
         if (!(individual.fidelity > 0 && individual.fidelity <= 1))
             throw InputError(path, "damaged: fidelity of individual " + std::to_string(individual.id) + " is not in (0, 1]");
+        individual.stepInstructions = stepInstructionsOf(shape, individual.layout, individual.genes);
         return individual;
     }
 
@@ -532,6 +536,7 @@ SearchArchive SearchArchive::create(const std::string& path, const std::string& 
     impl->path = path;
     impl->settingsJson = settingsJson;
     impl->floatModelJson = floatModelJson;
+    impl->shape = shapeOfFloatModelJson(floatModelJson);
     const std::string action = "cannot create";
     try {
         errno = 0;
@@ -630,6 +635,7 @@ int SearchArchive::schemaVersion() const {
 
 std::string SearchArchive::settingsJson() const { return impl_->settingsJson; }
 std::string SearchArchive::floatModelJson() const { return impl_->floatModelJson; }
+GruShape SearchArchive::shape() const { return impl_->shape; }
 
 int64_t SearchArchive::addIndividual(const ArchivedIndividual& individual) {
     std::lock_guard<std::mutex> lock(impl_->mutex);

@@ -13,13 +13,13 @@ namespace gruq {
 std::string individualsCsv(const std::vector<ArchivedIndividual>& rows) {
     std::string out =
         "id,validation_accuracy,test_accuracy,size_bits,size_bytes,size_fraction,generation,baseline,source_id,fidelity,"
-        "genome\n";
+        "m4_instructions_per_step,genome\n";
     char line[512];
     for (const auto& i : rows) {
-        std::snprintf(line, sizeof line, "%lld,%.6f,%.6f,%lld,%lld,%.6f,%d,%d,%lld,%.6g,", static_cast<long long>(i.id),
+        std::snprintf(line, sizeof line, "%lld,%.6f,%.6f,%lld,%lld,%.6f,%d,%d,%lld,%.6g,%.0f,", static_cast<long long>(i.id),
                       i.validationAccuracy, i.testAccuracy, static_cast<long long>(i.sizeBits),
                       static_cast<long long>((i.sizeBits + 7) / 8), i.sizeFraction, i.generation, i.baseline ? 1 : 0,
-                      static_cast<long long>(i.sourceId), i.fidelity);
+                      static_cast<long long>(i.sourceId), i.fidelity, i.stepInstructions);
         out += line;
         out += "\"" + i.genome + "\"\n";  // genome text never contains quotes
     }
@@ -42,7 +42,8 @@ std::string individualsJson(const std::vector<ArchivedIndividual>& rows) {
                      {"generation", i.generation},
                      {"baseline", i.baseline},
                      {"fidelity", i.fidelity},
-                     {"rung_validation_accuracy", i.rungValidationAccuracy}});
+                     {"rung_validation_accuracy", i.rungValidationAccuracy},
+                     {"m4_instructions_per_step", i.stepInstructions}});
         if (i.isFineTune()) {
             j.back()["source_id"] = i.sourceId;
             j.back()["fine_tune"] = {{"epochs_planned", i.fineTune.epochsPlanned}, {"epochs_run", i.fineTune.epochsRun},

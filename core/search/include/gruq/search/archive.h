@@ -2,6 +2,8 @@
 // The search archive: one SQLite file per search (WAL journal) holding the settings, the float
 // model's identity, every evaluated individual (committed the moment it finishes, so a crash or kill
 // loses at most the evaluations in flight), and each generation's population and front.
+#include "gruq/model/float_model.h"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -41,6 +43,9 @@ struct ArchivedIndividual {
     // (-1: no rung was measured).
     double fidelity = 1;
     double rungValidationAccuracy = -1;
+    // Instructions per GRU step of its exported runtime on a Cortex-M4 (step_latency.h); -1 unknown.
+    // Computed from the archive's shape and the genome, never stored.
+    double stepInstructions = -1;
     bool isFineTune() const { return sourceId != 0; }
     bool isPartial() const { return fidelity < 1; }
 };
@@ -83,6 +88,7 @@ public:
     int schemaVersion() const;
     std::string settingsJson() const;
     std::string floatModelJson() const;
+    GruShape shape() const;  // of the float model (all zero when the stored JSON has none)
 
     // All methods are thread-safe (one internal mutex). Writes commit before returning.
     // Stores a new search individual and returns its id; if (layout, genome) is already stored among

@@ -1,0 +1,41 @@
+#include "gruq/search/step_latency.h"
+
+#include "gruq/export/latency_model.h"
+#include "gruq/quant/genome.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace gruq {
+
+GruShape shapeOfFloatModelJson(const std::string& floatModelJson) {
+    GruShape shape{0, 0, 0};
+    const auto j = nlohmann::json::parse(floatModelJson, nullptr, false);
+    if (!j.is_object() || !j.contains("shape") || !j["shape"].is_string()) return shape;
+    long long f = 0, h = 0, c = 0;
+    char tail = 0;
+    if (std::sscanf(j["shape"].get<std::string>().c_str(), "F%lld-H%lld-C%lld%c", &f, &h, &c, &tail) == 3 && f > 0 && h > 0 &&
+        c > 0) {
+        shape = GruShape{f, h, c};
+    }
+    return shape;
+}
+
+double stepInstructionsOf(const GruShape& shape, const std::string& layout, const std::vector<int>& genes) {
+    if (shape.inputSize <= 0 || shape.hiddenSize <= 0 || shape.numClasses <= 0) return -1;
+    try {
+        Genome g;
+        g.layout = &layoutByName(layout);
+        g.bits = genes;
+        if (int(genes.size()) != g.layout->geneCount()) return -1;
+        for (int b : genes) {
+            if (b < 2 || b > 8) return -1;
+        }
+        return LatencyModel::cortexM4().estimate(shape, g.resolve()).instructionsPerStep;
+    } catch (const std::exception&) {  // an unknown layout name
+        return -1;
+    }
+}
+
+}  // namespace gruq
