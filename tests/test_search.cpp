@@ -44,12 +44,21 @@ std::vector<std::string> genomesOf(const std::vector<ArchivedIndividual>& v) {
     return out;
 }
 
-ArchivedIndividual point(int64_t id, double accuracy, double size) {
+ArchivedIndividual point(int64_t id, double accuracy, double size, double latency = 1.0) {
     ArchivedIndividual a;
     a.id = id;
     a.validationAccuracy = accuracy;
     a.sizeFraction = size;
+    a.sizeBits = int64_t(size * 80000);  // 10,000 bytes at size 1
+    a.latencyFraction = latency;
+    a.stepInstructions = latency * 100000;  // 100,000 instructions at latency 1
     return a;
+}
+
+std::vector<int64_t> idsOf(const std::vector<ArchivedIndividual>& v) {
+    std::vector<int64_t> ids;
+    for (const auto& a : v) ids.push_back(a.id);
+    return ids;
 }
 
 }  // namespace
@@ -77,6 +86,113 @@ private slots:
         // Hypervolume against (error 1, size 1.05) by hand: 0.5*(0.5-0.3) + 0.85*(1.0-0.5) + 0.95*(1.05-1.0).
         QVERIFY(std::abs(hypervolumeOf(front) - (0.5 * 0.2 + 0.85 * 0.5 + 0.95 * 0.05)) < 1e-12);
         QCOMPARE(hypervolumeOf({}), 0.0);
+    }
+
+    // Latency as a third objective keeps points the two-objective front drops (slower but smaller, faster
+    // but bigger); budgets keep every point over them out of the front, and NSGA-II's values rank any
+    // point within them ahead of every point over them.
+    void objectivesAndBudgetsDecideTheFront() {
+        const std::vector<ArchivedIndividual> all = {point(1, 0.90, 1.00, 1.20), point(2, 0.85, 0.50, 1.60),
+                                                     point(3, 0.85, 0.55, 1.05), point(4, 0.60, 0.30, 1.10),
+                                                     point(5, 0.80, 0.60, 1.05), point(6, 0.90, 1.00, 1.20)};
+        QCOMPARE(idsOf(paretoFront(all)), (std::vector<int64_t>{4, 2, 1}));  // 3 and 5: bigger, no better
+        SearchObjectives three;
+        three.latency = true;
+        // 3 is faster than 2 at the same accuracy; 3 dominates 5; 6 equals 1 (the first is kept).
+        QCOMPARE(idsOf(paretoFront(all, three)), (std::vector<int64_t>{4, 2, 3, 1}));
+        SearchObjectives latencyOnly;
+        latencyOnly.flash = false;
+        latencyOnly.latency = true;
+        QCOMPARE(idsOf(paretoFront(all, latencyOnly)), (std::vector<int64_t>{3, 1}));  // 2, 4, 5: slower or worse than 3
+        SearchObjectives budget;
+        budget.maxFlashBytes = 5400;  // 54% of 10,000 bytes: 2 (5,000 bytes) and 4 fit
+        QCOMPARE(idsOf(paretoFront(all, budget)), (std::vector<int64_t>{4, 2}));
+        budget.maxLatencyUs = 1200;  // at 100 MHz: 120,000 instructions, so 2 (160,000) is out
+        budget.cpuMhz = 100;
+        QCOMPARE(idsOf(paretoFront(all, budget)), (std::vector<int64_t>{4}));
+        QCOMPARE(budget.violation(all[1]), 160000.0 / 120000.0 - 1);
+        QCOMPARE(budget.violation(all[0]), (10000.0 - 5400) / 5400);  // flash only: 120,000 instructions are within
+        // NSGA-II's values: within the budgets the objectives, over them 10 + the violation everywhere.
+        QCOMPARE(budget.values(all[3]), (std::vector<double>{1 - 0.60, 0.30}));
+        const std::vector<double> over = budget.values(all[1]);
+        QCOMPARE(over, (std::vector<double>(2, 10 + budget.violation(all[1]))));
+        QVERIFY(budget.dominates(all[3], all[0]) && budget.dominates(all[1], all[0]));  // less over the budget wins
+        // Hypervolume of one point in three objectives against (1, 1.05, 2.0).
+        QVERIFY(std::abs(hypervolumeOf({all[0]}, three) - 0.90 * 0.05 * 0.8) < 1e-12);
+        QCOMPARE(three.describe(), std::string("error, flash and latency"));
+        QCOMPARE(budget.describe(), std::string("error and flash; flash <= 5400 bytes; latency <= 1200 us per step at 100 MHz"));
+    }
+
+    void objectiveSettingsAndTheirErrors() {
+        SearchSettings s = test::tinySearchSettings(data_, cache_);
+        QCOMPARE(SearchSettings::fromJson("{}").objectives.names(), (std::vector<std::string>{"error", "flash"}));
+        s.objectives = parseObjectiveNames("latency,error,flash", s.objectives);
+        s.objectives.maxFlashBytes = 12000;
+        s.objectives.maxLatencyUs = 900;
+        s.objectives.cpuMhz = 168;
+        const SearchSettings back = SearchSettings::fromJson(s.toJson());
+        QCOMPARE(back.toJson(), s.toJson());
+        QVERIFY(back.objectives.latency && back.objectives.flash && back.objectives.maxFlashBytes == 12000);
+        QCOMPARE(back.objectives.maxStepInstructions(), 900.0 * 168);
+        auto refused = [](const char* json, const char* field) {
+            try {
+                SearchSettings::fromJson(json);
+                return std::string("accepted: ") + json;
+            } catch (const InputError& e) {
+                return std::string(e.what()).find(field) != std::string::npos ? std::string() : std::string(e.what());
+            }
+        };
+        QCOMPARE(refused(R"({"objectives": ["error", "speed"]})", "objectives"), std::string());
+        QCOMPARE(refused(R"({"objectives": ["error"]})", "objectives"), std::string());
+        QCOMPARE(refused(R"({"objectives": "error,flash"})", "objectives"), std::string());
+        QCOMPARE(refused(R"({"budget": {"max_flash_bytes": -1}})", "budget.max_flash_bytes"), std::string());
+        QCOMPARE(refused(R"({"budget": {"max_latency_us": 500}})", "budget.cpu_mhz"), std::string());
+        QCOMPARE(refused(R"({"budget": {"max_latency_us": -3, "cpu_mhz": 80}})", "budget.max_latency_us"), std::string());
+        QCOMPARE(refused(R"({"budget": {"max_latency_us": 5, "cpu_mhz": 1e9}})", "budget.cpu_mhz"), std::string());
+        QVERIFY_THROWS_EXCEPTION(InputError, parseObjectiveNames("error,flash,flash", {}));
+        // A budget nothing can meet is refused before the search, naming the option and the smallest scheme.
+        SearchSettings tight = test::tinySearchSettings(data_, cache_);
+        tight.objectives.maxFlashBytes = 50;
+        try {
+            checkBudgetsCanBeMet(tight, GruShape{28, 8, 10});
+            QFAIL("a 50-byte flash budget was accepted");
+        } catch (const InputError& e) {
+            QVERIFY2(std::string(e.what()).find("--max-flash") != std::string::npos, e.what());
+        }
+        tight.objectives.maxFlashBytes = 0;
+        tight.objectives.maxLatencyUs = 1;
+        tight.objectives.cpuMhz = 80;
+        QVERIFY_THROWS_EXCEPTION(InputError, checkBudgetsCanBeMet(tight, GruShape{28, 8, 10}));
+        tight.objectives.maxLatencyUs = 1e6;
+        checkBudgetsCanBeMet(tight, GruShape{28, 8, 10});
+    }
+
+    // A search under a flash budget (the median size of the budget-free front, so that the budget bites):
+    // its front holds only points within it, the archive keeps the budget, and with multi-fidelity a genome
+    // over it never trains past the rung once the rule judges.
+    void flashBudgetSearchKeepsOnlyFeasiblePoints() {
+        SearchSettings s = test::tinySearchSettings(data_, cache_);
+        const SearchResult plain = runSearch(s, path("budget-free.gruq"));
+        QVERIFY(plain.front.size() >= 3);
+        s.objectives.maxFlashBytes = (plain.front[plain.front.size() / 2].sizeBits + 7) / 8;
+        s.multiFidelity.gainNeighbours = 4;  // the tiny search judges from its fifth evaluation on
+        const SearchResult r = runSearch(s, path("budget.gruq"));
+        QVERIFY(!r.front.empty());
+        for (const auto& a : r.front) QVERIFY2((a.sizeBits + 7) / 8 <= s.objectives.maxFlashBytes, a.genome.c_str());
+        bool plainHadOver = false;
+        for (const auto& a : plain.front) plainHadOver = plainHadOver || (a.sizeBits + 7) / 8 > s.objectives.maxFlashBytes;
+        QVERIFY(plainHadOver);  // the budget changed the front
+        const SearchArchive archive = SearchArchive::open(path("budget.gruq"), true);
+        QCOMPARE(settingsOfArchive(archive).objectives.maxFlashBytes, s.objectives.maxFlashBytes);
+        int stoppedOver = 0, fullOver = 0;
+        for (const auto& a : archive.individuals()) {
+            if (a.baseline || a.generation < 1 || s.objectives.feasible(a)) continue;
+            (a.isPartial() ? stoppedOver : fullOver)++;
+        }
+        QVERIFY(stoppedOver > 0);
+        qInfo("flash budget %lld bytes: front of %zu, %d genomes over it stopped at the rung, %d trained in full "
+              "(before the rule had its gains)", static_cast<long long>(s.objectives.maxFlashBytes), r.front.size(),
+              stoppedOver, fullOver);
     }
 
     void settingsJsonRoundTripAndErrors() {
@@ -374,19 +490,19 @@ private slots:
         QCOMPARE(rule.marginFor(0.56), 0.10);  // 0.80 (0.24 away), then 0.30 (0.26 away)
         QCOMPARE(rule.marginFor(0.84), 0.02);  // 0.85 and 0.80
         QCOMPARE(rule.marginFor(0.99), 0.02);  // the top two
-        QVERIFY(rule.promote(0.2, 0.10));      // smaller than the whole front: nothing dominates it
-        QVERIFY(rule.promote(0.35, 0.50));     // 0.50 + 0.15 > 0.62: the margin keeps it
-        QVERIFY(!rule.promote(0.35, 0.45));    // 0.45 + 0.15 < 0.62
-        QVERIFY(!rule.promote(0.7, 0.87));     // 0.87 + 0.02 < 0.90
-        QVERIFY(rule.promote(0.7, 0.89));      // 0.89 + 0.02 > 0.90
+        QVERIFY(rule.promote(0.2, 0, true, 0.10));      // smaller than the whole front: nothing dominates it
+        QVERIFY(rule.promote(0.35, 0, true, 0.50));     // 0.50 + 0.15 > 0.62: the margin keeps it
+        QVERIFY(!rule.promote(0.35, 0, true, 0.45));    // 0.45 + 0.15 < 0.62
+        QVERIFY(!rule.promote(0.7, 0, true, 0.87));     // 0.87 + 0.02 < 0.90
+        QVERIFY(rule.promote(0.7, 0, true, 0.89));      // 0.89 + 0.02 > 0.90
         rule.quantile = 0.5;                   // the smaller of the two nearest gains
         QCOMPARE(rule.marginFor(0.84), 0.01);
         const PromotionRule back = PromotionRule::fromJson(rule.toJson());
         QCOMPARE(back.toJson(), rule.toJson());
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, PromotionRule::fromJson("{\"rung\": 0.25}"));
         rule.promoteAll = true;
-        QVERIFY(rule.promote(0.7, 0.0));
-        QVERIFY(PromotionRule{}.promote(0.7, 0.0));  // no rung: everyone trains in full
+        QVERIFY(rule.promote(0.7, 0, true, 0.0));
+        QVERIFY(PromotionRule{}.promote(0.7, 0, true, 0.0));  // no rung: everyone trains in full
 
         // Built from the archive: earlier generations only, full-fidelity only, no fine-tuned copies.
         auto evaluated = [](int64_t id, int generation, double size, double accuracy, double rung, double fidelity) {
@@ -446,7 +562,7 @@ private slots:
                 continue;
             }
             const PromotionRule rule = promotionRuleFor(s.multiFidelity, all, a.generation);
-            QCOMPARE(rule.promote(a.sizeFraction, a.rungValidationAccuracy), !a.isPartial());
+            QCOMPARE(rule.promote(a.sizeFraction, a.latencyFraction, true, a.rungValidationAccuracy), !a.isPartial());
             if (!a.isPartial()) {
                 promoted += rule.promoteAll ? 0 : 1;
                 continue;

@@ -114,7 +114,12 @@ int finishSearch(const SearchResult& r, TerminalObserver& observer) {
     std::printf("search finished in %s: %lld evaluations computed, %lld reused, hypervolume %.4f\n",
                 formatSeconds(r.seconds).c_str(), static_cast<long long>(r.computed), static_cast<long long>(r.reused),
                 r.hypervolume);
+    if (r.objectives.hasBudget() || r.objectives.latency) std::printf("objectives: %s\n", r.objectives.describe().c_str());
     printFrontTable(r.front, r.baselines);
+    if (r.front.empty() && r.objectives.hasBudget()) {
+        throw InputError("budget", "no evaluated scheme meets " + r.objectives.describe() +
+                                       " (every evaluation is in the archive; loosen the budget and search again)");
+    }
     return 0;
 }
 
@@ -137,6 +142,7 @@ struct SearchArgs {
     bool fullFidelity = false;
     bool mpi = false;
     bool logEvaluations = false;
+    std::string objectives;  // "error,flash,latency" (empty: the settings')
 };
 
 int runSearchCommand(const SearchArgs& a, EvaluationDispatcher* dispatcher = nullptr) {
@@ -164,6 +170,10 @@ int runSearchCommand(const SearchArgs& a, EvaluationDispatcher* dispatcher = nul
     if (a.noBaselines) settings.baselines = false;
     if (a.noRefine) settings.refineBaselines = false;
     if (a.fullFidelity) settings.multiFidelity.enabled = false;
+    if (!a.objectives.empty()) settings.objectives = parseObjectiveNames(a.objectives, settings.objectives);
+    if (settings.objectives.maxLatencyUs > 0 && settings.objectives.cpuMhz <= 0) {
+        throw InputError("--max-latency-us", "needs --cpu-mhz F: the clock of the microcontroller the budget is for");
+    }
     settings.validate();
     return finishSearch(runSearch(settings, a.out, &observer, &control, dispatcher), observer);
 }
@@ -200,7 +210,8 @@ int runFront(const FrontArgs& a) {
         if (i.isFineTune()) fineTuned.push_back(i);
         stopped += i.isPartial();
     }
-    const auto rows = a.all ? everything : paretoFront(everything);
+    const SearchObjectives objectives = settingsOfArchive(archive).objectives;
+    const auto rows = a.all ? everything : paretoFront(everything, objectives);
     if (a.json) {
         std::cout << individualsJson(rows);
     } else if (a.csv) {
@@ -211,6 +222,7 @@ int runFront(const FrontArgs& a) {
         std::printf("%s: %lld evaluations%s, %zu generations, status %s\n", a.archive.c_str(),
                     static_cast<long long>(everything.size()), stoppedNote.c_str(), archive.generations().size(),
                     status ? status->c_str() : "unknown");
+        if (objectives.hasBudget() || objectives.latency) std::printf("objectives: %s\n", objectives.describe().c_str());
         printFrontTable(rows, baselines, a.all ? std::vector<ArchivedIndividual>{} : fineTuned);
     }
     return 0;
@@ -262,6 +274,15 @@ void addSearchCommands(CLI::App& app, CommandRunner& runner) {
                     "multi-fidelity: fraction of the QAT budget after which a genome must show it could still enter "
                     "the front")
         ->capture_default_str();
+    cmd->add_option("--objectives", a->objectives,
+                    "what to minimise besides the error: error,flash (default), error,latency or error,flash,latency "
+                    "(latency: Cortex-M4 instructions per GRU step, docs/latency.md)");
+    cmd->add_option("--max-flash", s.objectives.maxFlashBytes,
+                    "flash budget in bytes of the model (weights, biases, tables; 0 = none): points over it never "
+                    "enter the front");
+    cmd->add_option("--max-latency-us", s.objectives.maxLatencyUs,
+                    "latency budget per GRU step in microseconds on the Cortex-M4 at --cpu-mhz (0 = none)");
+    cmd->add_option("--cpu-mhz", s.objectives.cpuMhz, "clock of the latency budget, MHz (one instruction per cycle)");
     cmd->add_option("--threads-per-worker", s.threadsPerWorkerLimit,
                     "torch threads per worker or MPI rank (0 = the cores shared out)")->capture_default_str();
     cmd->add_flag("--mpi", a->mpi, "run under mpirun: rank 0 searches, the other ranks evaluate genomes");

@@ -145,7 +145,7 @@ json evaluateJob(const WorkerContext& c, const json& job, const CancelFlag* inte
     EvaluateOptions options;
     options.withTest = job.at("with_test").get<bool>();
     const PromotionRule promotion = PromotionRule::fromJson(job.at("promotion").get<std::string>());
-    promotion.configure(options);
+    promotion.configure(options, genome);
     options.cancel = interrupt;
     // Rank 0 may give up on this evaluation (cancelled search, a failure elsewhere): look between steps.
     options.progress = [](const Progress&) {

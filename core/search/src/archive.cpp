@@ -424,7 +424,7 @@ struct SearchArchive::Impl {
         individual.rungValidationAccuracy = row.columnDouble(16);
         if (!(individual.fidelity > 0 && individual.fidelity <= 1))
             throw InputError(path, "damaged: fidelity of individual " + std::to_string(individual.id) + " is not in (0, 1]");
-        individual.stepInstructions = stepInstructionsOf(shape, individual.layout, individual.genes);
+        setStepLatency(individual, shape);
         return individual;
     }
 

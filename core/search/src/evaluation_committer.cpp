@@ -21,7 +21,7 @@ ArchivedIndividual EvaluationCommitter::commit(const Genome& genome, bool baseli
     a.baseline = baseline;
     a.fidelity = e.fidelity;
     a.rungValidationAccuracy = e.rungValidationAccuracy;
-    a.stepInstructions = stepInstructionsOf(archive_.shape(), a.layout, a.genes);
+    setStepLatency(a, archive_.shape());
     a.generation = baseline ? -1 : progress_.generation();
     a.id = archive_.addIndividual(a);  // committed before anyone is told
     // Results from other processes may come without the model: the front's test pass re-evaluates those.

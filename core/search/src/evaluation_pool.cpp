@@ -29,7 +29,7 @@ void LocalEvaluationPool::evaluate(const std::vector<Genome>& genomes, bool with
     auto evaluateOne = [&](size_t i) {
         EvaluateOptions options;
         options.withTest = withTest;
-        promotion.configure(options);
+        promotion.configure(options, genomes[i]);
         options.cancel = control ? &control->cancelFlag() : nullptr;
         options.progress = [control, &failed](const Progress&) {
             if (control) control->checkpoint();  // pause blocks here, cancel throws

@@ -36,7 +36,8 @@ std::vector<ArchivedIndividual> GenomeEvaluator::evaluateAll(const std::vector<G
     }
     reportProgress();
     // Baselines are trained in full (they anchor the front); their rung teaches the rule what QAT still gains.
-    PromotionRule promotion = promotionRuleFor(settings_.multiFidelity, cache_.all(), progress_.generation());
+    PromotionRule promotion =
+        promotionRuleFor(settings_.multiFidelity, cache_.all(), progress_.generation(), settings_.objectives, archive_.shape());
     if (baseline) promotion.promoteAll = true;
     if (!todo.empty() && promotion.rungFraction > 0) log("evaluating " + std::to_string(todo.size()) + ": " + promotion.describe());
     dispatcher_.evaluate(todo, withTest, promotion,

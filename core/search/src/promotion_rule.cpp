@@ -1,6 +1,8 @@
 #include "gruq/search/promotion_rule.h"
 
+#include "gruq/quant/size_metric.h"
 #include "gruq/search/search.h"
+#include "gruq/search/step_latency.h"
 
 #include <nlohmann/json.hpp>
 
@@ -33,20 +35,31 @@ double PromotionRule::marginFor(double rungAccuracy) const {
     return std::max(0.0, near[std::clamp<size_t>(rank, 1, near.size()) - 1]);
 }
 
-bool PromotionRule::promote(double sizeFraction, double rungAccuracy) const {
+bool PromotionRule::promote(double sizeFraction, double latencyFraction, bool feasible, double rungAccuracy) const {
     if (rungFraction <= 0 || promoteAll) return true;
+    if (!feasible) return false;  // over a budget: it can never enter the front
     const double optimistic = rungAccuracy + marginFor(rungAccuracy);
     return std::none_of(front.begin(), front.end(), [&](const Point& f) {
-        // Dominated: the front has a point no larger that is better than the best this genome could reach.
-        return f.sizeFraction <= sizeFraction && f.validationAccuracy > optimistic;
+        // Dominated: the front has a point no larger (no slower) that is better than the best this genome
+        // could reach.
+        return (!objectives.flash || f.sizeFraction <= sizeFraction) &&
+               (!objectives.latency || f.latencyFraction <= latencyFraction) && f.validationAccuracy > optimistic;
     });
 }
 
-void PromotionRule::configure(EvaluateOptions& options) const {
+void PromotionRule::configure(EvaluateOptions& options, const Genome& genome) const {
     if (rungFraction <= 0) return;
     options.rungFraction = rungFraction;
     options.rungValidationShare = rungValidation;
-    options.promote = [rule = *this](double sizeFraction, double rungAccuracy) { return rule.promote(sizeFraction, rungAccuracy); };
+    ArchivedIndividual facts;  // what the genome costs, known before any training
+    facts.layout = genome.layout->name;
+    facts.genes = genome.bits;
+    facts.sizeBits = modelSize(shape, genome.resolve()).totalBits();
+    setStepLatency(facts, shape);
+    const bool feasible = objectives.feasible(facts);
+    options.promote = [rule = *this, latency = facts.latencyFraction, feasible](double sizeFraction, double rungAccuracy) {
+        return rule.promote(sizeFraction, latency, feasible, rungAccuracy);
+    };
 }
 
 std::string PromotionRule::describe() const {
@@ -65,11 +78,18 @@ std::string PromotionRule::describe() const {
 
 std::string PromotionRule::toJson() const {
     nlohmann::json points = nlohmann::json::array(), seen = nlohmann::json::array();
-    for (const Point& p : front) points.push_back({p.sizeFraction, p.validationAccuracy});
+    for (const Point& p : front) points.push_back({p.sizeFraction, p.validationAccuracy, p.latencyFraction});
     for (const Gain& g : gains) seen.push_back({g.rungAccuracy, g.gain});
-    return nlohmann::json{{"rung", rungFraction},      {"rung_validation", rungValidation}, {"promote_all", promoteAll},
-                          {"neighbours", neighbours},  {"quantile", quantile},              {"front", points},
-                          {"gains", seen}}
+    return nlohmann::json{{"rung", rungFraction},
+                          {"rung_validation", rungValidation},
+                          {"promote_all", promoteAll},
+                          {"neighbours", neighbours},
+                          {"quantile", quantile},
+                          {"front", points},
+                          {"gains", seen},
+                          {"objectives", objectives.names()},
+                          {"budget", {objectives.maxFlashBytes, objectives.maxLatencyUs, objectives.cpuMhz}},
+                          {"shape", {shape.inputSize, shape.hiddenSize, shape.numClasses}}}
         .dump();
 }
 
@@ -82,8 +102,15 @@ PromotionRule PromotionRule::fromJson(const std::string& text) {
         rule.promoteAll = j.at("promote_all").get<bool>();
         rule.neighbours = j.at("neighbours").get<int>();
         rule.quantile = j.at("quantile").get<double>();
-        for (const auto& p : j.at("front")) rule.front.push_back({p.at(0).get<double>(), p.at(1).get<double>()});
+        for (const auto& p : j.at("front")) rule.front.push_back({p.at(0).get<double>(), p.at(1).get<double>(), p.at(2).get<double>()});
         for (const auto& g : j.at("gains")) rule.gains.push_back({g.at(0).get<double>(), g.at(1).get<double>()});
+        std::string names;
+        for (const auto& n : j.at("objectives")) names += (names.empty() ? "" : ",") + n.get<std::string>();
+        rule.objectives = parseObjectiveNames(names, rule.objectives);
+        rule.objectives.maxFlashBytes = j.at("budget").at(0).get<int64_t>();
+        rule.objectives.maxLatencyUs = j.at("budget").at(1).get<double>();
+        rule.objectives.cpuMhz = j.at("budget").at(2).get<double>();
+        rule.shape = GruShape{j.at("shape").at(0).get<int64_t>(), j.at("shape").at(1).get<int64_t>(), j.at("shape").at(2).get<int64_t>()};
         return rule;
     } catch (const nlohmann::json::exception& e) {
         throw std::invalid_argument(std::string("promotion rule: ") + e.what());
@@ -91,8 +118,10 @@ PromotionRule PromotionRule::fromJson(const std::string& text) {
 }
 
 PromotionRule promotionRuleFor(const MultiFidelitySettings& settings, const std::vector<ArchivedIndividual>& evaluated,
-                               int generation) {
+                               int generation, const SearchObjectives& objectives, const GruShape& shape) {
     PromotionRule rule;
+    rule.objectives = objectives;
+    rule.shape = shape;
     if (!settings.enabled) return rule;
     rule.rungFraction = settings.rungFraction;
     rule.rungValidation = settings.rungValidation;
@@ -111,7 +140,9 @@ PromotionRule promotionRuleFor(const MultiFidelitySettings& settings, const std:
     std::sort(rule.gains.begin(), rule.gains.end(), [](const PromotionRule::Gain& x, const PromotionRule::Gain& y) {
         return x.rungAccuracy != y.rungAccuracy ? x.rungAccuracy < y.rungAccuracy : x.gain < y.gain;
     });
-    for (const ArchivedIndividual& f : paretoFront(earlier)) rule.front.push_back({f.sizeFraction, f.validationAccuracy});
+    for (const ArchivedIndividual& f : paretoFront(earlier, objectives)) {
+        rule.front.push_back({f.sizeFraction, f.validationAccuracy, f.latencyFraction});
+    }
     return rule;
 }
 

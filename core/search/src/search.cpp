@@ -6,7 +6,9 @@
 #include "gruq/base/errors.h"
 #include "gruq/base/hashing.h"
 #include "gruq/base/process_identity.h"
+#include "gruq/export/latency_model.h"
 #include "gruq/quant/genome.h"
+#include "gruq/quant/size_metric.h"
 
 #include <nlohmann/json.hpp>
 #include <pagmo/algorithms/nsga2.hpp>
@@ -18,25 +20,28 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 namespace gruq {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// pagmo user-defined problem: minimise (1 - validation accuracy, size fraction) over integer genes.
+// pagmo user-defined problem: minimise the chosen objectives (objectives.h: 1 - validation accuracy, size
+// and / or latency fraction, budgets as constraint-dominance) over integer genes.
 struct GenomeProblem {
     std::shared_ptr<GenomeEvaluator> evaluator;
     int genes = 17, minBits = 2, maxBits = 8;
+    SearchObjectives objectives;
 
     pagmo::vector_double fitness(const pagmo::vector_double& x) const {
         const auto r = evaluator->evaluateAll({evaluator->genomeOf(x.data())}, false, false);
-        return {1.0 - r[0].validationAccuracy, r[0].sizeFraction};
+        return objectives.values(r[0]);
     }
     std::pair<pagmo::vector_double, pagmo::vector_double> get_bounds() const {
         return {pagmo::vector_double(size_t(genes), minBits), pagmo::vector_double(size_t(genes), maxBits)};
     }
-    pagmo::vector_double::size_type get_nobj() const { return 2; }
+    pagmo::vector_double::size_type get_nobj() const { return size_t(objectives.count()); }
     pagmo::vector_double::size_type get_nix() const { return size_t(genes); }
     std::string get_name() const { return "gruq genome"; }
 };
@@ -44,6 +49,7 @@ struct GenomeProblem {
 // pagmo batch fitness evaluator: the whole batch goes to the worker pool at once.
 struct GenomeBatchEvaluator {
     std::shared_ptr<GenomeEvaluator> evaluator;
+    SearchObjectives objectives;
 
     pagmo::vector_double operator()(const pagmo::problem& p, const pagmo::vector_double& dvs) const {
         const size_t n = p.get_nx();
@@ -52,8 +58,8 @@ struct GenomeBatchEvaluator {
         const auto results = evaluator->evaluateAll(genomes, false, false);
         pagmo::vector_double f;
         for (const auto& r : results) {
-            f.push_back(1.0 - r.validationAccuracy);
-            f.push_back(r.sizeFraction);
+            const std::vector<double> v = objectives.values(r);
+            f.insert(f.end(), v.begin(), v.end());
         }
         return f;
     }
@@ -69,8 +75,7 @@ void refineUndominatedBaselines(GenomeEvaluator& evaluator, const SearchSettings
     for (const ArchivedIndividual& b : all) {
         if (!b.baseline) continue;
         const bool dominated = std::any_of(all.begin(), all.end(), [&](const ArchivedIndividual& m) {
-            return !m.baseline && !m.isPartial() && m.validationAccuracy >= b.validationAccuracy &&
-                   m.sizeFraction < b.sizeFraction;
+            return !m.baseline && !m.isPartial() && settings.objectives.dominates(m, b);
         });
         if (dominated) continue;
         for (size_t i = 0; i < b.genes.size(); ++i) {
@@ -120,6 +125,7 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
     archive.setState("status", "running");
 
     SearchResult result;
+    result.objectives = settings.objectives;
     try {
         if (settings.baselines) {
             progress.setStage(-1, "baselines");
@@ -130,8 +136,8 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
         }
 
         const auto seed32 = static_cast<unsigned>(settings.seed & 0xffffffffu);
-        pagmo::problem problem{GenomeProblem{evaluator, layout.geneCount(), settings.minBits, settings.maxBits}};
-        pagmo::bfe bfe{GenomeBatchEvaluator{evaluator}};
+        pagmo::problem problem{GenomeProblem{evaluator, layout.geneCount(), settings.minBits, settings.maxBits, settings.objectives}};
+        pagmo::bfe bfe{GenomeBatchEvaluator{evaluator, settings.objectives}};
         pagmo::nsga2 algorithm(1u, settings.nsga2.crossoverProbability, settings.nsga2.crossoverDistributionIndex,
                                settings.nsga2.mutationProbability, settings.nsga2.mutationDistributionIndex, seed32);
         algorithm.set_bfe(bfe);
@@ -143,9 +149,9 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
             std::vector<Genome> genomes;
             for (const auto& x : xs) genomes.push_back(evaluator->genomeOf(x.data()));
             for (const auto& a : evaluator->lookup(genomes)) record.population.push_back(a.id);
-            const auto front = paretoFront(evaluator->cached());
+            const auto front = paretoFront(evaluator->cached(), settings.objectives);
             for (const auto& a : front) record.front.push_back(a.id);
-            record.hypervolume = hypervolumeOf(front);
+            record.hypervolume = hypervolumeOf(front, settings.objectives);
             record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
             archive.addGeneration(record);
             if (observer) observer->generationFinished(record);
@@ -184,7 +190,7 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
 
         progress.setStage(gens, "test split");
         evaluator->reportProgress();
-        result.front = paretoFront(evaluator->cached());
+        result.front = paretoFront(evaluator->cached(), settings.objectives);
         for (ArchivedIndividual& a : result.front) evaluator->measureTest(a);
         archive.setState("status", "finished");
         progress.setStage(gens, "done");
@@ -192,10 +198,10 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
     } catch (const Cancelled&) {
         archive.setState("status", "cancelled");
         result.cancelled = true;
-        result.front = paretoFront(evaluator->cached());
+        result.front = paretoFront(evaluator->cached(), settings.objectives);
         evaluator->log("search cancelled; every finished evaluation is in the archive");
     }
-    result.hypervolume = hypervolumeOf(result.front);
+    result.hypervolume = hypervolumeOf(result.front, settings.objectives);
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     result.computed = progress.computed();
     result.reused = progress.reused();
@@ -244,37 +250,86 @@ SearchSettings settingsOfArchive(const SearchArchive& archive) {
     }
 }
 
-std::vector<ArchivedIndividual> paretoFront(const std::vector<ArchivedIndividual>& individuals) {
+std::vector<ArchivedIndividual> paretoFront(const std::vector<ArchivedIndividual>& individuals,
+                                            const SearchObjectives& objectives) {
     // The search's front: fine-tuned copies had a larger training budget than the search gives anyone,
-    // evaluations stopped at the rung (multi-fidelity) a smaller one.
+    // evaluations stopped at the rung (multi-fidelity) a smaller one; individuals over a budget never enter.
     std::vector<ArchivedIndividual> sorted;
     for (const auto& a : individuals) {
-        if (!a.isFineTune() && !a.isPartial()) sorted.push_back(a);
+        if (!a.isFineTune() && !a.isPartial() && objectives.feasible(a)) sorted.push_back(a);
     }
-    // By size, then by accuracy (best first), then id: a sweep keeps every strictly better accuracy.
+    // By size, then by accuracy (best first), then id.
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
         if (a.sizeFraction != b.sizeFraction) return a.sizeFraction < b.sizeFraction;
         if (a.validationAccuracy != b.validationAccuracy) return a.validationAccuracy > b.validationAccuracy;
         return a.id < b.id;
     });
     std::vector<ArchivedIndividual> front;
-    double best = -1.0;
-    for (const auto& a : sorted) {
-        if (a.validationAccuracy > best) {
-            front.push_back(a);
-            best = a.validationAccuracy;
+    if (objectives.flash && !objectives.latency) {  // two objectives: a sweep keeps every strictly better accuracy
+        double best = -1.0;
+        for (const auto& a : sorted) {
+            if (a.validationAccuracy > best) {
+                front.push_back(a);
+                best = a.validationAccuracy;
+            }
         }
+        return front;
+    }
+    // Otherwise: the individuals no other dominates; of equal objective values the first (by size, id).
+    for (size_t i = 0; i < sorted.size(); ++i) {
+        bool keep = true;
+        for (size_t j = 0; j < sorted.size() && keep; ++j) {
+            keep = !(objectives.dominates(sorted[j], sorted[i]) ||
+                     (j < i && objectives.values(sorted[j]) == objectives.values(sorted[i])));
+        }
+        if (keep) front.push_back(sorted[i]);
     }
     return front;
 }
 
-double hypervolumeOf(const std::vector<ArchivedIndividual>& front) {
+double hypervolumeOf(const std::vector<ArchivedIndividual>& front, const SearchObjectives& objectives) {
+    // Reference point: error 1, size 1.05 and latency 2.0 of the all-8-bit model (the slowest schemes,
+    // 3-bit weights, take about 1.6 times its instructions); points beyond it do not count.
+    std::vector<double> reference{1.0};
+    if (objectives.flash) reference.push_back(1.05);
+    if (objectives.latency) reference.push_back(2.0);
     std::vector<pagmo::vector_double> points;
     for (const auto& a : front) {
-        if (a.sizeFraction < 1.05) points.push_back({1.0 - a.validationAccuracy, a.sizeFraction});
+        const std::vector<double> v = objectives.values(a);
+        bool inside = true;
+        for (size_t i = 0; i < v.size(); ++i) inside = inside && v[i] < reference[i];
+        if (inside) points.push_back(v);
     }
     if (points.empty()) return 0.0;
-    return pagmo::hypervolume(points, true).compute({1.0, 1.05});
+    return pagmo::hypervolume(points, true).compute(reference);
+}
+
+void checkBudgetsCanBeMet(const SearchSettings& settings, const GruShape& shape) {
+    const SearchObjectives& o = settings.objectives;
+    const GenomeLayout& layout = layoutByName(settings.layout);
+    if (o.maxFlashBytes > 0) {
+        const int64_t smallest = modelSize(shape, uniformGenome(layout, settings.minBits).resolve()).totalBytes();
+        if (o.maxFlashBytes < smallest) {
+            throw InputError("--max-flash", "no scheme fits " + std::to_string(o.maxFlashBytes) + " bytes: the smallest, every point at " +
+                                                std::to_string(settings.minBits) + " bits, takes " + std::to_string(smallest) +
+                                                " bytes for " + shape.key());
+        }
+    }
+    if (o.maxLatencyUs > 0) {
+        double fastest = -1;
+        for (int b = settings.minBits; b <= settings.maxBits; ++b) {
+            const double step = LatencyModel::cortexM4().estimate(shape, uniformGenome(layout, b).resolve()).instructionsPerStep;
+            if (fastest < 0 || step < fastest) fastest = step;
+        }
+        if (o.maxStepInstructions() < fastest) {
+            char text[256];
+            std::snprintf(text, sizeof text,
+                          "no scheme meets %.6g us per step at %.6g MHz: the fastest homogeneous one takes %.0f "
+                          "instructions (%.6g us) per step for %s on the Cortex-M4",
+                          o.maxLatencyUs, o.cpuMhz, fastest, fastest / o.cpuMhz, shape.key().c_str());
+            throw InputError("--max-latency-us", text);
+        }
+    }
 }
 
 SearchResult runSearch(const SearchSettings& settings, const std::string& archivePath, SearchObserver* observer,
@@ -282,6 +337,7 @@ SearchResult runSearch(const SearchSettings& settings, const std::string& archiv
     settings.validate();
     SearchArchive::checkCreatable(archivePath);  // now, not after the float model is trained
     Prepared prepared = prepare(settings, observer, control);
+    checkBudgetsCanBeMet(settings, prepared.baseline.weights.shape);
     SearchArchive archive =
         SearchArchive::create(archivePath, settings.toJson(), floatModelJson(prepared.baseline, settings.floatModel, prepared.data));
     return execute(settings, archive, observer, control, dispatcher, prepared.data, prepared.baseline);

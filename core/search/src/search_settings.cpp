@@ -106,6 +106,7 @@ void SearchSettings::validate() const {
         if (!(multiFidelity.gainQuantile >= 0.5 && multiFidelity.gainQuantile <= 1.0))
             bad("multi_fidelity.gain_quantile", "must be in [0.5, 1]");
     }
+    objectives.validate();
     if (workers < 0 || workers > 256) bad("workers", "must be in 0..256");
     if (threadsPerWorkerLimit < 0 || threadsPerWorkerLimit > 256) bad("threads_per_worker", "must be in 0..256");
     if (qat.epochs < 0 || qat.batchSize < 1 || qat.calibrationBatches < 1 || qat.samplesPerEpoch < 0) {
@@ -167,6 +168,10 @@ std::string SearchSettings::toJson() const {
                            {"rung_validation", multiFidelity.rungValidation},
                            {"gain_neighbours", multiFidelity.gainNeighbours},
                            {"gain_quantile", multiFidelity.gainQuantile}};
+    j["objectives"] = objectives.names();
+    j["budget"] = {{"max_flash_bytes", objectives.maxFlashBytes},
+                   {"max_latency_us", objectives.maxLatencyUs},
+                   {"cpu_mhz", objectives.cpuMhz}};
     j["seed"] = seed;
     j["workers"] = workers;
     j["threads_per_worker"] = threadsPerWorkerLimit;
@@ -239,6 +244,24 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
         read(f, "gain_neighbours", s.multiFidelity.gainNeighbours, "multi_fidelity.");
         read(f, "gain_quantile", s.multiFidelity.gainQuantile, "multi_fidelity.");
     }
+    if (j.contains("objectives")) {  // absent in older archives: error and flash
+        const auto& o = j.at("objectives");
+        if (!o.is_array()) bad("objectives", "must be an array of names (error, flash, latency)");
+        std::string list;
+        for (const auto& name : o) {
+            if (!name.is_string()) bad("objectives", "must be an array of names (error, flash, latency)");
+            list += (list.empty() ? "" : ",") + name.get<std::string>();
+        }
+        try {
+            s.objectives = parseObjectiveNames(list, s.objectives);
+        } catch (const InputError& e) {
+            bad("objectives", e.problem());
+        }
+    }
+    const auto& budget = section(j, "budget", empty);
+    read(budget, "max_flash_bytes", s.objectives.maxFlashBytes, "budget.");
+    read(budget, "max_latency_us", s.objectives.maxLatencyUs, "budget.");
+    read(budget, "cpu_mhz", s.objectives.cpuMhz, "budget.");
     read(j, "seed", s.seed);
     read(j, "workers", s.workers);
     read(j, "threads_per_worker", s.threadsPerWorkerLimit);

@@ -2,6 +2,7 @@
 
 #include "gruq/export/latency_model.h"
 #include "gruq/quant/genome.h"
+#include "gruq/search/archive.h"
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,12 @@ double stepInstructionsOf(const GruShape& shape, const std::string& layout, cons
     } catch (const std::exception&) {  // an unknown layout name
         return -1;
     }
+}
+
+void setStepLatency(ArchivedIndividual& a, const GruShape& shape) {
+    a.stepInstructions = stepInstructionsOf(shape, a.layout, a.genes);
+    const double eightBit = stepInstructionsOf(shape, "homogeneous", {8});
+    a.latencyFraction = a.stepInstructions >= 0 && eightBit > 0 ? a.stepInstructions / eightBit : -1;
 }
 
 }  // namespace gruq

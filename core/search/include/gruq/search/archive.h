@@ -43,9 +43,10 @@ struct ArchivedIndividual {
     // (-1: no rung was measured).
     double fidelity = 1;
     double rungValidationAccuracy = -1;
-    // Instructions per GRU step of its exported runtime on a Cortex-M4 (step_latency.h); -1 unknown.
-    // Computed from the archive's shape and the genome, never stored.
+    // Instructions per GRU step of its exported runtime on a Cortex-M4 (step_latency.h), and as a fraction
+    // of the all-8-bit model's; -1 unknown. Computed from the archive's shape and the genome, never stored.
     double stepInstructions = -1;
+    double latencyFraction = -1;
     bool isFineTune() const { return sourceId != 0; }
     bool isPartial() const { return fidelity < 1; }
 };

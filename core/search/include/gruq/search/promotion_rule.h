@@ -8,7 +8,9 @@
 // generations only, so decisions do not depend on which worker finishes first, and a resumed search
 // decides as the interrupted one did.
 #include "gruq/quant/evaluate.h"
+#include "gruq/quant/genome.h"
 #include "gruq/search/archive.h"
+#include "gruq/search/objectives.h"
 #include "gruq/search/search_settings.h"
 
 #include <string>
@@ -27,17 +29,22 @@ struct PromotionRule {
     int neighbours = 16;        // gains considered for a rung accuracy: the nearest ones
     double quantile = 1.0;      // of those gains
     struct Point {
-        double sizeFraction = 0, validationAccuracy = 0;
+        double sizeFraction = 0, validationAccuracy = 0, latencyFraction = 0;
     };
     std::vector<Point> front;   // full-fidelity front the rung is judged against (by size)
+    // The search's objectives and budgets, and the shape that turns a genome into bytes and instructions:
+    // a genome over a budget cannot enter the front and stops at the rung.
+    SearchObjectives objectives;
+    GruShape shape{0, 0, 0};
 
-    // Whether a genome of this size with this rung accuracy goes on to the full budget.
-    bool promote(double sizeFraction, double rungAccuracy) const;
+    // Whether a genome of this size and latency (fractions of the all-8-bit model's), within the budgets
+    // or not, with this rung accuracy goes on to the full budget.
+    bool promote(double sizeFraction, double latencyFraction, bool feasible, double rungAccuracy) const;
     // The accuracy a genome with this rung accuracy may still gain.
     double marginFor(double rungAccuracy) const;
     std::string describe() const;  // for the log
-    // Sets the evaluation's rung and promotion test (nothing when there is no rung).
-    void configure(EvaluateOptions& options) const;
+    // Sets the evaluation's rung and the promotion test of this genome (nothing when there is no rung).
+    void configure(EvaluateOptions& options, const Genome& genome) const;
 
     std::string toJson() const;  // shipped to MPI ranks with each job
     // std::invalid_argument on malformed JSON (it only travels between gruq processes).
@@ -48,6 +55,6 @@ struct PromotionRule {
 // and the gain quantile of the search's full-fidelity evaluations of earlier generations (baselines
 // count as generation -1); with fewer gains seen than the neighbours it asks for, everyone is promoted.
 PromotionRule promotionRuleFor(const MultiFidelitySettings& settings, const std::vector<ArchivedIndividual>& evaluated,
-                               int generation);
+                               int generation, const SearchObjectives& objectives = {}, const GruShape& shape = {0, 0, 0});
 
 }  // namespace gruq

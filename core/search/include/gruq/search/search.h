@@ -18,13 +18,20 @@ struct SearchResult {
     double seconds = 0;
     int64_t computed = 0, reused = 0;
     bool cancelled = false;
+    SearchObjectives objectives;  // of the settings: what the front is non-dominated in, the budgets
 };
 
-// The search's non-dominated individuals (maximise validation accuracy, minimise size), sorted by size;
-// fine-tuned copies are left out.
-std::vector<ArchivedIndividual> paretoFront(const std::vector<ArchivedIndividual>& individuals);
-// Hypervolume of (1 - accuracy, size fraction) points against the fixed reference point (1, 1.05).
-double hypervolumeOf(const std::vector<ArchivedIndividual>& front);
+// The search's non-dominated individuals in the chosen objectives (default: maximise validation accuracy,
+// minimise size) among those within the budgets, sorted by size; fine-tuned copies and evaluations
+// stopped at the multi-fidelity rung are left out.
+std::vector<ArchivedIndividual> paretoFront(const std::vector<ArchivedIndividual>& individuals,
+                                            const SearchObjectives& objectives = {});
+// Hypervolume of the objective values (1 - accuracy, size fraction, latency fraction) against the fixed
+// reference point (1, 1.05, 2.0).
+double hypervolumeOf(const std::vector<ArchivedIndividual>& front, const SearchObjectives& objectives = {});
+// Before a search: InputError naming the option when a budget is below what any scheme of the shape can
+// meet (flash: every point at the lowest width; latency: the fastest homogeneous scheme).
+void checkBudgetsCanBeMet(const SearchSettings& settings, const GruShape& shape);
 
 // Runs a new search into a new archive at archivePath.
 // With a dispatcher, genomes are evaluated through it instead of local worker threads.

@@ -5,6 +5,7 @@
 #include "gruq/model/float_training.h"
 #include "gruq/quant/evaluate.h"
 #include "gruq/search/archive.h"
+#include "gruq/search/objectives.h"
 
 #include <cstdint>
 #include <string>
@@ -50,6 +51,7 @@ struct SearchSettings {
     std::string algorithm = "nsga2";      // "nsga2", or "random": the same budget of uniform random genomes
     Nsga2Settings nsga2;
     MultiFidelitySettings multiFidelity;
+    SearchObjectives objectives;          // error + flash and / or latency; flash and latency budgets
     uint64_t seed = 0;                    // NSGA-II seed (QAT batch order uses qat.seed)
     int workers = 0;                      // parallel evaluations; 0 = all cores
     int threadsPerWorkerLimit = 0;        // torch threads per worker; 0 = cores / workers (the cores shared out)

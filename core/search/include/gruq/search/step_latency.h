@@ -17,4 +17,8 @@ GruShape shapeOfFloatModelJson(const std::string& floatModelJson);
 // genome does not fit the layout.
 double stepInstructionsOf(const GruShape& shape, const std::string& layout, const std::vector<int>& genes);
 
+// Sets a.stepInstructions and a.latencyFraction (of the all-8-bit model of the shape) from its genome.
+struct ArchivedIndividual;
+void setStepLatency(ArchivedIndividual& a, const GruShape& shape);
+
 }  // namespace gruq
