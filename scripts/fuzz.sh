@@ -404,6 +404,7 @@ defaults = {
     "refine_baselines": True,
     "multi_fidelity": {"enabled": True, "rung": 0.25, "rung_validation": 0.25, "gain_neighbours": 16,
                        "gain_quantile": 1.0},
+    "objectives": ["error", "flash"], "budget": {"max_flash_bytes": 0, "max_latency_us": 0, "cpu_mhz": 0},
 }
 def put(name, value):
     text = value if isinstance(value, str) else json.dumps(value, indent=2)
@@ -424,6 +425,11 @@ put("multi_fidelity", {"multi_fidelity": {"enabled": True, "rung": 0.25, "rung_v
                                       "gain_neighbours": 16, "gain_quantile": 1.0}})
 put("multi_fidelity_bad_rung", {"multi_fidelity": {"rung": 1.0, "gain_neighbours": 0}})
 put("multi_fidelity_off", {"multi_fidelity": {"enabled": False, "rung": 7}})
+put("objectives_three", {"objectives": ["error", "flash", "latency"],
+                         "budget": {"max_flash_bytes": 12389, "max_latency_us": 1500, "cpu_mhz": 80}})
+put("objectives_latency", {"objectives": ["latency", "error"], "budget": {"max_latency_us": 0, "cpu_mhz": 0}})
+put("objectives_bad", {"objectives": ["error", "error"], "budget": {"max_flash_bytes": -1, "max_latency_us": 1e300}})
+put("objectives_not_array", {"objectives": "error,flash", "budget": []})
 put("huge_seed", '{"seed": 18446744073709551615, "workers": 2, "threads_per_worker": 1}')
 put("float_for_int", '{"model": {"epochs": 2.5}}')
 put("not_object", "[1, 2, 3]")

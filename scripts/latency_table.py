@@ -4,12 +4,15 @@ and 2-bit homogeneous and three mixed models of the default task, with the runti
 kernels and now, and the latency model's error on a search's final front.
 
     scripts/latency_table.py [ARCHIVE] [--before COMMIT] [--out docs/latency.md]
+                             [--three-objective ARCHIVE3] [--flash-budget ARCHIVEB]
 
 ARCHIVE: a default-task search archive (default: runs `gruq-cli search` with the default settings into
 ~/.cache/gruq/latency/default.gruq, or resumes it). Every model is exported from the archive
 (`gruq-cli export --pick`) and measured by scripts/m4_latency.sh (QEMU mps2-an386, -icount: instructions,
 deterministic; its logits checked against the host build); the "before" runtime is
 resources/runtime at COMMIT (default 284e78b, the last commit before the word-at-a-time kernels).
+ARCHIVE3 / ARCHIVEB: a default search with `--objectives error,flash,latency` and one with `--max-flash`
+(same task and seed as ARCHIVE): their fronts are compared with ARCHIVE's in a section of their own.
 """
 import argparse
 import csv
@@ -34,11 +37,64 @@ def measure(folder, runtime):
     return float(m.group(1)), float(m.group(2)), int(m.group(3))
 
 
+def front_of(archive):
+    rows = list(csv.DictReader(io.StringIO(run([CLI, "front", archive, "--csv"]))))
+    for r in rows:
+        r["val"] = float(r["validation_accuracy"])
+        r["fraction"] = float(r["size_fraction"])
+        r["bytes"] = int(r["size_bytes"])
+        r["instructions"] = float(r["m4_instructions_per_step"])
+    return rows
+
+
+def objectives_section(archive, three, budget, eight):
+    """The fronts of the latency-aware and the flash-budget searches against the default one."""
+    eight_instructions = float(eight["m4_instructions_per_step"])
+    out = ["## Latency as an objective, and budgets\n"]
+    fronts = [("accuracy and flash (the default)", archive)]
+    if three:
+        fronts.append(("accuracy, flash and latency (`--objectives error,flash,latency`)", three))
+    out.append("Each search: the default task and settings, seed as in its archive; the latency of every point is "
+               "the latency model's (its error on a front is above). Best schemes of each final front within 0.5 and "
+               "1 pp of the 8-bit model's validation accuracy:\n")
+    out.append("| objectives | front points | within | smallest: flash, instructions per step | fastest: flash, instructions per step |")
+    out.append("|---|---|---|---|---|")
+    for label, path in fronts:
+        front = front_of(path)
+        for drop in (0.005, 0.01):
+            within = [r for r in front if r["val"] >= eight["val"] - drop]
+            if not within:
+                continue
+            small = min(within, key=lambda r: (r["bytes"], r["instructions"]))
+            fast = min(within, key=lambda r: (r["instructions"], r["bytes"]))
+            def cell(r):
+                return (f"{100 * r['fraction']:.1f}% ({r['bytes']:,} B), {r['instructions']:,.0f} "
+                        f"({100 * r['instructions'] / eight_instructions:.0f}% of 8-bit) `#{r['id']}`")
+            out.append(f"| {label} | {len(front)} | {100 * drop:g} pp | {cell(small)} | {cell(fast)} |")
+    out.append("")
+    if budget:
+        front = front_of(budget)
+        limit = re.search(r"flash <= (\d+) bytes", run([CLI, "front", budget]))
+        limit = int(limit.group(1)) if limit else None
+        plain = [r for r in front_of(archive) if limit and r["bytes"] <= limit]
+        best = max(front, key=lambda r: r["val"]) if front else None
+        best_plain = max(plain, key=lambda r: r["val"]) if plain else None
+        over = sum(1 for r in front if limit and r["bytes"] > limit)
+        out.append(f"A search with a flash budget of {limit:,} bytes ({100 * limit / int(eight['size_bytes']):.0f}% of the "
+                   f"8-bit model, `--max-flash {limit}`): {len(front)} front points, {over} over the budget. Its most "
+                   f"accurate scheme: {100 * best['val']:.2f}% validation at {best['bytes']:,} bytes (`#{best['id']}`); "
+                   f"the default search's most accurate scheme within the same budget: "
+                   f"{100 * best_plain['val']:.2f}% at {best_plain['bytes']:,} bytes.\n")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("archive", nargs="?")
     ap.add_argument("--before", default="284e78b")
     ap.add_argument("--out", default=f"{HERE}/docs/latency.md")
+    ap.add_argument("--three-objective")
+    ap.add_argument("--flash-budget")
     args = ap.parse_args()
     archive = args.archive
     if archive is None:
@@ -129,6 +185,8 @@ def main():
     lines.append("|---|---|---|---|---|")
     for r, p, m, e in errors:
         lines.append(f"| {r['id']} | `{r['genome']}` | {p:,.0f} | {m:,.0f} | {100 * e:+.1f}% |")
+    if args.three_objective or args.flash_budget:
+        lines += objectives_section(archive, args.three_objective, args.flash_budget, eight)
     open(args.out, "w").write("\n".join(lines) + "\n")
     print(f"latency_table: wrote {args.out}; latency model error on the front: mean {100 * mean_abs:.1f}%, "
           f"largest {100 * worst[3]:+.1f}%", file=sys.stderr)

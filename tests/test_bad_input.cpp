@@ -830,6 +830,36 @@ void TestBadInput::settingsRows() {
         "'multi_fidelity.gain_neighbours' must be in 1..100000");
     row("multi-fidelity section not an object", "s.json", R"({"multi_fidelity": true})",
         "'multi_fidelity' must be an object");
+    row("flash budget negative", "s.json", R"({"budget": {"max_flash_bytes": -1}})",
+        "'budget.max_flash_bytes' must be in 0..4294967296");
+    row("latency budget without a clock", "s.json", R"({"budget": {"max_latency_us": 500}})",
+        "'budget.cpu_mhz' must be in (0, 10000] with a latency budget");
+    row("latency budget absurd (1e30 us)", "s.json", R"({"budget": {"max_latency_us": 1e30, "cpu_mhz": 80}})",
+        "'budget.max_latency_us' must be in 0..1e9");
+    row("objectives: an unknown name", "s.json", R"({"objectives": ["error", "speed"]})",
+        "unknown objective 'speed'");
+    row("objectives: error alone", "s.json", R"({"objectives": ["error"]})", "choose flash, latency or both");
+    {
+        // Valid settings whose flash budget no scheme meets: refused once the shape is known, before any search.
+        SearchSettings tight = fixtureSettings(mnist_);
+        tight.objectives.maxFlashBytes = 10;
+        const std::string d = rowFolder("settings-budget-unmeetable");
+        writeBytes(d + "/s.json", tight.toJson());
+        add("settings: a flash budget nothing meets", {"search", "--settings", d + "/s.json", "--out", d + "/new.gruq"},
+            {"budget.max_flash_bytes (--max-flash)", "no scheme fits 10 bytes"}, d);
+    }
+    {
+        const std::string d = rowFolder("settings-latency-no-clock");
+        add("search --max-latency-us without --cpu-mhz",
+            {"search", "--task", "smnist-row", "--max-latency-us", "500", "--out", d + "/new.gruq"},
+            {"--max-latency-us", "needs --cpu-mhz"}, d);
+    }
+    {
+        const std::string d = rowFolder("settings-objectives-option");
+        add("search --objectives error,size (unknown name)",
+            {"search", "--task", "smnist-row", "--objectives", "error,size", "--out", d + "/new.gruq"},
+            {"--objectives", "unknown objective 'size'"}, d);
+    }
     row("non-UTF-8 bytes inside", "s.json", "{\"task\": \"smnist-" + kNotUtf8 + "\"}", "malformed JSON");
     row("non-UTF-8 file name", kNotUtf8 + ".json", R"({"nsga2": {"population": 1000000000}})", "'nsga2.population'");
     {

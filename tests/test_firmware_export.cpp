@@ -7,6 +7,7 @@
 #include "gruq/export/blob.h"
 #include "gruq/quant/evaluate.h"
 #include "gruq/export/firmware_export.h"
+#include "gruq/export/latency_model.h"
 #include "gruq/model/float_training.h"
 #include "gruq/quant/integer_engine.h"
 #include "gruq/quant/size_metric.h"
@@ -19,6 +20,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 
 using namespace gruq;
 using test::Run, test::run, test::requireTool, test::kStrictC, test::codesFile, test::logitsBytes;
@@ -183,8 +185,42 @@ private slots:
             QVERIFY2(r.output.contains("the Cortex-M4's logits equal the host build's"), qPrintable(r.output));
             const QRegularExpressionMatch m = QRegularExpression("instructions_per_step=([0-9.]+)").match(r.output);
             QVERIFY2(m.hasMatch() && m.captured(1).toDouble() > 0, qPrintable(r.output));
-            qInfo("%s", qPrintable(r.output.section('\n', 1, 1)));
+            // The latency model the search uses predicts it (a shape it was not calibrated on).
+            const BlobContents blob = readBlobFile(exportDirs_[i] + "/model.bin");
+            const double predicted = LatencyModel::cortexM4().estimate(blob.model.shape, blob.model.bits).instructionsPerStep;
+            const double measured = m.captured(1).toDouble();
+            QVERIFY2(std::abs(predicted - measured) <= 0.10 * measured,
+                     qPrintable(QString("latency model %1, emulator %2").arg(predicted).arg(measured)));
+            qInfo("%s; latency model %.0f (%+.1f%%)", qPrintable(r.output.section('\n', 1, 1)), predicted,
+                  100 * (predicted - measured) / measured);
         }
+    }
+
+    // The compiled-in latency model reproduces the emulator measurements it was fitted to
+    // (resources/latency/cortex-m4-measurements.csv: every width 2..8 on five shapes).
+    void latencyModelReproducesItsCalibration() {
+        QFile csv(QString(GRUQ_SOURCE_DIR) + "/resources/latency/cortex-m4-measurements.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList header = QString(csv.readLine()).trimmed().split(',');
+        std::map<std::string, std::pair<BitAssignment, GruShape>> seen;
+        double worst = 0;
+        int steps = 0;
+        while (!csv.atEnd()) {
+            const QStringList f = QString(csv.readLine()).trimmed().split(',');
+            const auto at = [&](const char* name) { return f[header.indexOf(name)]; };
+            const std::string key = (at("features") + "-" + at("hidden") + "-" + at("classes") + "-" + at("bits")).toStdString();
+            if (seen.count(key)) continue;  // one step per shape and width
+            seen[key] = {};
+            const GruShape shape{at("features").toLongLong(), at("hidden").toLongLong(), at("classes").toLongLong()};
+            const BitAssignment bits = uniformGenome(homogeneousLayout(), at("bits").toInt()).resolve();
+            const double measured = at("step_instructions").toDouble();
+            const double predicted = LatencyModel::cortexM4().estimate(shape, bits).instructionsPerStep;
+            worst = std::max(worst, std::abs(predicted - measured) / measured);
+            ++steps;
+        }
+        QCOMPARE(steps, 35);
+        QVERIFY2(worst <= 0.07, qPrintable(QString("worst error %1").arg(worst)));
+        qInfo("latency model against its %d calibration steps: worst error %.1f%%", steps, 100 * worst);
     }
 
     // Every rule of docs/blob-format.md broken once (CRC resealed where the rule is behind it): the core

@@ -23,6 +23,8 @@
 #include <qcustomplot.h>
 
 #include <QtTest>
+#include <QAction>
+#include <QLocale>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -501,6 +503,66 @@ private slots:
         QVERIFY(!w.settingsPanel()->searchSettings().multiFidelity.enabled);
         check->setChecked(true);
         QCOMPARE(w.settingsPanel()->searchSettings().multiFidelity.gainNeighbours, 4);  // the archive's, kept
+    }
+
+    // A search under a flash budget with latency as a third objective: the plot greys the points over the
+    // budget and draws the budget as a line, the latency axis shows instructions per step, the inspector
+    // the instructions and their time at the budget's clock, and the settings panel shows what was asked.
+    void budgetsAndLatencyAreShown() {
+        const test::TinySearchFolders folders(home_.path().toStdString() + "/budget");
+        SearchSettings s = test::tinySearchSettings(folders.data, folders.cache);
+        const QString plain = home_.path() + QStringLiteral("/budget-free.gruq");
+        const SearchResult free = runSearch(s, plain.toStdString());
+        QVERIFY(free.front.size() >= 3);
+        s.objectives.latency = true;
+        s.objectives.maxFlashBytes = (free.front[free.front.size() / 2].sizeBits + 7) / 8;
+        s.objectives.cpuMhz = 64;
+        const QString archive = home_.path() + QStringLiteral("/budget.gruq");
+        runSearch(s, archive.toStdString());
+        int over = 0;
+        std::vector<ArchivedIndividual> individuals = SearchArchive::open(archive.toStdString(), true).individuals();
+        for (const auto& a : individuals) over += !a.baseline && !a.isFineTune() && !s.objectives.feasible(a);
+        QVERIFY(over > 0);
+
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(w.openArchive(archive));
+        ui::ParetoPlot* plot = w.paretoPlot();
+        QCOMPARE(plot->infeasiblePointCount(), over);
+        QVERIFY(plot->legendShows(QStringLiteral("over the budget")));
+        QVERIFY(plot->budgetLineVisible());
+        const ArchivedIndividual& any = individuals.front();
+        QCOMPARE(plot->budgetLineX(), 100.0 * 8.0 * double(s.objectives.maxFlashBytes) / (double(any.sizeBits) / any.sizeFraction));
+        for (const auto& a : individuals) {
+            if (plot->frontIds().contains(a.id)) QVERIFY2(s.objectives.feasible(a), a.genome.c_str());
+        }
+        // The latency axis: x is thousands of instructions per step; no latency budget, so no line.
+        QAction* latencyAxis = w.findChild<QAction*>(QStringLiteral("latencyAxisAction"));
+        QVERIFY(latencyAxis);
+        latencyAxis->trigger();
+        QCOMPARE(plot->sizeAxis(), ui::ParetoPlot::SizeAxis::Latency);
+        QVERIFY(!plot->budgetLineVisible());
+        const qint64 first = plot->frontIds().constFirst();
+        const auto it = std::find_if(individuals.begin(), individuals.end(), [&](const auto& a) { return a.id == first; });
+        QVERIFY(plot->plot()->xAxis->range().contains(it->stepInstructions / 1000.0));
+        w.selectIndividual(first);
+        QLabel* metrics = w.inspector()->findChild<QLabel*>(QStringLiteral("metricsLabel"));
+        const QString instructions = QLocale().toString(it->stepInstructions, 'f', 0);
+        QVERIFY2(metrics->text().contains(instructions + QStringLiteral(" instructions per GRU step")), qPrintable(metrics->text()));
+        QVERIFY2(metrics->text().contains(QStringLiteral("at 64 MHz")), qPrintable(metrics->text()));
+        // An individual over the budget says so.
+        const auto overOne = std::find_if(individuals.begin(), individuals.end(),
+                                          [&](const auto& a) { return !a.baseline && !s.objectives.feasible(a); });
+        w.selectIndividual(overOne->id);
+        QVERIFY2(metrics->text().contains(QStringLiteral("Over the flash budget")), qPrintable(metrics->text()));
+        // The settings panel shows the archive's objectives and budgets, and hands them back.
+        QComboBox* objectives = child<QComboBox>(w, "objectivesCombo");
+        QCOMPARE(objectives->currentData().toString(), QStringLiteral("error,flash,latency"));
+        const SearchSettings back = w.settingsPanel()->searchSettings();
+        QCOMPARE(back.objectives.maxFlashBytes, s.objectives.maxFlashBytes);
+        QVERIFY(back.objectives.latency && back.objectives.flash);
+        child<QSpinBox>(w, "maxFlash")->setValue(0);
+        QCOMPARE(w.settingsPanel()->searchSettings().objectives.maxFlashBytes, int64_t(0));
     }
 
     void damagedArchiveShowsADialog() {

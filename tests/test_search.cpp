@@ -157,7 +157,7 @@ private slots:
             checkBudgetsCanBeMet(tight, GruShape{28, 8, 10});
             QFAIL("a 50-byte flash budget was accepted");
         } catch (const InputError& e) {
-            QVERIFY2(std::string(e.what()).find("--max-flash") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("budget.max_flash_bytes (--max-flash)") != std::string::npos, e.what());
         }
         tight.objectives.maxFlashBytes = 0;
         tight.objectives.maxLatencyUs = 1;

@@ -55,6 +55,10 @@ ArchivedIndividual frontKey(const IndividualRow& r) {
     a.id = r.id;
     a.validationAccuracy = r.validationAccuracy;
     a.sizeFraction = r.sizeFraction;
+    a.sizeBits = r.sizeBits;
+    a.stepInstructions = r.stepInstructions;
+    a.latencyFraction = r.latencyFraction;
+    a.fidelity = r.fidelity;  // evaluations stopped at the rung stay off the front
     a.sourceId = r.sourceId;  // fine-tuned copies stay off the search's front
     return a;
 }
@@ -218,15 +222,19 @@ void MainWindow::createMenus() {
     auto* axisGroup = new QActionGroup(this);
     QAction* percent = view->addAction(tr("Size as %&of the 8-bit model"));
     QAction* bytes = view->addAction(tr("Size in &bytes"));
-    for (QAction* a : {percent, bytes}) {
+    QAction* latency = view->addAction(tr("&Latency (Cortex-M4 instructions per step)"));
+    latency->setObjectName(QStringLiteral("latencyAxisAction"));
+    for (QAction* a : {percent, bytes, latency}) {
         a->setCheckable(true);
         axisGroup->addAction(a);
     }
     percent->setChecked(true);
     percent->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
     bytes->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
+    latency->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
     connect(percent, &QAction::triggered, this, [this] { plot_->setSizeAxis(ParetoPlot::SizeAxis::PercentOf8Bit); });
     connect(bytes, &QAction::triggered, this, [this] { plot_->setSizeAxis(ParetoPlot::SizeAxis::Bytes); });
+    connect(latency, &QAction::triggered, this, [this] { plot_->setSizeAxis(ParetoPlot::SizeAxis::Latency); });
     view->addAction(tr("&Fit plot"), QKeySequence(Qt::CTRL | Qt::Key_0), plot_, &ParetoPlot::rescale);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -500,12 +508,18 @@ void MainWindow::updateFront() {
     for (const auto& r : rows_) keys.push_back(frontKey(r));
     QVector<qint64> ids;
     QVector<IndividualRow> front;
-    for (const auto& a : paretoFront(keys)) {
+    for (const auto& a : paretoFront(keys, context_.objectives)) {
         ids << a.id;
         front << rows_[a.id];
     }
     plot_->setFront(ids);
     genes_->setFront(front);
+}
+
+void MainWindow::setObjectives(const SearchObjectives& objectives) {
+    context_.objectives = objectives;
+    plot_->setObjectives(objectives);
+    inspector_->setContext(context_);
 }
 
 void MainWindow::selectIndividual(qint64 id) {
@@ -543,6 +557,7 @@ void MainWindow::startSearch(const QString& requestedPath) {
                                                           .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")))
                              : requestedPath;
     resetView();
+    setObjectives(settings.objectives);
     plot_->setGenerations(settings.nsga2.generations);
     plannedGenerations_ = settings.nsga2.generations;
     setArchivePath(path);
@@ -572,6 +587,7 @@ bool MainWindow::openArchive(const QString& path) {
         follower_->stop();
         resetView();
         settings_->setSearchSettings(settings);
+        setObjectives(settings.objectives);
         plot_->setGenerations(settings.nsga2.generations);
         plannedGenerations_ = settings.nsga2.generations;
         const auto floatModel = nlohmann::json::parse(archive.floatModelJson(), nullptr, false);
@@ -680,8 +696,8 @@ bool MainWindow::exportFront(const QString& path) {
         return false;
     }
     try {
-        const auto front =
-            paretoFront(SearchArchive::open(QFile::encodeName(archivePath_).toStdString(), /*readOnly=*/true).individuals());
+        const SearchArchive archive = SearchArchive::open(QFile::encodeName(archivePath_).toStdString(), /*readOnly=*/true);
+        const auto front = paretoFront(archive.individuals(), settingsOfArchive(archive).objectives);
         saveIndividuals(QFile::encodeName(path).toStdString(), front);  // whole or not at all (temp + rename)
         progress_->appendLog(tr("Front (%1 schemes) exported to %2").arg(front.size()).arg(path));
         return true;

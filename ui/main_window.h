@@ -81,6 +81,7 @@ private:
     void updateFollowStatus();
     void updateActions();
     void updateFront();
+    void setObjectives(const SearchObjectives& objectives);  // front, budgets on the plot, inspector
     void setArchivePath(const QString& path);
     void rememberRecent(const QString& path);
     void rebuildRecentMenu();

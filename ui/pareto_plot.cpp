@@ -48,10 +48,23 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent) {
     partialLegend_->setLineStyle(QCPGraph::lsNone);
     partialLegend_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(90, 90, 90), 1), Qt::NoBrush, 5));
     partialLegend_->removeFromLegend();
+    infeasibleGraph_ = plot_->addGraph();  // in the legend once a budget excludes a point
+    infeasibleGraph_->setName(tr("over the budget"));
+    infeasibleGraph_->setLineStyle(QCPGraph::lsNone);
+    infeasibleGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QPen(QColor(170, 170, 170), 1), QColor(215, 215, 215), 6));
+    infeasibleGraph_->removeFromLegend();
     selectionGraph_ = plot_->addGraph();
     selectionGraph_->setLineStyle(QCPGraph::lsNone);
     selectionGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(0, 120, 215), 2.5), Qt::NoBrush, 18));
 
+    budgetLine_ = new QCPItemStraightLine(plot_);
+    budgetLine_->setPen(QPen(QColor(200, 90, 0), 1.5, Qt::DashDotLine));
+    budgetLine_->setVisible(false);
+    budgetLabel_ = new QCPItemText(plot_);
+    budgetLabel_->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    budgetLabel_->setPositionAlignment(Qt::AlignRight | Qt::AlignTop);
+    budgetLabel_->setColor(QColor(200, 90, 0));
+    budgetLabel_->setVisible(false);
     floatLine_ = new QCPItemStraightLine(plot_);
     floatLine_->setPen(QPen(QColor(90, 90, 90), 1.5, Qt::DashLine));
     floatLine_->setVisible(false);
@@ -85,7 +98,58 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent) {
 }
 
 double ParetoPlot::xOf(const IndividualRow& r) const {
-    return sizeAxis_ == SizeAxis::PercentOf8Bit ? 100.0 * r.sizeFraction : double(r.sizeBytes());
+    switch (sizeAxis_) {
+    case SizeAxis::PercentOf8Bit: return 100.0 * r.sizeFraction;
+    case SizeAxis::Bytes: return double(r.sizeBytes());
+    case SizeAxis::Latency: return r.stepInstructions / 1000.0;
+    }
+    return 0;
+}
+
+bool ParetoPlot::feasible(const IndividualRow& r) const {
+    return objectives_.violation(r.sizeBytes(), r.stepInstructions) == 0;
+}
+
+int ParetoPlot::infeasiblePointCount() const { return infeasibleGraph_->dataCount(); }
+
+bool ParetoPlot::budgetLineVisible() const { return budgetLine_->visible(); }
+
+double ParetoPlot::budgetLineX() const { return budgetLine_->point1->coords().x(); }
+
+void ParetoPlot::setObjectives(const SearchObjectives& objectives) {
+    objectives_ = objectives;
+    frontLine_->setLineStyle(objectives.latency ? QCPGraph::lsNone : QCPGraph::lsStepLeft);
+    frontLine_->setScatterStyle(objectives.latency ? QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(220, 50, 47), 2), Qt::NoBrush, 11)
+                                                   : QCPScatterStyle());
+    rebuild();
+}
+
+void ParetoPlot::updateBudgetLine() {
+    double x = -1;
+    QString text;
+    if (sizeAxis_ == SizeAxis::Latency && objectives_.maxLatencyUs > 0) {
+        x = objectives_.maxStepInstructions() / 1000.0;
+        text = tr("latency budget %1 µs at %2 MHz").arg(objectives_.maxLatencyUs).arg(objectives_.cpuMhz);
+    } else if (sizeAxis_ != SizeAxis::Latency && objectives_.maxFlashBytes > 0) {
+        text = tr("flash budget %1 bytes").arg(objectives_.maxFlashBytes);
+        if (sizeAxis_ == SizeAxis::Bytes) {
+            x = double(objectives_.maxFlashBytes);
+        } else {
+            for (const IndividualRow& r : rows_) {  // bytes to % of the 8-bit model: any row gives the scale
+                if (r.sizeFraction > 0) {
+                    x = 100.0 * 8.0 * double(objectives_.maxFlashBytes) / (double(r.sizeBits) / r.sizeFraction);
+                    break;
+                }
+            }
+        }
+    }
+    budgetLine_->setVisible(x >= 0);
+    budgetLabel_->setVisible(x >= 0);
+    if (x < 0) return;
+    budgetLine_->point1->setCoords(x, 0);
+    budgetLine_->point2->setCoords(x, 1);
+    budgetLabel_->position->setCoords(x, 0.02);
+    budgetLabel_->setText(text);
 }
 
 QColor ParetoPlot::colourForGeneration(int generation) const {
@@ -130,9 +194,13 @@ void ParetoPlot::addIndividual(const IndividualRow& row) {
     hint_->setVisible(false);
     if (row.baseline || row.isFineTune()) {
         rebuild();  // baselines carry a label item, fine-tuned copies an arrow (and move while they improve)
+    } else if (!feasible(row)) {
+        infeasibleGraph_->addData(xOf(row), yOf(row));
+        if (!plot_->legend->hasItemWithPlottable(infeasibleGraph_)) infeasibleGraph_->addToLegend();
     } else {
         graphForGeneration(row.generation, row.isPartial())->addData(xOf(row), yOf(row));
     }
+    if (isNew && objectives_.maxFlashBytes > 0 && rows_.size() == 1) updateBudgetLine();  // needs a row for the % scale
     if (autoFit_) rescale();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -149,7 +217,7 @@ void ParetoPlot::updateFrontLine() {
     for (qint64 id : frontIds_) {
         if (rows_.contains(id)) front << rows_[id];
     }
-    std::sort(front.begin(), front.end(), [](const auto& a, const auto& b) { return a.sizeFraction < b.sizeFraction; });
+    std::sort(front.begin(), front.end(), [this](const auto& a, const auto& b) { return xOf(a) < xOf(b); });
     for (const auto& r : front) {
         xs << xOf(r);
         ys << yOf(r);
@@ -173,6 +241,8 @@ void ParetoPlot::rebuild() {
     for (QCPItemLine* a : fineTuneArrows_) plot_->removeItem(a);
     fineTuneArrows_.clear();
     fineTuneGraph_->data()->clear();
+    infeasibleGraph_->data()->clear();
+    infeasibleGraph_->removeFromLegend();
     for (const IndividualRow& r : rows_) {
         if (r.isFineTune()) {
             fineTuneGraph_->addData(xOf(r), yOf(r));
@@ -185,6 +255,11 @@ void ParetoPlot::rebuild() {
                 arrow->setPen(QPen(QColor(0, 140, 70), 1.5));
                 fineTuneArrows_ << arrow;
             }
+            continue;
+        }
+        if (!r.baseline && !feasible(r)) {
+            infeasibleGraph_->addData(xOf(r), yOf(r));
+            if (!plot_->legend->hasItemWithPlottable(infeasibleGraph_)) infeasibleGraph_->addToLegend();
             continue;
         }
         if (!r.baseline) {
@@ -202,6 +277,7 @@ void ParetoPlot::rebuild() {
     }
     updateFrontLine();
     updateSelectionMarker();
+    updateBudgetLine();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -228,7 +304,8 @@ void ParetoPlot::clearFloatAccuracy() {
 void ParetoPlot::setSizeAxis(SizeAxis axis) {
     sizeAxis_ = axis;
     plot_->xAxis->setLabel(axis == SizeAxis::PercentOf8Bit ? tr("Model size (% of the 8-bit model)")
-                                                           : tr("Model size (bytes)"));
+                           : axis == SizeAxis::Bytes   ? tr("Model size (bytes)")
+                                                       : tr("Latency (thousand Cortex-M4 instructions per GRU step)"));
     rebuild();
     rescale();
 }
@@ -236,7 +313,7 @@ void ParetoPlot::setSizeAxis(SizeAxis axis) {
 void ParetoPlot::rescale() {
     autoFit_ = true;
     if (rows_.isEmpty()) {
-        plot_->xAxis->setRange(0, sizeAxis_ == SizeAxis::PercentOf8Bit ? 105 : 25000);
+        plot_->xAxis->setRange(0, sizeAxis_ == SizeAxis::PercentOf8Bit ? 105 : sizeAxis_ == SizeAxis::Bytes ? 25000 : 250);
         plot_->yAxis->setRange(0, 100);
     } else {
         double xMax = 0, yMin = 100, yMax = 0;
@@ -303,13 +380,16 @@ void ParetoPlot::onMouseMove(QMouseEvent* event) {
     const IndividualRow& r = rows_[id];
     const QString test = r.testAccuracy >= 0 ? tr("%1%").arg(100 * r.testAccuracy, 0, 'f', 2) : tr("not measured");
     QToolTip::showText(event->globalPosition().toPoint(),
-                       tr("<b>#%1</b> %2<br>validation %3% · test %4<br>%5 bytes (%6% of 8-bit)<br><tt>%7</tt>")
+                       tr("<b>#%1</b> %2<br>validation %3% · test %4<br>%5 bytes (%6% of 8-bit)<br>"
+                          "%7k Cortex-M4 instructions per step%8<br><tt>%9</tt>")
                            .arg(id)
                            .arg(r.origin().toHtmlEscaped())
                            .arg(100 * r.validationAccuracy, 0, 'f', 2)
                            .arg(test)
                            .arg(r.sizeBytes())
                            .arg(100 * r.sizeFraction, 0, 'f', 1)
+                           .arg(r.stepInstructions / 1000, 0, 'f', 1)
+                           .arg(feasible(r) ? QString() : tr(" · <b>over the budget</b>"))
                            .arg(r.genome.toHtmlEscaped()),
                        plot_);
 }

@@ -4,6 +4,8 @@
 // Hover shows a tooltip, a click selects the nearest point (pointSelected), wheel zooms, drag pans.
 #include "search_types.h"
 
+#include "gruq/search/objectives.h"
+
 #include <QHash>
 #include <QMap>
 #include <QWidget>
@@ -21,7 +23,9 @@ namespace gruq::ui {
 class ParetoPlot : public QWidget {
     Q_OBJECT
 public:
-    enum class SizeAxis { PercentOf8Bit, Bytes };
+    // What the x axis shows: the model's size (% of the 8-bit model, or bytes) or its latency (Cortex-M4
+    // instructions per GRU step, thousands; docs/latency.md).
+    enum class SizeAxis { PercentOf8Bit, Bytes, Latency };
     Q_ENUM(SizeAxis)
 
     explicit ParetoPlot(QWidget* parent = nullptr);
@@ -37,6 +41,9 @@ public:
     int fineTuneArrowCount() const { return fineTuneArrows_.size(); }
     int partialPointCount() const;  // drawn as rings: evaluations stopped at the multi-fidelity rung
     bool legendShows(const QString& name) const;
+    int infeasiblePointCount() const;     // drawn grey: over a flash or latency budget
+    bool budgetLineVisible() const;       // the budget of the x axis' quantity, as a vertical line
+    double budgetLineX() const;           // its x (axis units)
     // The id nearest to a widget pixel within maxDistance pixels, or 0.
     qint64 idNear(const QPointF& pixel, double maxDistance = 12.0) const;
 
@@ -50,6 +57,9 @@ public slots:
     void setFloatAccuracy(double accuracy);
     void clearFloatAccuracy();
     void setSizeAxis(gruq::ui::ParetoPlot::SizeAxis axis);
+    // The search's objectives and budgets: points over a budget are greyed, the budget drawn as a line;
+    // with latency among the objectives the front is not a line in one plane and is drawn as rings.
+    void setObjectives(const gruq::SearchObjectives& objectives);
     void select(qint64 id);
     void clearAll();
     void rescale();
@@ -59,6 +69,8 @@ signals:
 
 private:
     double xOf(const IndividualRow& r) const;
+    bool feasible(const IndividualRow& r) const;
+    void updateBudgetLine();
     double yOf(const IndividualRow& r) const { return 100.0 * r.validationAccuracy; }
     // Full evaluations as filled discs, those stopped at the multi-fidelity rung as small rings.
     QCPGraph* graphForGeneration(int generation, bool partial);
@@ -82,6 +94,10 @@ private:
     QList<QCPItemText*> baselineLabels_;
     QMap<QPair<int, bool>, QCPGraph*> generationGraphs_;
     QCPGraph* partialLegend_ = nullptr;
+    QCPGraph* infeasibleGraph_ = nullptr;
+    QCPItemStraightLine* budgetLine_ = nullptr;
+    QCPItemText* budgetLabel_ = nullptr;
+    SearchObjectives objectives_;
     QMap<qint64, IndividualRow> rows_;
     QVector<qint64> frontIds_;
     qint64 selected_ = 0;

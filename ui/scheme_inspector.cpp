@@ -7,6 +7,7 @@
 #include <QEvent>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QScrollArea>
@@ -301,6 +302,24 @@ void SchemeInspector::showMetrics() {
                     .arg(signedNumber(double(deltaBytes), 0), signedNumber(deltaPercent, 1));
     } else {
         html += tr("<br>Δ vs 8-bit: the 8-bit baseline is not evaluated yet.");
+    }
+    const SearchObjectives& budget = context_.objectives;
+    if (r.stepInstructions >= 0) {
+        // The latency model (docs/latency.md): instructions, and their time at one instruction per cycle.
+        const double mhz = budget.cpuMhz > 0 ? budget.cpuMhz : 80.0;
+        html += tr("<br>Cortex-M4: <b>%1 instructions per GRU step</b> (%2 µs at %3 MHz), %4 % of the 8-bit model's")
+                    .arg(QLocale().toString(r.stepInstructions, 'f', 0))
+                    .arg(r.stepInstructions / mhz, 0, 'f', 0)
+                    .arg(mhz, 0, 'g', 6)
+                    .arg(100 * r.latencyFraction, 0, 'f', 0);
+    }
+    if (budget.maxFlashBytes > 0 && r.sizeBytes() > budget.maxFlashBytes) {
+        html += tr("<br><b>Over the flash budget</b> of %1 bytes: it cannot enter the front.").arg(budget.maxFlashBytes);
+    }
+    if (budget.maxLatencyUs > 0 && r.stepInstructions > budget.maxStepInstructions()) {
+        html += tr("<br><b>Over the latency budget</b> of %1 µs per step at %2 MHz: it cannot enter the front.")
+                    .arg(budget.maxLatencyUs)
+                    .arg(budget.cpuMhz);
     }
     html += tr("<br>Evaluated in %1 s</p>").arg(r.seconds, 0, 'f', 1);
     metrics_->setText(html);

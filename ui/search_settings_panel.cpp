@@ -127,6 +127,25 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
                                   "gets the whole budget."));
     workers_ = spin("workers", 0, 256, 0);
     workers_->setSpecialValueText(tr("all cores"));
+    objectives_ = new QComboBox(this);
+    objectives_->setObjectName(QStringLiteral("objectivesCombo"));
+    objectives_->addItem(tr("accuracy and flash"), QStringLiteral("error,flash"));
+    objectives_->addItem(tr("accuracy and latency"), QStringLiteral("error,latency"));
+    objectives_->addItem(tr("accuracy, flash and latency"), QStringLiteral("error,flash,latency"));
+    objectives_->setToolTip(tr("What the search minimises besides the error. Latency: instructions per GRU step of the "
+                               "exported runtime on a Cortex-M4, from a model measured on an emulator (docs/latency.md)."));
+    maxFlash_ = spin("maxFlash", 0, 100'000'000, 0, 256);
+    maxFlash_->setSpecialValueText(tr("no budget"));
+    maxFlash_->setSuffix(tr(" bytes"));
+    maxFlash_->setToolTip(tr("Flash budget of the model (weights, biases, tables; not the runtime's code): schemes over "
+                             "it never enter the front."));
+    maxLatency_ = doubleSpin("maxLatency", 0, 1e6, 0, 0, 100);
+    maxLatency_->setSpecialValueText(tr("no budget"));
+    maxLatency_->setSuffix(tr(" µs per step"));
+    maxLatency_->setToolTip(tr("Real-time budget per GRU step on the Cortex-M4 at the clock below (one instruction per "
+                               "cycle): schemes over it never enter the front."));
+    cpuMhz_ = doubleSpin("cpuMhz", 1, 1000, 80, 0, 8);
+    cpuMhz_->setSuffix(tr(" MHz"));
     // The population must stay a multiple of 4 (NSGA-II's tournament pairs), the bit range ordered.
     connect(population_, &QSpinBox::editingFinished, this, [this] { population_->setValue((population_->value() + 3) / 4 * 4); });
     connect(minBits_, &QSpinBox::valueChanged, this, [this](int v) { maxBits_->setMinimum(v); });
@@ -180,6 +199,13 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     qatForm->addRow(tr("Multi-fidelity"), multiFidelity_);
     qatForm->addRow(tr("&Workers"), workers_);
 
+    auto* targetBox = new QGroupBox(tr("Objectives and budgets (Cortex-M4)"), this);
+    auto* targetForm = new QFormLayout(targetBox);
+    targetForm->addRow(tr("&Objectives"), objectives_);
+    targetForm->addRow(tr("Flash budget"), maxFlash_);
+    targetForm->addRow(tr("Latency budget"), maxLatency_);
+    targetForm->addRow(tr("Clock"), cpuMhz_);
+
     start_ = new QPushButton(tr("&Start search"), this);
     start_->setObjectName(QStringLiteral("startButton"));
     start_->setDefault(true);
@@ -208,6 +234,7 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     layout->addLayout(dataRow);
     layout->addWidget(genomeBox);
     layout->addWidget(qatBox);
+    layout->addWidget(targetBox);
     layout->addLayout(runRow);
     layout->addStretch();
 
@@ -276,6 +303,10 @@ SearchSettings SearchSettingsPanel::searchSettings() const {
     s.qat.learningRate = qatLr_->value();
     s.multiFidelity = multiFidelitySettings_;
     s.multiFidelity.enabled = multiFidelity_->isChecked();
+    s.objectives = parseObjectiveNames(objectives_->currentData().toString().toStdString(), s.objectives);
+    s.objectives.maxFlashBytes = maxFlash_->value();
+    s.objectives.maxLatencyUs = maxLatency_->value();
+    s.objectives.cpuMhz = cpuMhz_->value();
     s.seed = static_cast<uint64_t>(seed_->value());
     s.workers = workers_->value();
     return s;
@@ -308,6 +339,13 @@ void SearchSettingsPanel::setSearchSettings(const SearchSettings& s) {
     qatLr_->setValue(s.qat.learningRate);
     multiFidelitySettings_ = s.multiFidelity;
     multiFidelity_->setChecked(s.multiFidelity.enabled);
+    const QString names = QString::fromStdString(s.objectives.flash && s.objectives.latency ? "error,flash,latency"
+                                                 : s.objectives.latency                      ? "error,latency"
+                                                                                             : "error,flash");
+    objectives_->setCurrentIndex(std::max(0, objectives_->findData(names)));
+    maxFlash_->setValue(int(std::min<int64_t>(s.objectives.maxFlashBytes, maxFlash_->maximum())));
+    maxLatency_->setValue(s.objectives.maxLatencyUs);
+    if (s.objectives.cpuMhz > 0) cpuMhz_->setValue(s.objectives.cpuMhz);
     workers_->setValue(s.workers);
 }
 
@@ -329,7 +367,8 @@ void SearchSettingsPanel::setSearchState(bool running, bool paused) {
     for (QWidget* w : std::initializer_list<QWidget*>{task_, path_, validationPath_, testPath_, testFraction_, modelPath_,
                                                       seed_, layout_, minBits_, maxBits_, population_, generations_,
                                                       crossover_, etaC_, mutation_, etaM_, qatEpochs_, qatSamples_, qatLr_,
-                                                      multiFidelity_, workers_}) {
+                                                      multiFidelity_, workers_, objectives_, maxFlash_, maxLatency_,
+                                                      cpuMhz_}) {
         w->setEnabled(!running);
     }
     updateModelState();

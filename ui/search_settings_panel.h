@@ -66,6 +66,10 @@ private:
     QDoubleSpinBox* testFraction_;
     QCheckBox* normalize_;
     QCheckBox* multiFidelity_;
+    QComboBox* objectives_;      // error + flash, error + latency, error + flash + latency
+    QSpinBox* maxFlash_;         // bytes, 0 = no budget
+    QDoubleSpinBox* maxLatency_; // µs per step, 0 = no budget
+    QDoubleSpinBox* cpuMhz_;
     MultiFidelitySettings multiFidelitySettings_;  // rung and gain settings (from an archive or the defaults)
     QComboBox* layout_;
     QSpinBox *minBits_, *maxBits_, *population_, *generations_, *qatEpochs_, *qatSamples_, *workers_;

@@ -26,6 +26,8 @@ IndividualRow IndividualRow::from(const ArchivedIndividual& a) {
     r.sourceId = a.sourceId;
     r.fineTune = a.fineTune;
     r.fidelity = a.fidelity;
+    r.stepInstructions = a.stepInstructions;
+    r.latencyFraction = a.latencyFraction;
     return r;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Plain Qt value types the search GUI passes around (queued signals carry them between threads).
 #include "gruq/search/archive.h"
+#include "gruq/search/objectives.h"
 
 #include <QMetaType>
 #include <QString>
@@ -26,6 +27,8 @@ struct IndividualRow {
     qint64 sourceId = 0;             // fine-tuned copies: the individual they were trained from
     FineTuneRecord fineTune;         // fine-tuned copies only
     double fidelity = 1;             // < 1: stopped at the multi-fidelity rung (cannot reach the front)
+    double stepInstructions = -1;    // Cortex-M4 instructions per GRU step (latency model); -1 unknown
+    double latencyFraction = -1;     // of the all-8-bit model's
 
     bool isFineTune() const { return sourceId != 0; }
     bool isPartial() const { return fidelity < 1; }
@@ -55,6 +58,7 @@ struct InspectorContext {
     double floatValidationAccuracy = -1;
     double floatTestAccuracy = -1;
     IndividualRow eightBit;          // the homogeneous 8-bit baseline (id 0 when unknown)
+    SearchObjectives objectives;     // budgets, and the clock the latency is shown at (80 MHz when none)
 };
 
 }  // namespace gruq::ui

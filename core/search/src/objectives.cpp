@@ -10,7 +10,7 @@ namespace gruq {
 namespace {
 
 [[noreturn]] void bad(const std::string& field, const std::string& problem) {
-    throw InputError("search settings", field + " " + problem);
+    throw InputError("search settings", "'" + field + "' " + problem);  // as search_settings.cpp names fields
 }
 
 constexpr double kPenalty = 10;  // above every feasible objective value (fractions of the 8-bit model, 1 - accuracy)

@@ -310,7 +310,7 @@ void checkBudgetsCanBeMet(const SearchSettings& settings, const GruShape& shape)
     if (o.maxFlashBytes > 0) {
         const int64_t smallest = modelSize(shape, uniformGenome(layout, settings.minBits).resolve()).totalBytes();
         if (o.maxFlashBytes < smallest) {
-            throw InputError("--max-flash", "no scheme fits " + std::to_string(o.maxFlashBytes) + " bytes: the smallest, every point at " +
+            throw InputError("budget.max_flash_bytes (--max-flash)", "no scheme fits " + std::to_string(o.maxFlashBytes) + " bytes: the smallest, every point at " +
                                                 std::to_string(settings.minBits) + " bits, takes " + std::to_string(smallest) +
                                                 " bytes for " + shape.key());
         }
@@ -327,7 +327,7 @@ void checkBudgetsCanBeMet(const SearchSettings& settings, const GruShape& shape)
                           "no scheme meets %.6g us per step at %.6g MHz: the fastest homogeneous one takes %.0f "
                           "instructions (%.6g us) per step for %s on the Cortex-M4",
                           o.maxLatencyUs, o.cpuMhz, fastest, fastest / o.cpuMhz, shape.key().c_str());
-            throw InputError("--max-latency-us", text);
+            throw InputError("budget.max_latency_us (--max-latency-us)", text);
         }
     }
 }
