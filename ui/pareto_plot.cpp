@@ -62,7 +62,8 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent) {
     budgetLine_->setVisible(false);
     budgetLabel_ = new QCPItemText(plot_);
     budgetLabel_->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-    budgetLabel_->setPositionAlignment(Qt::AlignRight | Qt::AlignTop);
+    budgetLabel_->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);  // beside the line, below the float line
+    budgetLabel_->setPadding(QMargins(4, 0, 0, 0));
     budgetLabel_->setColor(QColor(200, 90, 0));
     budgetLabel_->setVisible(false);
     floatLine_ = new QCPItemStraightLine(plot_);
@@ -148,7 +149,7 @@ void ParetoPlot::updateBudgetLine() {
     if (x < 0) return;
     budgetLine_->point1->setCoords(x, 0);
     budgetLine_->point2->setCoords(x, 1);
-    budgetLabel_->position->setCoords(x, 0.02);
+    budgetLabel_->position->setCoords(x, 0.07);
     budgetLabel_->setText(text);
 }
 
@@ -316,14 +317,17 @@ void ParetoPlot::rescale() {
         plot_->xAxis->setRange(0, sizeAxis_ == SizeAxis::PercentOf8Bit ? 105 : sizeAxis_ == SizeAxis::Bytes ? 25000 : 250);
         plot_->yAxis->setRange(0, 100);
     } else {
-        double xMax = 0, yMin = 100, yMax = 0;
+        double xMin = 1e300, xMax = 0, yMin = 100, yMax = 0;
         for (const auto& r : rows_) {
+            xMin = std::min(xMin, xOf(r));
             xMax = std::max(xMax, xOf(r));
             yMin = std::min(yMin, yOf(r));
             yMax = std::max(yMax, yOf(r));
         }
         if (floatAccuracy_ > 0) yMax = std::max(yMax, 100.0 * floatAccuracy_);
-        plot_->xAxis->setRange(0, xMax * 1.1 + 1e-9);  // room for the baseline labels
+        // Sizes from 0; latencies (every scheme within a factor of two) from just below the fastest.
+        const double x0 = sizeAxis_ == SizeAxis::Latency ? std::max(0.0, xMin - 0.1 * (xMax - xMin) - 1.0) : 0.0;
+        plot_->xAxis->setRange(x0, xMax + 0.1 * (xMax - x0) + 1e-9);  // room for the baseline labels
         plot_->yAxis->setRange(std::max(0.0, yMin - 2.0), std::min(100.0, yMax + 2.0));
     }
     plot_->replot(QCustomPlot::rpQueuedReplot);
