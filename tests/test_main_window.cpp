@@ -545,6 +545,17 @@ private slots:
         const qint64 first = plot->frontIds().constFirst();
         const auto it = std::find_if(individuals.begin(), individuals.end(), [&](const auto& a) { return a.id == first; });
         QVERIFY(plot->plot()->xAxis->range().contains(it->stepInstructions / 1000.0));
+        // Colour by the third objective: size on the latency axis, latency on a size axis.
+        QAction* colourByThird = w.findChild<QAction*>(QStringLiteral("colourByThirdAction"));
+        QVERIFY(colourByThird);
+        colourByThird->setChecked(true);
+        QCOMPARE(plot->colourLabel(), QStringLiteral("size (% of the 8-bit model)"));
+        w.findChild<QAction*>(QStringLiteral("latencyAxisAction"))->trigger();
+        plot->setSizeAxis(ui::ParetoPlot::SizeAxis::PercentOf8Bit);
+        QCOMPARE(plot->colourLabel(), QStringLiteral("latency (% of the 8-bit model's)"));
+        colourByThird->setChecked(false);
+        QCOMPARE(plot->colourLabel(), QStringLiteral("generation"));
+        latencyAxis->trigger();
         w.selectIndividual(first);
         QLabel* metrics = w.inspector()->findChild<QLabel*>(QStringLiteral("metricsLabel"));
         const QString instructions = QLocale().toString(it->stepInstructions, 'f', 0);

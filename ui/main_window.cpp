@@ -235,6 +235,14 @@ void MainWindow::createMenus() {
     connect(percent, &QAction::triggered, this, [this] { plot_->setSizeAxis(ParetoPlot::SizeAxis::PercentOf8Bit); });
     connect(bytes, &QAction::triggered, this, [this] { plot_->setSizeAxis(ParetoPlot::SizeAxis::Bytes); });
     connect(latency, &QAction::triggered, this, [this] { plot_->setSizeAxis(ParetoPlot::SizeAxis::Latency); });
+    view->addSeparator();
+    QAction* colourByThird = view->addAction(tr("&Colour by the third objective"));
+    colourByThird->setObjectName(QStringLiteral("colourByThirdAction"));
+    colourByThird->setCheckable(true);
+    colourByThird->setToolTip(tr("Colour the points by latency on a size axis, by size on the latency axis (else: by generation)"));
+    connect(colourByThird, &QAction::toggled, this, [this](bool on) {
+        plot_->setColourBy(on ? ParetoPlot::ColourBy::ThirdObjective : ParetoPlot::ColourBy::Generation);
+    });
     view->addAction(tr("&Fit plot"), QKeySequence(Qt::CTRL | Qt::Key_0), plot_, &ParetoPlot::rescale);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));

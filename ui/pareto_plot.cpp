@@ -5,6 +5,7 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace gruq::ui {
@@ -153,8 +154,43 @@ void ParetoPlot::updateBudgetLine() {
     budgetLabel_->setText(text);
 }
 
-QColor ParetoPlot::colourForGeneration(int generation) const {
-    return colourScale_->gradient().color(generation, QCPRange(0, std::max(1, generations_)));
+namespace {
+constexpr int kColourBins = 24;
+// The third objective's colour range, % of the 8-bit model's: latency 90..180 (3-bit weights take about
+// 160%), size 25..105.
+QCPRange thirdObjectiveRange(bool latency) { return latency ? QCPRange(90, 180) : QCPRange(25, 105); }
+}  // namespace
+
+int ParetoPlot::colourKeyOf(const IndividualRow& r) const {
+    if (colourBy_ == ColourBy::Generation) return r.generation;
+    const bool latency = sizeAxis_ != SizeAxis::Latency;
+    const QCPRange range = thirdObjectiveRange(latency);
+    const double v = 100.0 * (latency ? r.latencyFraction : r.sizeFraction);
+    return std::clamp(int(std::lround((v - range.lower) / range.size() * kColourBins)), 0, kColourBins);
+}
+
+QColor ParetoPlot::colourForGeneration(int key) const {
+    const int top = colourBy_ == ColourBy::Generation ? std::max(1, generations_) : kColourBins;
+    return colourScale_->gradient().color(key, QCPRange(0, top));
+}
+
+QString ParetoPlot::colourLabel() const { return colourScale_->label(); }
+
+void ParetoPlot::updateColourScale() {
+    if (colourBy_ == ColourBy::Generation) {
+        colourScale_->setLabel(tr("generation"));
+        colourScale_->setDataRange(QCPRange(0, generations_));
+    } else {
+        const bool latency = sizeAxis_ != SizeAxis::Latency;
+        colourScale_->setLabel(latency ? tr("latency (% of the 8-bit model's)") : tr("size (% of the 8-bit model)"));
+        colourScale_->setDataRange(thirdObjectiveRange(latency));
+    }
+}
+
+void ParetoPlot::setColourBy(ColourBy colour) {
+    colourBy_ = colour;
+    updateColourScale();
+    rebuild();
 }
 
 int ParetoPlot::partialPointCount() const {
@@ -199,7 +235,7 @@ void ParetoPlot::addIndividual(const IndividualRow& row) {
         infeasibleGraph_->addData(xOf(row), yOf(row));
         if (!plot_->legend->hasItemWithPlottable(infeasibleGraph_)) infeasibleGraph_->addToLegend();
     } else {
-        graphForGeneration(row.generation, row.isPartial())->addData(xOf(row), yOf(row));
+        graphForGeneration(colourKeyOf(row), row.isPartial())->addData(xOf(row), yOf(row));
     }
     if (isNew && objectives_.maxFlashBytes > 0 && rows_.size() == 1) updateBudgetLine();  // needs a row for the % scale
     if (autoFit_) rescale();
@@ -228,7 +264,7 @@ void ParetoPlot::updateFrontLine() {
 
 void ParetoPlot::setGenerations(int generations) {
     generations_ = std::max(1, generations);
-    colourScale_->setDataRange(QCPRange(0, generations_));
+    updateColourScale();
     rebuild();
 }
 
@@ -264,7 +300,7 @@ void ParetoPlot::rebuild() {
             continue;
         }
         if (!r.baseline) {
-            graphForGeneration(r.generation, r.isPartial())->addData(xOf(r), yOf(r));
+            graphForGeneration(colourKeyOf(r), r.isPartial())->addData(xOf(r), yOf(r));
             continue;
         }
         baselineGraph_->addData(xOf(r), yOf(r));
@@ -307,6 +343,7 @@ void ParetoPlot::setSizeAxis(SizeAxis axis) {
     plot_->xAxis->setLabel(axis == SizeAxis::PercentOf8Bit ? tr("Model size (% of the 8-bit model)")
                            : axis == SizeAxis::Bytes   ? tr("Model size (bytes)")
                                                        : tr("Latency (thousand Cortex-M4 instructions per GRU step)"));
+    updateColourScale();
     rebuild();
     rescale();
 }

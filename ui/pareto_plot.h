@@ -27,6 +27,10 @@ public:
     // instructions per GRU step, thousands; docs/latency.md).
     enum class SizeAxis { PercentOf8Bit, Bytes, Latency };
     Q_ENUM(SizeAxis)
+    // What the points' colour shows: the generation, or the objective neither axis shows (latency on a
+    // size axis, size on the latency axis), as % of the 8-bit model's.
+    enum class ColourBy { Generation, ThirdObjective };
+    Q_ENUM(ColourBy)
 
     explicit ParetoPlot(QWidget* parent = nullptr);
     QCustomPlot* plot() const { return plot_; }
@@ -36,6 +40,8 @@ public:
     QVector<qint64> frontIds() const { return frontIds_; }
     qint64 selectedId() const { return selected_; }
     SizeAxis sizeAxis() const { return sizeAxis_; }
+    ColourBy colourBy() const { return colourBy_; }
+    QString colourLabel() const;
     // Widget pixel position of a point (for tests and tooltips); (-1,-1) when unknown.
     QPointF pixelOf(qint64 id) const;
     int fineTuneArrowCount() const { return fineTuneArrows_.size(); }
@@ -57,6 +63,7 @@ public slots:
     void setFloatAccuracy(double accuracy);
     void clearFloatAccuracy();
     void setSizeAxis(gruq::ui::ParetoPlot::SizeAxis axis);
+    void setColourBy(gruq::ui::ParetoPlot::ColourBy colour);
     // The search's objectives and budgets: points over a budget are greyed, the budget drawn as a line;
     // with latency among the objectives the front is not a line in one plane and is drawn as rings.
     void setObjectives(const gruq::SearchObjectives& objectives);
@@ -74,7 +81,9 @@ private:
     double yOf(const IndividualRow& r) const { return 100.0 * r.validationAccuracy; }
     // Full evaluations as filled discs, those stopped at the multi-fidelity rung as small rings.
     QCPGraph* graphForGeneration(int generation, bool partial);
-    QColor colourForGeneration(int generation) const;
+    QColor colourForGeneration(int generation) const;  // a colour key: generation, or a bin of the third objective
+    int colourKeyOf(const IndividualRow& r) const;
+    void updateColourScale();
     void rebuild();
     void updateFrontLine();
     void updateSelectionMarker();
@@ -105,6 +114,7 @@ private:
     bool autoFit_ = true;  // follow new points until the user zooms or pans; "Fit plot" turns it back on
     double floatAccuracy_ = -1;
     SizeAxis sizeAxis_ = SizeAxis::PercentOf8Bit;
+    ColourBy colourBy_ = ColourBy::Generation;
 };
 
 }  // namespace gruq::ui
