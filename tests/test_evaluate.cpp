@@ -124,6 +124,28 @@ private slots:
         }
     }
 
+    // A scheme whose training diverges still gets an evaluation instead of ending the search: steps with a
+    // non-finite loss or gradient are skipped (one NaN update made every weight NaN), and a model trained
+    // out of the integer range falls back to the calibrated one, marked diverged. Here: learning rate 1e30.
+    void divergingTrainingFallsBackToTheCalibratedModel() {
+        QatConfig qat = test::tinyQat();
+        qat.learningRate = 1e30;
+        const Genome g = uniformGenome(defaultLayout(), 4);
+        const GenomeEvaluation e = evaluateGenome(data_, float_.weights, g, qat, {});
+        qInfo("learning rate 1e30: %lld of %lld steps skipped, diverged %d, validation %.3f",
+              static_cast<long long>(e.skippedSteps), static_cast<long long>(qat.samplesPerEpoch / qat.batchSize),
+              int(e.diverged), e.validationAccuracy);
+        QVERIFY(e.diverged);
+        QatConfig ptq = test::tinyQat();
+        ptq.epochs = 0;
+        const GenomeEvaluation calibrated = evaluateGenome(data_, float_.weights, g, ptq, {});
+        QCOMPARE(e.validationAccuracy, calibrated.validationAccuracy);  // the calibrated model, exactly
+        QVERIFY(e.model.wIh == calibrated.model.wIh);
+        const GenomeEvaluation calm = evaluateGenome(data_, float_.weights, g, test::tinyQat(), {});
+        QVERIFY(!calm.diverged);
+        QCOMPARE(calm.skippedSteps, int64_t(0));
+    }
+
     // Multi-fidelity: the rung only reads the model, so a promoted evaluation equals one without a rung
     // bit for bit; a stopped one trains only up to the rung and returns the rung's model and accuracy.
     void rungPromotesOrStopsAtItsStep() {

@@ -120,6 +120,23 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
         }
     }
     result.calibrateSeconds = secondsSince(start);
+    // The calibrated model: what a scheme falls back to when its QAT diverges. Quantizes the trained model;
+    // when training diverged so far that it has no integer form (non-finite or out-of-range weights, ranges
+    // or rescale factors), the scheme is judged by its calibrated model instead (post-training
+    // quantization) and marked diverged: one scheme that cannot be trained must not end a search.
+    const FloatGruWeights calibratedWeights = model->currentWeights();
+    const ActivationRanges calibratedRanges = model->ranges();
+    auto quantizeTrained = [&]() -> QuantizedGru {
+        try {
+            return model->toQuantized();
+        } catch (const std::invalid_argument&) {
+        } catch (const InputError&) {
+        }
+        model->setWeights(calibratedWeights);
+        model->setRanges(calibratedRanges);
+        result.diverged = true;
+        return model->toQuantized();
+    };
 
     // QAT fine-tuning from the float weights.
     const auto trainStart = Clock::now();
@@ -141,7 +158,7 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     GenomeEvaluation best;  // early stopping: the best epoch so far (bestEpoch 0 = none yet)
     FloatGruWeights bestWeights;
     ActivationRanges bestRanges{};
-    for (int epoch = 1; epoch <= config.epochs && !stoppedAtRung; ++epoch) {
+    for (int epoch = 1; epoch <= config.epochs && !stoppedAtRung && !result.diverged; ++epoch) {
         const std::vector<int64_t> perm = shuffledOrder();
         const auto epochStart = Clock::now();
         for (int64_t b = 0; b < batchesPerEpoch; ++b, ++step) {
@@ -149,8 +166,9 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
                 // The rung: the model as it stands (ranges and weights are only read, so a promoted run goes
                 // on exactly as without the rung).
                 if (options.progress) options.progress({"rung", 0, 0, secondsSince(epochStart), ""});
-                result.model = model->toQuantized();
+                result.model = quantizeTrained();
                 result.rungValidationAccuracy = IntegerGruEngine(result.model).accuracy(rungValidation, config.threads);
+                if (result.diverged) break;  // judged by the calibrated model, in full below
                 if (!options.promote(result.size.fractionOf8Bit, result.rungValidationAccuracy)) {
                     stoppedAtRung = true;
                     result.epochsRun = epoch;
@@ -165,8 +183,17 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
             optimizer.zero_grad();
             const torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(batch.x, batch.lengths), batch.y);
             loss.backward();
-            if (config.gradClipNorm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), config.gradClipNorm);
-            optimizer.step();
+            const double gradientNorm = config.gradClipNorm > 0
+                                            ? torch::nn::utils::clip_grad_norm_(model->parameters(), config.gradClipNorm)
+                                            : 0.0;
+            // A step whose loss or gradient is not finite (a scheme that diverges, e.g. low-bit recurrences over
+            // hundreds of steps) is skipped, as mixed-precision training skips overflowing steps: one NaN update
+            // would make every weight NaN and the scheme impossible to quantize.
+            if (std::isfinite(loss.item<double>()) && std::isfinite(gradientNorm)) {
+                optimizer.step();
+            } else {
+                ++result.skippedSteps;
+            }
             g_qatSteps.fetch_add(1, std::memory_order_relaxed);
             if (options.progress) {
                 options.progress({"QAT epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs), b + 1,
@@ -177,7 +204,8 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
         if (config.patience > 0) {
             if (options.progress) options.progress({"validating epoch " + std::to_string(epoch), 0, 0, 0.0, ""});
             GenomeEvaluation current = result;
-            current.model = model->toQuantized();
+            current.model = quantizeTrained();
+            if (result.diverged && best.bestEpoch > 0) break;  // the best epoch so far is kept below
             current.validationAccuracy = IntegerGruEngine(current.model).accuracy(data.validation, config.threads);
             const bool better = best.bestEpoch == 0 || current.validationAccuracy > best.validationAccuracy;
             if (better) {
@@ -218,7 +246,7 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     // Integer engine (fitness) and the fake-quant model on the same data.
     const auto evalStart = Clock::now();
     if (options.progress) options.progress({"evaluating", 0, 0, 0.0, ""});
-    result.model = model->toQuantized();
+    result.model = quantizeTrained();
     const IntegerGruEngine engine(result.model);
     const std::vector<int32_t> valPred = engine.predict(data.validation, config.threads);
     const std::vector<int32_t> valFq = fakeQuantPredictions(model, data.validation);

@@ -44,6 +44,8 @@ struct GenomeEvaluation {
     double agreement = -1;                   // fraction of test (else validation) predictions where both agree
     double calibrateSeconds = 0, trainSeconds = 0, evaluateSeconds = 0, totalSeconds = 0;
     int epochsRun = 0;                       // QAT epochs trained (fewer than planned when stopped early)
+    int64_t skippedSteps = 0;                // QAT steps skipped: their loss or gradient was not finite
+    bool diverged = false;                   // QAT left no representable model: this is the calibrated one
     int bestEpoch = 0;                       // with patience: the epoch whose model this is (else the last)
     // Multi-fidelity: the fraction of the QAT steps trained (1 = all; less when stopped at the rung) and
     // the validation accuracy measured at the rung (-1 when there was no rung; on the options' share of
