@@ -4,7 +4,7 @@ and 2-bit homogeneous and three mixed models of the default task, with the runti
 kernels and now, and the latency model's error on a search's final front.
 
     scripts/latency_table.py [ARCHIVE] [--before COMMIT] [--out docs/latency.md]
-                             [--three-objective ARCHIVE3] [--flash-budget ARCHIVEB]
+                             [--three-objective ARCHIVE3] [--flash-budget ARCHIVEB] [--also ARCHIVE ...]
 
 ARCHIVE: a default-task search archive (default: runs `gruq-cli search` with the default settings into
 ~/.cache/gruq/latency/default.gruq, or resumes it). Every model is exported from the archive
@@ -12,11 +12,13 @@ ARCHIVE: a default-task search archive (default: runs `gruq-cli search` with the
 deterministic; its logits checked against the host build); the "before" runtime is
 resources/runtime at COMMIT (default 284e78b, the last commit before the word-at-a-time kernels).
 ARCHIVE3 / ARCHIVEB: a default search with `--objectives error,flash,latency` and one with `--max-flash`
-(same task and seed as ARCHIVE): their fronts are compared with ARCHIVE's in a section of their own.
+(same task and seed as ARCHIVE): their fronts are compared with ARCHIVE's in a section of their own;
+--also adds the fronts of more default-objective searches (other seeds) to that comparison.
 """
 import argparse
 import csv
 import io
+import json
 import os
 import re
 import subprocess
@@ -47,13 +49,22 @@ def front_of(archive):
     return rows
 
 
-def objectives_section(archive, three, budget, eight):
+def seed_of(archive):
+    """The NSGA-II seed in the archive's stored settings (the top-level "seed")."""
+    import sqlite3
+    text = sqlite3.connect(f"file:{archive}?mode=ro", uri=True).execute(
+        "SELECT value FROM meta WHERE key = 'settings'").fetchone()[0]
+    return json.loads(text)["seed"]
+
+
+def objectives_section(archive, three, budget, eight, also):
     """The fronts of the latency-aware and the flash-budget searches against the default one."""
     eight_instructions = float(eight["m4_instructions_per_step"])
     out = ["## Latency as an objective, and budgets\n"]
-    fronts = [("accuracy and flash (the default)", archive)]
+    fronts = [(f"accuracy and flash (the default), seed {seed_of(archive)}", archive)]
+    fronts += [(f"accuracy and flash (the default), seed {seed_of(a)}", a) for a in also]
     if three:
-        fronts.append(("accuracy, flash and latency (`--objectives error,flash,latency`)", three))
+        fronts.append((f"accuracy, flash and latency (`--objectives error,flash,latency`), seed {seed_of(three)}", three))
     out.append("Each search: the default task and settings, seed as in its archive; the latency of every point is "
                "the latency model's (its error on a front is above). Best schemes of each final front within 0.5 and "
                "1 pp of the 8-bit model's validation accuracy:\n")
@@ -72,6 +83,14 @@ def objectives_section(archive, three, budget, eight):
                         f"({100 * r['instructions'] / eight_instructions:.0f}% of 8-bit) `#{r['id']}`")
             out.append(f"| {label} | {len(front)} | {100 * drop:g} pp | {cell(small)} | {cell(fast)} |")
     out.append("")
+    out.append("Reading: a two-objective search is blind to latency. Its smallest scheme near the 8-bit accuracy "
+               "may use 4- or 8-bit weights (unpacked a word at a time: about the 8-bit model's speed) or 3-, 5-, 6- "
+               "or 7-bit weights (eight at a time with bit-field extracts: up to 1.7 times its instructions), "
+               "depending on the seed, as the rows above show. With latency as a third objective the front also "
+               "keeps the faster of two schemes of similar size and accuracy, so it holds more points and, for "
+               "every accuracy level, the fastest scheme found besides the smallest: the choice a firmware "
+               "engineer with a deadline makes. `docs/screenshot-latency-colour.png` shows such a front coloured "
+               "by latency.\n")
     if budget:
         front = front_of(budget)
         limit = re.search(r"flash <= (\d+) bytes", run([CLI, "front", budget]))
@@ -84,7 +103,12 @@ def objectives_section(archive, three, budget, eight):
                    f"8-bit model, `--max-flash {limit}`): {len(front)} front points, {over} over the budget. Its most "
                    f"accurate scheme: {100 * best['val']:.2f}% validation at {best['bytes']:,} bytes (`#{best['id']}`); "
                    f"the default search's most accurate scheme within the same budget: "
-                   f"{100 * best_plain['val']:.2f}% at {best_plain['bytes']:,} bytes.\n")
+                   f"{100 * best_plain['val']:.2f}% at {best_plain['bytes']:,} bytes. The budget guarantees that every "
+                   f"front point fits (NSGA-II ranks a scheme over it behind every scheme within it, multi-fidelity "
+                   f"stops it at the rung, and the front never holds it); it does not by itself make the search find "
+                   f"better schemes under the budget: on this seed the unconstrained search's best within the budget "
+                   f"is {'better' if best_plain['val'] > best['val'] else 'not better'}. One seed each: see "
+                   f"docs/results.md for how much searches vary between seeds.\n")
     return out
 
 
@@ -95,6 +119,7 @@ def main():
     ap.add_argument("--out", default=f"{HERE}/docs/latency.md")
     ap.add_argument("--three-objective")
     ap.add_argument("--flash-budget")
+    ap.add_argument("--also", nargs="*", default=[])
     args = ap.parse_args()
     archive = args.archive
     if archive is None:
@@ -186,7 +211,7 @@ def main():
     for r, p, m, e in errors:
         lines.append(f"| {r['id']} | `{r['genome']}` | {p:,.0f} | {m:,.0f} | {100 * e:+.1f}% |")
     if args.three_objective or args.flash_budget:
-        lines += objectives_section(archive, args.three_objective, args.flash_budget, eight)
+        lines += objectives_section(archive, args.three_objective, args.flash_budget, eight, args.also)
     open(args.out, "w").write("\n".join(lines) + "\n")
     print(f"latency_table: wrote {args.out}; latency model error on the front: mean {100 * mean_abs:.1f}%, "
           f"largest {100 * worst[3]:+.1f}%", file=sys.stderr)
