@@ -11,13 +11,10 @@
 #include "gruq_model.h"
 #include "gruq_runtime.h"
 #include "m4_codes.h"
+#include "m4_timer.h"
 
 #include <stdint.h>
 #include <stdio.h>
-
-#define TIMER0_CTRL (*(volatile uint32_t*)0x40000000u)
-#define TIMER0_VALUE (*(volatile uint32_t*)0x40000004u)
-#define TIMER0_RELOAD (*(volatile uint32_t*)0x40000008u)
 
 static uint8_t workspace[GRUQ_MODEL_WORKSPACE_BYTES];
 static gruq_model model;
@@ -37,9 +34,7 @@ int main(void) {
         printf("error %d: %s\n", rc, gruq_error_string(rc));
         return 2;
     }
-    TIMER0_RELOAD = 0xFFFFFFFFu;
-    TIMER0_VALUE = 0xFFFFFFFFu;
-    TIMER0_CTRL = 1u; /* enable, no interrupt */
+    m4_timer_start();
     for (s = 0; s < M4_SEQUENCES; ++s) {
         const uint8_t* codes = m4_codes + (uint32_t)s * M4_STEPS * GRUQ_MODEL_INPUT_FEATURES;
         uint32_t t0, t1, t2, t3;

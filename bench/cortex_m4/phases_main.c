@@ -9,12 +9,9 @@
 
 #include "gruq_model.h"
 #include "m4_codes.h"
+#include "m4_timer.h"
 
 #include <stdio.h>
-
-#define TIMER0_CTRL (*(volatile uint32_t*)0x40000000u)
-#define TIMER0_VALUE (*(volatile uint32_t*)0x40000004u)
-#define TIMER0_RELOAD (*(volatile uint32_t*)0x40000008u)
 
 static uint8_t workspace[GRUQ_MODEL_WORKSPACE_BYTES];
 static gruq_model model;
@@ -66,9 +63,7 @@ int main(void) {
         printf("error: model rejected\n");
         return 2;
     }
-    TIMER0_RELOAD = 0xFFFFFFFFu;
-    TIMER0_VALUE = 0xFFFFFFFFu;
-    TIMER0_CTRL = 1u;
+    m4_timer_start();
     for (s = 0; s < M4_SEQUENCES; ++s) {
         gruq_reset(&state);
         for (t = 0; t < M4_STEPS; ++t) {
