@@ -87,6 +87,11 @@ private slots:
             // header + the size objective + the normalisation section (float32 mean and std per feature)
             QCOMPARE(s.blobBytes, int64_t(kBlobHeaderBytes) + e.size.totalBytes() + 8 * e.model.shape.inputSize);
             QCOMPARE(int64_t(test::readBytes(dir.toStdString() + "/model.bin").size()), s.blobBytes);
+            // model.json gives the latency model's instructions per step of this very model.
+            const std::string json = test::readBytes(dir.toStdString() + "/model.json");
+            const double predicted = LatencyModel::cortexM4().estimate(e.model.shape, e.model.bits).instructionsPerStep;
+            QVERIFY2(json.find("\"cortex_m4_instructions_per_step\": " + std::to_string(predicted).substr(0, 5)) != std::string::npos,
+                     json.c_str());
 
             test::writeBytes(path("codes.bin").toStdString(), codesFile(engine, data_.test));
             const std::string expected = logitsBytes(engine.logitsOf(data_.test, 1));

@@ -1,6 +1,7 @@
 #include "gruq/export/firmware_export.h"
 
 #include "gruq/export/blob.h"
+#include "gruq/export/latency_model.h"
 #include "gruq/base/errors.h"
 #include "gruq/base/paths.h"
 #include "gruq/base/text.h"
@@ -155,6 +156,8 @@ std::string modelJson(const FirmwareExport& e, const ExportSummary& s, const Inp
                           {"size_objective_bytes", s.sizeObjectiveBytes},
                           {"size_fraction_of_8bit", size.fractionOf8Bit},
                           {"workspace_bytes", s.workspaceBytes},
+                          {"cortex_m4_instructions_per_step",
+                           LatencyModel::cortexM4().estimate(e.model.shape, e.model.bits).instructionsPerStep},
                           {"input_table_bytes", s.inputTableBytes},
                           {"input_raw_scale", iq.rawScale},
                           {"input_shift", iq.shift},
@@ -194,6 +197,12 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "| RAM: workspace (`GRUQ_MODEL_WORKSPACE_BYTES` = 7 H + 2 max(F, H) + 32 bytes) | " << s.workspaceBytes << " |\n"
       << "| RAM: `gruq_model` + `gruq_state` structs (32-bit target) | " << kRuntimeStructBytes32 << " |\n\n"
       << "Weights and lookup tables stay in flash, packed at their bit widths; nothing is copied to RAM.\n\n"
+      << "## Time\n\n"
+      << "About " << std::llround(LatencyModel::cortexM4().estimate(sh, e.model.bits).instructionsPerStep)
+      << " instructions per `gruq_step` on a Cortex-M4 (`-O2`; gruq's latency model, docs/latency.md), i.e. "
+      << std::llround(LatencyModel::cortexM4().estimate(sh, e.model.bits).instructionsPerStep / 80.0)
+      << " us per step at 80 MHz if every instruction took one cycle (a lower bound). `scripts/m4_latency.sh` of "
+         "gruq measures this folder on an emulated Cortex-M4.\n\n"
       << "## API\n\n"
       << "```c\n#include \"gruq_model.h\"\n#include \"gruq_runtime.h\"\n\n"
       << "static gruq_model model;\nstatic gruq_state state;\nstatic uint8_t workspace[GRUQ_MODEL_WORKSPACE_BYTES];\n\n"
