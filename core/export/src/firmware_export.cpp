@@ -156,8 +156,7 @@ std::string modelJson(const FirmwareExport& e, const ExportSummary& s, const Inp
                           {"size_objective_bytes", s.sizeObjectiveBytes},
                           {"size_fraction_of_8bit", size.fractionOf8Bit},
                           {"workspace_bytes", s.workspaceBytes},
-                          {"cortex_m4_instructions_per_step",
-                           LatencyModel::cortexM4().estimate(e.model.shape, e.model.bits).instructionsPerStep},
+                          {"cortex_m4_instructions_per_step", s.cortexM4StepInstructions},
                           {"input_table_bytes", s.inputTableBytes},
                           {"input_raw_scale", iq.rawScale},
                           {"input_shift", iq.shift},
@@ -198,9 +197,9 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "| RAM: `gruq_model` + `gruq_state` structs (32-bit target) | " << kRuntimeStructBytes32 << " |\n\n"
       << "Weights and lookup tables stay in flash, packed at their bit widths; nothing is copied to RAM.\n\n"
       << "## Time\n\n"
-      << "About " << std::llround(LatencyModel::cortexM4().estimate(sh, e.model.bits).instructionsPerStep)
+      << "About " << std::llround(s.cortexM4StepInstructions)
       << " instructions per `gruq_step` on a Cortex-M4 (`-O2`; gruq's latency model, docs/latency.md), i.e. "
-      << std::llround(LatencyModel::cortexM4().estimate(sh, e.model.bits).instructionsPerStep / 80.0)
+      << std::llround(s.cortexM4StepInstructions / 80.0)
       << " us per step at 80 MHz if every instruction took one cycle (a lower bound). `scripts/m4_latency.sh` of "
          "gruq measures this folder on an emulated Cortex-M4.\n\n"
       << "## API\n\n"
@@ -334,6 +333,7 @@ ExportSummary exportFirmware(const FirmwareExport& e, const std::string& directo
     s.sizeObjectiveBytes = modelSize(e.model.shape, e.model.bits).totalBytes();
     s.inputTableBytes = e.model.shape.inputSize * (4 + 8);
     s.workspaceBytes = 7 * e.model.shape.hiddenSize + 2 * (std::max(e.model.shape.inputSize, e.model.shape.hiddenSize) + 16);
+    s.cortexM4StepInstructions = LatencyModel::cortexM4().estimate(e.model.shape, e.model.bits).instructionsPerStep;
 
     std::error_code ec;
     fs::create_directories(directory, ec);

@@ -9,10 +9,6 @@ namespace gruq {
 
 namespace {
 
-[[noreturn]] void bad(const std::string& field, const std::string& problem) {
-    throw InputError("search settings", "'" + field + "' " + problem);  // as search_settings.cpp names fields
-}
-
 constexpr double kPenalty = 10;  // above every feasible objective value (fractions of the 8-bit model, 1 - accuracy)
 
 }  // namespace
@@ -63,17 +59,6 @@ std::string SearchObjectives::describe() const {
     if (maxFlashBytes > 0) s << "; flash <= " << maxFlashBytes << " bytes";
     if (maxLatencyUs > 0) s << "; latency <= " << maxLatencyUs << " us per step at " << cpuMhz << " MHz";
     return s.str();
-}
-
-void SearchObjectives::validate() const {
-    if (!flash && !latency) bad("objectives", "need flash or latency besides the error");
-    // Upper bounds: beyond them a value is a typo (a microcontroller with a terabyte of flash), not a budget.
-    if (maxFlashBytes < 0 || maxFlashBytes > (int64_t(1) << 32))
-        bad("budget.max_flash_bytes", "must be in 0..4294967296 (0: no budget)");
-    if (!(maxLatencyUs >= 0 && maxLatencyUs <= 1e9)) bad("budget.max_latency_us", "must be in 0..1e9 (0: no budget)");
-    if (maxLatencyUs > 0 && !(cpuMhz > 0 && cpuMhz <= 10000))
-        bad("budget.cpu_mhz", "must be in (0, 10000] with a latency budget (the clock the budget is at)");
-    if (!(cpuMhz >= 0 && cpuMhz <= 10000)) bad("budget.cpu_mhz", "must be in [0, 10000]");
 }
 
 SearchObjectives parseObjectiveNames(const std::string& list, SearchObjectives into) {

@@ -106,7 +106,15 @@ void SearchSettings::validate() const {
         if (!(multiFidelity.gainQuantile >= 0.5 && multiFidelity.gainQuantile <= 1.0))
             bad("multi_fidelity.gain_quantile", "must be in [0.5, 1]");
     }
-    objectives.validate();
+    if (!objectives.flash && !objectives.latency) bad("objectives", "need flash or latency besides the error");
+    // Upper bounds: beyond them a value is a typo (a microcontroller with a terabyte of flash), not a budget.
+    if (objectives.maxFlashBytes < 0 || objectives.maxFlashBytes > (int64_t(1) << 32))
+        bad("budget.max_flash_bytes", "must be in 0..4294967296 (0: no budget)");
+    if (!(objectives.maxLatencyUs >= 0 && objectives.maxLatencyUs <= 1e9))
+        bad("budget.max_latency_us", "must be in 0..1e9 (0: no budget)");
+    if (objectives.maxLatencyUs > 0 && !(objectives.cpuMhz > 0 && objectives.cpuMhz <= 10000))
+        bad("budget.cpu_mhz", "must be in (0, 10000] with a latency budget (the clock the budget is at)");
+    if (!(objectives.cpuMhz >= 0 && objectives.cpuMhz <= 10000)) bad("budget.cpu_mhz", "must be in [0, 10000]");
     if (workers < 0 || workers > 256) bad("workers", "must be in 0..256");
     if (threadsPerWorkerLimit < 0 || threadsPerWorkerLimit > 256) bad("threads_per_worker", "must be in 0..256");
     if (qat.epochs < 0 || qat.batchSize < 1 || qat.calibrationBatches < 1 || qat.samplesPerEpoch < 0) {

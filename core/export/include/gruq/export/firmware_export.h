@@ -59,6 +59,7 @@ struct ExportSummary {
     int64_t sizeObjectiveBytes = 0;
     int64_t inputTableBytes = 0;      // multiplier + offset tables (flash)
     int64_t workspaceBytes = 0;       // RAM: 7 H + 2 max(F, H) + 32 (gruq_workspace_bytes)
+    double cortexM4StepInstructions = 0;  // per gruq_step, the latency model's (latency_model.h)
 };
 
 // Fails early (InputError naming the folder) when `directory` could not be written: a part of the path

@@ -35,9 +35,7 @@ struct SearchObjectives {
     // a no worse than b in every chosen objective and better in one (feasible individuals).
     bool dominates(const ArchivedIndividual& a, const ArchivedIndividual& b) const;
     std::string describe() const;  // "error and flash; flash <= 12000 bytes" (logs, the CLI's front)
-
-    // Throws InputError("search settings", ...) naming the field when a value is invalid.
-    void validate() const;
+    // (Valid values: SearchSettings::validate checks them with the other settings.)
 };
 
 // Parses "error,flash,latency" (any order, error may be left out: it is always one); InputError naming
