@@ -1,5 +1,6 @@
 // Kernel throughput (issue #7), in sequences/s, at the row-wise (B=128, T=28, F=28, H=128, C=10) and the
-// pixel-wise (B=128, T=784, F=1, H=64, C=10) sequential-MNIST shapes:
+// pixel-wise (B=128, T=784, F=1, H=64, C=10) sequential-MNIST shapes, and at the 2-layer row-wise shape
+// "row2" (the same with L=2 stacked layers, issue #18; training steps only: qat_step and float_gru_step):
 //   qat_step/<shape>/<fused|unfused>/t<threads>   one QAT training step of gruq's QatGru (forward +
 //                                                 cross-entropy + backward + Adam step), 6 bits everywhere
 //   float_gru_step/<shape>/t<threads>             the same step for torch::nn::GRU + nn::Linear (float)
@@ -14,13 +15,14 @@
 // Prints figures, never asserts timings. Times are wall-clock (UseRealTime), since torch runs on several
 // threads. Run through scripts/bench.sh, which adds repetitions, random interleaving and the summary.
 // Extra flags (mixed with Google Benchmark's):
-//   --shapes row,pixel          which shapes to register (default both)
+//   --shapes row,pixel,row2     which shapes to register (default all three)
 //   --long-repetitions 3        repetitions of the pixel-wise unfused QAT step (one iteration each, 10-20 s:
 //                               its per-step select() backward is O(T^2) at T=784); overrides
 //                               --benchmark_repetitions for it only
 //   --pixel-unfused-t2          also register the pixel-wise unfused step with 2 threads (off: too long)
-//   --dump-peer-check FILE      write a small QAT step (weights, data, ranges, logits, loss, gradients of the
-//                               reference and fused paths) as JSON for `peer_qat_step.py --check FILE`, exit
+//   --dump-peer-check FILE      write two small QAT steps, one layer and two stacked layers (weights, data,
+//                               ranges, logits, loss, gradients of the reference and fused paths) as JSON
+//                               for `peer_qat_step.py --check FILE`, exit
 #include "gruq/quant/qat_gru.h"
 #include "gruq/model/torch_convert.h"
 
@@ -47,32 +49,40 @@ namespace {
 struct Shape {
     const char* name;
     int64_t B, T, F, H, C;
+    int64_t L = 1;  // stacked GRU layers
 };
-constexpr Shape kShapes[] = {{"row", 128, 28, 28, 128, 10}, {"pixel", 128, 784, 1, 64, 10}};
+constexpr Shape kShapes[] = {
+    {"row", 128, 28, 28, 128, 10, 1}, {"pixel", 128, 784, 1, 64, 10, 1}, {"row2", 128, 28, 28, 128, 10, 2}};
 constexpr int kBits = 6;  // every quantization point
 
 // Random float weights in the usual init ranges (like tests/model_test_support.h).
 gruq::FloatGruWeights randomWeights(const Shape& s, uint64_t seed = 7) {
     gruq::StableRng rng(seed);
     gruq::FloatGruWeights w;
-    w.shape = {s.F, s.H, s.C};
+    w.shape = {s.F, s.H, s.C, s.L};
     auto fill = [&](std::vector<float>& v, int64_t n, double scale) {
         v.resize(size_t(n));
         for (float& x : v) x = float(rng.uniform(-scale, scale));
     };
-    fill(w.wIh, 3 * s.H * s.F, 1.0 / std::sqrt(double(s.F)));
-    fill(w.wHh, 3 * s.H * s.H, 1.0 / std::sqrt(double(s.H)));
-    fill(w.bIh, 3 * s.H, 0.1);
-    fill(w.bHh, 3 * s.H, 0.1);
+    w.layers.resize(size_t(s.L));
+    for (int64_t l = 0; l < s.L; ++l) {
+        gruq::FloatGruLayer& layer = w.layers[size_t(l)];
+        const int64_t in = w.shape.layerInputSize(l);
+        fill(layer.wIh, 3 * s.H * in, 1.0 / std::sqrt(double(in)));
+        fill(layer.wHh, 3 * s.H * s.H, 1.0 / std::sqrt(double(s.H)));
+        fill(layer.bIh, 3 * s.H, 0.1);
+        fill(layer.bHh, 3 * s.H, 0.1);
+    }
     fill(w.wFc, s.C * s.H, 1.0 / std::sqrt(double(s.H)));
     fill(w.bFc, s.C, 0.1);
     return w;
 }
 
-gruq::BitAssignment uniformBits(int b) {
+// Every point of every layer of the shape at b bits.
+gruq::LayerBits uniformBits(const Shape& s, int b) {
     gruq::BitAssignment bits;
     bits.fill(b);
-    return bits;
+    return gruq::LayerBits(size_t(s.L), bits);
 }
 
 // Normalised-feature-like inputs and labels, fixed seed.
@@ -118,7 +128,7 @@ void qatStep(benchmark::State& state, std::string key, Shape s, bool fused, int 
     gruq::configureTorchThreads(threads);  // OpenBLAS single-threaded + torch intra-op threads, as gruq does
     const gruq::SequenceSet data = randomSequences(s, s.B);
     const torch::Tensor x = inputsOf(data), y = labelsOf(data);
-    gruq::QatGru model(randomWeights(s), uniformBits(kBits));
+    gruq::QatGru model(randomWeights(s), uniformBits(s, kBits));
     model->setFusedSequence(fused);
     {
         torch::NoGradGuard noGrad;  // one calibration forward so that every point has a range
@@ -140,10 +150,11 @@ void qatStep(benchmark::State& state, std::string key, Shape s, bool fused, int 
 
 struct FloatGruNetImpl : torch::nn::Module {
     FloatGruNetImpl(const Shape& s)
-        : gru(register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(s.F, s.H).batch_first(true)))),
+        : gru(register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(s.F, s.H).num_layers(s.L).batch_first(true)))),
           fc(register_module("fc", torch::nn::Linear(s.H, s.C))) {}
     torch::Tensor forward(const torch::Tensor& x) {
-        const torch::Tensor hLast = std::get<1>(gru->forward(x)).squeeze(0);  // h_T: [B, H]
+        const torch::Tensor hN = std::get<1>(gru->forward(x));
+        const torch::Tensor hLast = hN[hN.size(0) - 1];  // the last layer's h_T: [B, H]
         return fc->forward(hLast);
     }
     torch::nn::GRU gru;
@@ -176,11 +187,11 @@ void floatGruStep(benchmark::State& state, std::string key, Shape s, int threads
 gruq::QuantizedGru quantizedModel(const Shape& s, const gruq::SequenceSet& data) {
     gruq::configureTorchThreads(1);
     const gruq::FloatGruWeights w = randomWeights(s);
-    gruq::QatGru model(w, uniformBits(kBits));
+    gruq::QatGru model(w, uniformBits(s, kBits));
     torch::NoGradGuard noGrad;
     model->setMode(gruq::QatMode::Calibrate);
     model->forward(inputsOf(data));
-    return gruq::buildQuantizedGru(w, uniformBits(kBits), model->ranges());
+    return gruq::buildQuantizedGru(w, uniformBits(s, kBits), model->ranges());
 }
 
 void engineBatch1(benchmark::State& state, Shape s) {
@@ -244,35 +255,39 @@ bool wanted(const std::string& list, const char* name) {
 
 // ---- peer cross-check --------------------------------------------------------------------------
 
-// Writes a small case as JSON for `peer_qat_step.py --check FILE`: weights, inputs, labels, the ranges
-// after one Calibrate forward, then the Train-mode logits, loss and gradients of gruq's reference
-// (unfused) and fused paths, so the peer is shown to compute the same step.
-void dumpPeerCheck(const std::string& path) {
-    gruq::configureTorchThreads(1);
-    const Shape s{"check", 8, 12, 5, 16, 10};
-    const gruq::FloatGruWeights w = randomWeights(s, 21);
-    const gruq::SequenceSet data = randomSequences(s, s.B, 22);
+// Writes small cases as JSON for `peer_qat_step.py --check FILE`, {"cases": [one layer, two layers]}: per
+// case the weights of every layer, inputs, labels, the ranges of every layer after one Calibrate forward,
+// then the Train-mode logits, loss and the gradients of every layer's weights and of the head, of gruq's
+// reference (unfused) and fused paths, so the peer is shown to compute the same step. Layer l >= 1's keys
+// carry the parameter names' suffix (w_ih_l1, ranges_l1, grad_w_ih_l1, ...).
+void dumpPeerCheckCase(std::FILE* f, const Shape& s, uint64_t weightSeed, uint64_t dataSeed) {
+    const gruq::FloatGruWeights w = randomWeights(s, weightSeed);
+    const gruq::SequenceSet data = randomSequences(s, s.B, dataSeed);
     const torch::Tensor x = inputsOf(data), y = labelsOf(data);
-    std::FILE* f = std::fopen(path.c_str(), "w");
-    if (!f) throw std::runtime_error("cannot write " + path);
-    auto arr = [&](const char* key, const std::vector<float>& v) {
-        std::fprintf(f, "\"%s\": [", key);
+    auto arr = [&](const std::string& key, const std::vector<float>& v) {
+        std::fprintf(f, "\"%s\": [", key.c_str());
         for (size_t i = 0; i < v.size(); ++i) std::fprintf(f, "%s%.9g", i ? ", " : "", double(v[i]));
         std::fprintf(f, "],\n");
     };
-    std::fprintf(f, "{\"B\": %lld, \"T\": %lld, \"F\": %lld, \"H\": %lld, \"C\": %lld, \"bits\": %d,\n",
-                 (long long)s.B, (long long)s.T, (long long)s.F, (long long)s.H, (long long)s.C, kBits);
-    arr("w_ih", w.wIh);
-    arr("w_hh", w.wHh);
-    arr("b_ih", w.bIh);
-    arr("b_hh", w.bHh);
+    auto suffix = [](size_t l) { return l == 0 ? std::string() : "_l" + std::to_string(l); };
+    std::fprintf(f, "{\"name\": \"%s\", \"B\": %lld, \"T\": %lld, \"F\": %lld, \"H\": %lld, \"C\": %lld, "
+                    "\"L\": %lld, \"bits\": %d,\n",
+                 s.name, (long long)s.B, (long long)s.T, (long long)s.F, (long long)s.H, (long long)s.C,
+                 (long long)s.L, kBits);
+    for (size_t l = 0; l < w.layers.size(); ++l) {
+        const gruq::FloatGruLayer& layer = w.layers[l];
+        arr("w_ih" + suffix(l), layer.wIh);
+        arr("w_hh" + suffix(l), layer.wHh);
+        arr("b_ih" + suffix(l), layer.bIh);
+        arr("b_hh" + suffix(l), layer.bHh);
+    }
     arr("w_fc", w.wFc);
     arr("b_fc", w.bFc);
     arr("x", data.x);
     std::vector<float> labels(data.y.begin(), data.y.end());
     arr("y", labels);
     for (bool fused : {false, true}) {
-        gruq::QatGru model(w, uniformBits(kBits));
+        gruq::QatGru model(w, uniformBits(s, kBits));
         model->setFusedSequence(fused);
         {
             torch::NoGradGuard noGrad;
@@ -280,22 +295,41 @@ void dumpPeerCheck(const std::string& path) {
             model->forward(x);
         }
         const std::string tag = fused ? "fused_" : "reference_";
-        std::vector<float> ranges;
-        for (const gruq::ValueRange& r : model->ranges()) ranges.insert(ranges.end(), {float(r.min), float(r.max)});
-        arr((tag + "ranges").c_str(), ranges);
+        for (size_t l = 0; l < model->ranges().size(); ++l) {
+            std::vector<float> ranges;
+            for (const gruq::ValueRange& r : model->ranges()[l]) ranges.insert(ranges.end(), {float(r.min), float(r.max)});
+            arr(tag + "ranges" + suffix(l), ranges);
+        }
         model->setMode(gruq::QatMode::Train);
         const torch::Tensor logits = model->forward(x);
         const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
         loss.backward();
-        arr((tag + "logits").c_str(), gruq::tensorToVector(logits));
-        arr((tag + "loss").c_str(), {loss.item<float>()});
-        arr((tag + "grad_w_ih").c_str(), gruq::tensorToVector(model->wIh.grad()));
-        arr((tag + "grad_w_hh").c_str(), gruq::tensorToVector(model->wHh.grad()));
-        arr((tag + "grad_b_hh").c_str(), gruq::tensorToVector(model->bHh.grad()));
-        arr((tag + "grad_w_fc").c_str(), gruq::tensorToVector(model->wFc.grad()));
+        arr(tag + "logits", gruq::tensorToVector(logits));
+        arr(tag + "loss", {loss.item<float>()});
+        for (size_t l = 0; l < model->layers().size(); ++l) {
+            const gruq::QatGruImpl::LayerParameters& p = model->layers()[l];
+            arr(tag + "grad_w_ih" + suffix(l), gruq::tensorToVector(p.wIh.grad()));
+            arr(tag + "grad_w_hh" + suffix(l), gruq::tensorToVector(p.wHh.grad()));
+            arr(tag + "grad_b_ih" + suffix(l), gruq::tensorToVector(p.bIh.grad()));
+            arr(tag + "grad_b_hh" + suffix(l), gruq::tensorToVector(p.bHh.grad()));
+        }
+        arr(tag + "grad_w_fc", gruq::tensorToVector(model->wFc.grad()));
+        arr(tag + "grad_b_fc", gruq::tensorToVector(model->bFc.grad()));
     }
-    std::fprintf(f, "\"end\": 0}\n");
-    std::fclose(f);
+    std::fprintf(f, "\"end\": 0}");
+}
+
+void dumpPeerCheck(const std::string& path) {
+    gruq::configureTorchThreads(1);
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) throw std::runtime_error("cannot write " + path);
+    std::fprintf(f, "{\"cases\": [\n");
+    dumpPeerCheckCase(f, {"check", 8, 12, 5, 16, 10, 1}, 21, 22);
+    std::fprintf(f, ",\n");
+    // Two stacked layers: layer 2 reads layer 1's fake-quantized h sequence (its X point is layer 1's H).
+    dumpPeerCheckCase(f, {"check2", 8, 12, 5, 16, 10, 2}, 23, 24);
+    std::fprintf(f, "\n]}\n");
+    if (std::fclose(f) != 0) throw std::runtime_error("cannot write " + path);
 }
 
 struct Options {
@@ -327,6 +361,9 @@ void registerAll(const Options& o) {
             const std::string name = "float_gru_step/" + n + t;
             reg(name, floatGruStep, name, s, threads);
         }
+        // The stacked shape (issue #18) measures the training steps only: the inference figures of the
+        // one-layer shapes already compare the engine with the float forward, and would add ~10 s per round.
+        if (s.L > 1) continue;
         reg("engine_b1/" + n, engineBatch1, s);
         for (int threads : {1, 2}) {
             reg("engine_b128/" + n + "/t" + std::to_string(threads), engineBatch, s, threads, true, std::string());

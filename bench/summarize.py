@@ -18,7 +18,8 @@ import re
 import statistics
 import sys
 
-SHAPES = [("row", "row-wise B=128 T=28 F=28 H=128"), ("pixel", "pixel-wise B=128 T=784 F=1 H=64")]
+SHAPES = [("row", "row-wise B=128 T=28 F=28 H=128"), ("pixel", "pixel-wise B=128 T=784 F=1 H=64"),
+          ("row2", "2-layer row-wise B=128 T=28 F=28 H=128 L=2")]  # row2: training steps only
 
 
 def load_kernels(paths):
@@ -150,14 +151,21 @@ def main():
     print(t.render())
     print("  fused/unfused, fused/peer: speed-ups (>1 = fused faster); t_fused/t_floatGRU: time of a fused QAT "
           "step in float nn::GRU steps (1 = as fast as float).\n  '-': not measured (the pixel-wise unfused step "
-          "at 2 threads is off by default: bench_kernels --pixel-unfused-t2).")
+          "at 2 threads is off by default: bench_kernels --pixel-unfused-t2).\n  row2: 2 stacked layers "
+          "(B=128 T=28 F=28 H=128 L=2; the peer and the float nn::GRU stack them too).")
     if args.peer_check:
         try:
             with open(args.peer_check) as f:
-                diffs = json.load(f)["max_relative_difference_to_gruq"]
-            print("  py peer = gruq's step (small case, same weights and data; logits, loss, gradients): worst "
-                  "max-relative difference to gruq's " + ", ".join(f"{p} path {max(v.values()):.1e}"
-                                                                  for p, v in diffs.items()))
+                check = json.load(f)
+            # One entry per dumped case (1 layer, 2 layers); an older check output holds one case.
+            cases = check.get("cases") or [{"name": "check", "L": 1,
+                                            "max_relative_difference_to_gruq": check["max_relative_difference_to_gruq"]}]
+            print("  py peer = gruq's step (small cases, same weights and data; logits, loss, ranges, gradients of "
+                  "every layer): worst max-relative difference to gruq's " +
+                  "; ".join(f"{c.get('L', 1)} layer(s): " +
+                            ", ".join(f"{p} path {max(v.values()):.1e}"
+                                      for p, v in c["max_relative_difference_to_gruq"].items())
+                            for c in cases))
         except (OSError, ValueError, KeyError) as e:
             print(f"  (peer check unavailable: {e})")
     print()

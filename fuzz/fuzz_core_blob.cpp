@@ -2,11 +2,13 @@
 // runtime's (resources/runtime/gruq_runtime.c) and the integer engine (core/quant/src/integer_engine.cpp).
 //
 // Each input is read twice, as fuzz_runtime_blob.c does: as it is, then, if rejected, with its
-// blob-bytes and payload-bytes fields set to the input's length and its CRC recomputed, so that
-// mutations reach the shape, bits and parameter checks instead of dying at the checksum.
+// blob-bytes and payload-bytes fields (version 3: layer-section-bytes field) set to fit the input's length
+// and its CRC recomputed, so that mutations reach the shape, bits, layer-section and parameter checks
+// instead of dying at the checksum.
 // Acceptable: BlobError, with the same code gruq_model_init returns for those bytes; or an accepted
-// blob that the runtime accepts too and that writeBlob writes back byte for byte (a version-1 blob
-// comes back as version 2 with no normalisation section: only its version field differs). Every
+// blob that the runtime accepts too and that writeBlob writes back byte for byte (a version-1 or -2 blob
+// comes back as version 3 with one layer: only its version field, layer-count byte and CRC differ). Stacked
+// (version-3, 2 and 3 layers) blobs run through the same checks. Every
 // documented rule is checked by both readers, so there is no field either may read differently.
 // An accepted model is then run for a
 // few steps with input codes from the input bytes by IntegerGruEngine and by the runtime: both must
@@ -32,10 +34,20 @@ void putU32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
     for (int i = 0; i < 4; ++i) b[at + size_t(i)] = uint8_t(v >> (8 * i));
 }
 
-// The blob without its version field (a version-1 blob is written back as version 2).
+uint32_t getU32(const std::vector<uint8_t>& b, size_t at) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= uint32_t(b[at + size_t(i)]) << (8 * i);
+    return v;
+}
+
+// The blob without its version field, layer-count byte and CRC (a version-1 or -2 blob is written back as
+// version 3, which counts its one layer in byte 612, reserved before and inside the CRC; readBlob has
+// checked the input's CRC).
 std::vector<uint8_t> withoutVersion(std::vector<uint8_t> b) {
-    constexpr size_t kOffVersion = 4;
+    constexpr size_t kOffVersion = 4, kOffCrc = 12, kOffLayers = 612;
     std::fill_n(b.begin() + kOffVersion, 2, uint8_t(0));
+    if (b.size() >= kOffCrc + 4) std::fill_n(b.begin() + kOffCrc, 4, uint8_t(0));
+    if (b.size() > kOffLayers) b[kOffLayers] = 0;
     return b;
 }
 
@@ -70,7 +82,7 @@ bool readBoth(const std::vector<uint8_t>& bytes, gruq::BlobContents& contents) {
 void runBoth(const std::vector<uint8_t>& bytes, const gruq::BlobContents& contents, const uint8_t* data, size_t size) {
     const gruq::QuantizedGru& q = contents.model;
     const int64_t F = q.shape.inputSize, C = q.shape.numClasses;
-    const uint32_t xmax = (1u << q.bits[size_t(gruq::QuantPoint::X)]) - 1u;
+    const uint32_t xmax = (1u << q.inputQuant().bits) - 1u;
     std::vector<uint8_t> codes(size_t(kSteps * F));
     for (size_t i = 0; i < codes.size(); ++i) codes[i] = uint8_t((size ? data[(i * 7u) % size] : 0u) & xmax);
 
@@ -98,7 +110,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool accepted = readBoth(bytes, contents);
     if (!accepted && size >= 16) {
         putU32(bytes, 8, uint32_t(size));
-        if (size >= gruq::kBlobHeaderBytes) putU32(bytes, 604, uint32_t(size - gruq::kBlobHeaderBytes));
+        // Versions 1 and 2: the payload takes the rest. Version 3: the layer section does (its payload and
+        // normalisation fields kept), so that cuts and growths of a stacked blob reach the layer checks.
+        if (size >= gruq::kBlobHeaderBytes) {
+            if (bytes[4] == 3) {
+                const uint64_t used = uint64_t(gruq::kBlobHeaderBytes) + getU32(bytes, 604) + getU32(bytes, 608);
+                if (used <= size) putU32(bytes, 616, uint32_t(size - used));
+            } else {
+                putU32(bytes, 604, uint32_t(size - gruq::kBlobHeaderBytes));
+            }
+        }
         putU32(bytes, 12, gruq::crc32Of(bytes.data() + 16, size - 16));
         accepted = readBoth(bytes, contents);
     }

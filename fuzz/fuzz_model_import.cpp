@@ -4,7 +4,8 @@
 // LibTorch's own torch::jit::load, which is not fuzzed here.
 //
 // Acceptable: InputError, or tensors whose values match their shape, and then either InputError from
-// the picker or a model whose arrays have the sizes its shape implies. Anything else is a finding.
+// the picker or a model of 1..3 layers, hidden size <= 256, whose arrays have the sizes its shape implies.
+// Anything else is a finding.
 // Build and seeds: scripts/fuzz.sh (target fuzz_model_import).
 #include "fuzz_support.h"
 
@@ -34,5 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     model.weights.validate("fuzz");  // throws InputError (a finding here) when sizes disagree with the shape
     const gruq::GruShape& s = model.weights.shape;
     if (s.inputSize < 1 || s.hiddenSize < 1 || s.numClasses < 1) fuzz::invariantBroken("accepted an empty model");
+    if (s.numLayers < 1 || s.numLayers > gruq::kMaxGruLayers || int64_t(model.weights.layers.size()) != s.numLayers)
+        fuzz::invariantBroken("accepted a layer count outside 1..3 or other than the layers held");
+    if (s.hiddenSize > gruq::kMaxHiddenSize) fuzz::invariantBroken("accepted a hidden size above 256");
     return 0;
 }

@@ -7,7 +7,8 @@
  * with unclamped codes (up to 255) checks that out-of-contract codes cannot cause out-of-bounds reads.
  *
  * Each input is parsed twice: as it is (every check, including the CRC), then with its blob-bytes and
- * payload-bytes fields set to the input's length and its CRC recomputed, so that mutations reach the
+ * payload-bytes fields (version 3: layer-section-bytes field) set to fit the input's length and its CRC
+ * recomputed, so that mutations reach the
  * shape, bits and parameter checks and the inference instead of dying at the checksum. The valid seeds
  * of scripts/fuzz.sh give the fuzzer well-formed blobs to mutate. Build: see scripts/fuzz.sh.
  */
@@ -42,9 +43,14 @@ static void put_u32(uint8_t* p, uint32_t v) {
     p[3] = (uint8_t)(v >> 24);
 }
 
+static uint32_t get_u32(const uint8_t* p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
 static int checked_init(gruq_model* model, const uint8_t* blob, size_t size) {
     const int rc = gruq_model_init(model, blob, (uint32_t)size);
-    if (rc > 0 || rc < GRUQ_ERR_PARAM || rc == GRUQ_ERR_ARGUMENT) abort(); /* not a documented init result */
+    /* not a documented init result (GRUQ_ERR_WORKSPACE is not one either) */
+    if (rc > 0 || rc < GRUQ_ERR_LAYER_SECTION || rc == GRUQ_ERR_ARGUMENT || rc == GRUQ_ERR_WORKSPACE) abort();
     return rc;
 }
 
@@ -67,7 +73,16 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rc = checked_init(&model, copy, size);
     if (rc != GRUQ_OK && size >= 16u) {
         put_u32(copy + 8, (uint32_t)size);
-        if (size >= GRUQ_HEADER_BYTES) put_u32(copy + 604, (uint32_t)(size - GRUQ_HEADER_BYTES));
+        /* Versions 1 and 2: the payload takes the rest. Version 3: the layer section does (its payload and
+         * normalisation fields kept), so that cuts and growths of a stacked blob reach the layer checks. */
+        if (size >= GRUQ_HEADER_BYTES) {
+            if (copy[4] == 3u) {
+                const uint64_t used = (uint64_t)GRUQ_HEADER_BYTES + get_u32(copy + 604) + get_u32(copy + 608);
+                if (used <= size) put_u32(copy + 616, (uint32_t)(size - used));
+            } else {
+                put_u32(copy + 604, (uint32_t)(size - GRUQ_HEADER_BYTES));
+            }
+        }
         put_u32(copy + 12, crc32_bitwise(copy + 16, size - 16u));
         rc = checked_init(&model, copy, size);
     }

@@ -5,10 +5,11 @@
 #   1. kernels and peer, in GRUQ_BENCH_REPETITIONS rounds (5), alternating which goes first, so that
 #      gruq and the peer see the same machine conditions:
 #      - bench_kernels (Google Benchmark, one repetition per round, benchmarks in random order): QAT step
-#        fused / unfused, float nn::GRU step, integer engine, float forward
+#        fused / unfused, float nn::GRU step, integer engine, float forward; at the 2-layer row-wise shape
+#        row2 (issue #18) the two training steps only
 #      - bench/peer_qat_step.py: the same QAT step in eager PyTorch from Python (needs python3-torch, run
-#        with /usr/bin/python3; skipped with a note when missing); checked first on a small case to
-#        compute gruq's step (logits, loss, gradients)
+#        with /usr/bin/python3; skipped with a note when missing); checked first on two small cases, one
+#        layer and two stacked layers, to compute gruq's step (logits, loss, ranges, gradients)
 #   2. bench_search_workers: the search's worker-pool scaling and seconds per genome evaluation
 #   3. the end-to-end default search (gruq-cli search --task smnist-row, multi-fidelity), about 2 minutes,
 #      the same search at full fidelity (--full-fidelity), about 2.5 minutes, their time ratio and
@@ -17,7 +18,7 @@
 # Arguments are passed to bench_search_workers (default: --genomes 8 --repeats 1).
 # Environment: GRUQ_BUILD_DIR (build), GRUQ_BENCH_REPETITIONS (5 rounds), GRUQ_BENCH_MIN_TIME (0.3 s per
 # figure and round), GRUQ_BENCH_LONG_REPETITIONS (3: rounds that include the ~20 s pixel-wise unfused
-# step), GRUQ_BENCH_SHAPES (row,pixel), GRUQ_BENCH_SKIP (comma list of kernels,peer,workers,search),
+# step), GRUQ_BENCH_SHAPES (row,pixel,row2), GRUQ_BENCH_SKIP (comma list of kernels,peer,workers,search),
 # GRUQ_BENCH_OUT (results directory, default a fresh temporary one; every raw output is kept there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ JOBS=${GRUQ_JOBS:-$(nproc)}
 REPS=${GRUQ_BENCH_REPETITIONS:-5}
 MIN_TIME=${GRUQ_BENCH_MIN_TIME:-0.3}
 LONG_REPS=${GRUQ_BENCH_LONG_REPETITIONS:-3}
-SHAPES=${GRUQ_BENCH_SHAPES:-row,pixel}
+SHAPES=${GRUQ_BENCH_SHAPES:-row,pixel,row2}
 SKIP=",${GRUQ_BENCH_SKIP:-},"
 OUT=${GRUQ_BENCH_OUT:-$(mktemp -d -t gruq-bench.XXXXXX)}
 mkdir -p "$OUT"
@@ -60,7 +61,7 @@ run_peer=0
 if [[ $SKIP != *,peer,* ]]; then
   if "$PY" -c "import torch" 2>/dev/null; then
     run_peer=1
-    echo "== peer check: bench/peer_qat_step.py against gruq's step on a small case"
+    echo "== peer check: bench/peer_qat_step.py against gruq's step on two small cases (1 and 2 layers)"
     "$KERNELS" --dump-peer-check "$OUT/peer_check_case.json"
     OPENBLAS_NUM_THREADS=1 "$PY" bench/peer_qat_step.py --check "$OUT/peer_check_case.json" >"$OUT/peer_check.json"
   else

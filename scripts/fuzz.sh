@@ -79,8 +79,8 @@ fuzz_cxx() {
         "${objects[@]}" "$@" -o "$OUT"
 }
 
-# Valid random blobs of several seeds, layouts and shapes, versions 1 and 2 (tests/runtime/make_blob.py), plus damaged
-# variants: truncations at header boundaries, one flipped payload bit.
+# Valid random blobs of several seeds, layouts and shapes, versions 1, 2 and 3, stacked ones of 2 and 3 layers
+# (tests/runtime/make_blob.py), plus damaged variants: truncations at header boundaries, one flipped payload bit.
 # shellcheck disable=SC2317  # seed_* functions are called indirectly
 seed_blobs() {
     local dir=$1 gen="$ROOT/tests/runtime/make_blob.py" i=0 layout shape wild f h c
@@ -96,14 +96,28 @@ seed_blobs() {
                 fi
                 [[ -n $wild ]] && args+=("$wild")
                 [[ $((i % 3)) == 0 ]] && args+=(--version 1)  # version 1: no normalisation section
+                [[ $((i % 3)) == 1 ]] && args+=(--version 2)  # version 2: one layer, no layer count
                 python3 "$gen" "$dir/valid_$i.bin" "${args[@]}"
+            done
+        done
+        # Stacked GRUs (version 3): 2 and 3 layers, a small and a random shape, tame and wild parameters.
+        for layers in 2 3; do
+            for shape in "3 5 2" ""; do
+                i=$((i + 1))
+                local args=(--seed "$i" --layout "$layout" --layers "$layers")
+                if [[ -n $shape ]]; then
+                    read -r f h c <<<"$shape"
+                    args+=(--features "$f" --hidden "$h" --classes "$c")
+                fi
+                [[ $((i % 2)) == 0 ]] && args+=(--wild)
+                python3 "$gen" "$dir/stacked_$i.bin" "${args[@]}"
             done
         done
     done
     python3 - "$dir" <<'EOF'
 import os, sys
 d = sys.argv[1]
-for name in sorted(os.listdir(d))[:6]:
+for name in sorted(os.listdir(d))[::3]:  # some of each kind: checkpoints, ONNX files, state_dicts
     blob = open(os.path.join(d, name), "rb").read()
     stem = name[:-4]
     for cut in (0, 15, 16, 100, 639, 640, len(blob) - 1):
@@ -115,8 +129,9 @@ EOF
 }
 
 # Model files as PyTorch writes them (python3-torch): state_dicts and checkpoints of small GRU
-# classifiers (bias and no bias, float32 / float64 / float16), ONNX exports, plus damaged variants: cut
-# short, one flipped byte.
+# classifiers of 1 to 3 stacked layers and one of 4 (refused) (bias and no bias, float32 / float64 /
+# float16), ONNX exports (stacked ones as chains of GRU nodes; a head on h_n[-1]), plus damaged variants:
+# cut short, one flipped byte.
 # shellcheck disable=SC2317
 seed_models() {
     /usr/bin/python3 - "$1" <<'EOF'
@@ -127,23 +142,27 @@ d = sys.argv[1]
 os.makedirs(d, exist_ok=True)
 torch.manual_seed(0)
 class Net(nn.Module):
-    def __init__(self, f, h, c, bias=True):
+    def __init__(self, f, h, c, bias=True, layers=1, final_state=False):
         super().__init__()
-        self.gru = nn.GRU(f, h, batch_first=True, bias=bias)
+        self.gru = nn.GRU(f, h, num_layers=layers, batch_first=True, bias=bias)
         self.fc = nn.Linear(h, c)
+        self.final_state = final_state
     def forward(self, x):
-        out, _ = self.gru(x)
-        return self.fc(out[:, -1])
+        out, h = self.gru(x)
+        return self.fc(h[-1] if self.final_state else out[:, -1])
 i = 0
-for f, h, c, bias, dtype in ((1, 1, 2, True, torch.float32), (3, 4, 3, False, torch.float32), (2, 6, 4, True, torch.float64),
-                             (4, 5, 2, True, torch.float16)):
-    net = Net(f, h, c, bias)
+for f, h, c, bias, dtype, layers, final_state in (
+        (1, 1, 2, True, torch.float32, 1, False), (3, 4, 3, False, torch.float32, 1, False),
+        (2, 6, 4, True, torch.float64, 1, False), (4, 5, 2, True, torch.float16, 1, False),
+        (2, 3, 2, True, torch.float32, 2, False), (3, 2, 3, False, torch.float32, 3, True),
+        (1, 2, 2, True, torch.float32, 4, False)):
+    net = Net(f, h, c, bias, layers, final_state)
     torch.save(net.to(dtype).state_dict(), os.path.join(d, "state_dict_%d.pt" % i))
     net = net.float()
     torch.save({"epoch": 1, "model_state_dict": net.state_dict()}, os.path.join(d, "checkpoint_%d.pt" % i))
     torch.onnx.export(net, torch.zeros(1, 3, f), os.path.join(d, "model_%d.onnx" % i))
     i += 1
-for name in sorted(os.listdir(d))[:6]:
+for name in sorted(os.listdir(d))[::3]:  # some of each kind: checkpoints, ONNX files, state_dicts
     blob = open(os.path.join(d, name), "rb").read()
     open(os.path.join(d, "cut_" + name), "wb").write(blob[: len(blob) // 2])
     flipped = bytearray(blob)

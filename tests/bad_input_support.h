@@ -160,8 +160,9 @@ inline void writeFixtureArchive(const std::string& path, const std::string& data
 }  // closing the only connection folds the WAL into the one file
 
 inline QuantizedGru fixtureModel(const Genome& genome) {
-    ActivationRanges ranges{};
-    for (auto& r : ranges) r = {-2.0, 2.0};
+    ActivationRanges layer{};
+    for (auto& r : layer) r = {-2.0, 2.0};
+    const LayerRanges ranges(1, layer);
     return buildQuantizedGru(randomWeights(28, 4, 10, 7), genome.resolve(), ranges);
 }
 

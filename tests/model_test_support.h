@@ -11,18 +11,27 @@
 
 namespace gruq::test {
 
-inline FloatGruWeights randomWeights(int64_t F, int64_t H, int64_t C, uint64_t seed) {
+// `layers` stacked layers (layer l >= 1 takes H inputs); one layer draws the same values as before stacking.
+inline FloatGruWeights randomWeights(int64_t F, int64_t H, int64_t C, uint64_t seed, int64_t layers = 1) {
     StableRng rng(seed);
     FloatGruWeights w;
-    w.shape = {F, H, C};
+    w.shape.inputSize = F;
+    w.shape.hiddenSize = H;
+    w.shape.numClasses = C;
+    w.shape.numLayers = layers;
     auto fill = [&](std::vector<float>& v, size_t n, double scale) {
         v.resize(n);
         for (float& x : v) x = float(rng.uniform(-scale, scale));
     };
-    fill(w.wIh, size_t(3 * H * F), 1.0 / std::sqrt(double(F)));
-    fill(w.wHh, size_t(3 * H * H), 1.5 / std::sqrt(double(H)));
-    fill(w.bIh, size_t(3 * H), 0.3);
-    fill(w.bHh, size_t(3 * H), 0.3);
+    w.layers.resize(size_t(layers));
+    for (int64_t l = 0; l < layers; ++l) {
+        FloatGruLayer& layer = w.layers[size_t(l)];
+        const int64_t in = w.shape.layerInputSize(l);
+        fill(layer.wIh, size_t(3 * H * in), 1.0 / std::sqrt(double(in)));
+        fill(layer.wHh, size_t(3 * H * H), 1.5 / std::sqrt(double(H)));
+        fill(layer.bIh, size_t(3 * H), 0.3);
+        fill(layer.bHh, size_t(3 * H), 0.3);
+    }
     fill(w.wFc, size_t(C * H), 2.0 / std::sqrt(double(H)));
     fill(w.bFc, size_t(C), 0.1);
     return w;

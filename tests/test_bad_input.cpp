@@ -387,10 +387,33 @@ void TestBadInput::modelImportRows() {
         "the model takes 5 input features per step, the data have 3");
     row("classes", "model for another class count", torchSaveFile(gruStateDict(patternedWeights(3, 4, 7))),
         "the model has 7 outputs, the data have 3 classes");
-    row("stacked", "a stacked GRU (weight_ih_l1)", edited([](NamedTensors& t) {
+    // Stacked GRUs: 1..3 layers of one hidden size (up to 256) are imported; anything else is named.
+    const NamedTensors stacked = gruStateDict(patternedWeights(3, 4, 3, 3));  // 4 tensors a layer, then fc
+    auto stack = [&](const std::function<void(NamedTensors&)>& edit) {
+        NamedTensors t = stacked;
+        edit(t);
+        return torchSaveFile(t);
+    };
+    row("stacked-half", "a stacked GRU with only weight_ih_l1", edited([](NamedTensors& t) {
             t.push_back({"gru.weight_ih_l1", {12, 4}, std::vector<float>(48, 0.1f)});
         }),
-        "stacked GRU (num_layers=2");
+        "a stacked GRU with layer 1 of 2 missing (no gru.weight_hh_l1");
+    row("stacked-four", "a GRU of 4 stacked layers", torchSaveFile(gruStateDict(patternedWeights(3, 4, 3, 4))),
+        "a GRU of 4 stacked layers (num_layers=4, found gru.weight_ih_l3); gruq imports 1 to 3 stacked");
+    row("stacked-gap", "a stacked GRU with a layer missing in the middle",
+        stack([](NamedTensors& t) { t.erase(t.begin() + 4, t.begin() + 8); }),
+        "a stacked GRU with layer 1 of 3 missing (no gru.weight_ih_l1; found gru.weight_hh_l0, gru.weight_ih_l0, "
+        "gru.weight_hh_l2, gru.weight_ih_l2)");
+    row("stacked-hidden", "stacked layers of different hidden sizes", stack([](NamedTensors& t) {
+            t[9] = {"gru.weight_hh_l2", {15, 5}, std::vector<float>(75, 0.1f)};
+        }),
+        "layer 2's recurrent weights gru.weight_hh_l2 [15, 5] do not fit layer 0's hidden size 4 (expected [12, 4])");
+    row("stacked-input", "a stacked layer not taking H inputs", stack([](NamedTensors& t) {
+            t[4] = {"gru.weight_ih_l1", {12, 3}, std::vector<float>(36, 0.1f)};
+        }),
+        "layer 1's input weights gru.weight_ih_l1 [12, 3] do not take the 4 outputs of the layer below");
+    row("wide", "hidden size above 256", torchSaveFile(gruStateDict(patternedWeights(3, 257, 3))),
+        "a GRU of hidden size 257 (gru.weight_hh_l0 [771, 257]); gruq supports hidden sizes up to 256");
     row("no-gru", "no GRU tensors", edited([](NamedTensors& t) { t.erase(t.begin(), t.begin() + 4); }), "no GRU found");
     row("no-head", "no linear head", edited([](NamedTensors& t) { t.resize(4); }), "no linear head");
     row("extra", "a layer gruq cannot place", edited([](NamedTensors& t) {
@@ -428,6 +451,13 @@ void TestBadInput::modelImportRows() {
         writeNpz(d + "/data.npz", npzMembers(toy));
         writeBytes(d + "/model.pt", torchSaveFile(good));
         add("model import: valid state_dict (accepted)", {"train", "--data", d + "/data.npz", "--model", d + "/model.pt"}, {}, d, 0);
+    }
+    {
+        const std::string d = rowFolder("model-good-stacked");
+        writeNpz(d + "/data.npz", npzMembers(toy));
+        writeBytes(d + "/model.pt", torchSaveFile(stacked));
+        add("model import: valid 3-layer state_dict (accepted)", {"train", "--data", d + "/data.npz", "--model", d + "/model.pt"},
+            {}, d, 0);
     }
 }
 
@@ -801,6 +831,15 @@ void TestBadInput::genomeRows() {
     for (int i = 0; i < 5000; ++i) many += "x8 ";
     row("huge dimensions (5000 genes)", many, {"genome", "given twice"});
     row("non-UTF-8 bytes", "x8 w_ih" + kNotUtf8 + "4", {"genome", "malformed token 'w_ih" + kNotUtf8 + "4'"});
+    // Stacked models: the layer count outside 1..3, a genome of the wrong length for the layer count.
+    add("genome: --layers 0", {"eval", "--path", mnist_, "--layers", "0", "--bits", "8"}, {"--layers", "0 is outside 1..3"}, d);
+    add("genome: --layers 4", {"eval", "--path", mnist_, "--layers", "4", "--bits", "8"}, {"--layers", "4 is outside 1..3"}, d);
+    const std::string oneLayer = "x8 w_ih4 w_hh6 ih8 hh8 sum_r6 sum_z7 sig_r5 sig_z8 mul_rn8 sum_n4 tanh_n3 mul_zn8 mul_zh8 h8 w_fc2 fc8";
+    add("genome: one layer's 17 genes for --layers 2", {"eval", "--path", mnist_, "--layers", "2", "--genome", oneLayer},
+        {"genome", "missing genes: l2_w_ih", "layout default17-L2 needs each of its 31 genes"}, d);
+    add("genome: JSON of a one-layer layout for --layers 3",
+        {"eval", "--path", mnist_, "--layers", "3", "--genome", uniformGenome(defaultLayout(), 8).toJson()},
+        {"genome", "is for 1 GRU layer, the model has 3 (default17-L3, 45 genes)"}, d);
 }
 
 // ---- search settings (--settings FILE) ----
@@ -822,7 +861,7 @@ void TestBadInput::settingsRows() {
     row("huge dimensions (population 10^9)", "s.json", R"({"nsga2": {"population": 1000000000}})",
         "'nsga2.population' must be a multiple of 4 in 8..10000");
     row("huge dimensions (hidden size 10^9)", "s.json", R"({"model": {"hidden_size": 1000000000}})",
-        "'model.hidden_size' must be in 1..1024");
+        "'model.hidden_size' must be in 1..256");
     row("huge dimensions (population 1e300)", "s.json", R"({"nsga2": {"population": 1e300}})", "'nsga2.population'");
     row("multi-fidelity rung outside (0, 1)", "s.json", R"({"multi_fidelity": {"rung": 1.5}})",
         "'multi_fidelity.rung' must lie strictly between 0 and 1");
@@ -839,6 +878,10 @@ void TestBadInput::settingsRows() {
     row("objectives: an unknown name", "s.json", R"({"objectives": ["error", "speed"]})",
         "unknown objective 'speed'");
     row("objectives: error alone", "s.json", R"({"objectives": ["error"]})", "choose flash, latency or both");
+    row("model layers 4", "s.json", R"({"model": {"layers": 4}})", "'model.layers' must be in 1..3");
+    row("model layers 0", "s.json", R"({"model": {"layers": 0}})", "'model.layers' must be in 1..3");
+    row("model hidden size 257", "s.json", R"({"model": {"hidden_size": 257}})", "'model.hidden_size' must be in 1..256");
+    row("layout: a stacked form", "s.json", R"({"layout": "default17-L2"})", "is a stacked form; give its one-layer layout");
     {
         // Valid settings whose flash budget no scheme meets: refused once the shape is known, before any search.
         SearchSettings tight = fixtureSettings(mnist_);
@@ -1069,6 +1112,20 @@ void TestBadInput::blobRows() {
     hugeBytes.replace(8, 4, littleEndian(0x7fffffff, 4));
     row("huge dimensions (claims 2 GiB)", "model.bin", resealed(hugeBytes), "blob");
     row("non-UTF-8 name, truncated", kNotUtf8 + ".bin", good.substr(0, 300), "blob");
+    // Stacked GRUs (format version 3): the layer count in byte 612, the layer section after the rest.
+    std::string noLayers = good;
+    noLayers[612] = 0;
+    row("layer count 0", "model.bin", resealed(noLayers), "a GRU of 0 layers; the format holds 1..3");
+    std::string fourLayers = good;
+    fourLayers[612] = 4;
+    row("layer count 4", "model.bin", resealed(fourLayers), "a GRU of 4 layers; the format holds 1..3");
+    std::string strayLayers = good + std::string(64, '\0');  // a layer section on a one-layer model
+    strayLayers.replace(8, 4, littleEndian(strayLayers.size(), 4));
+    strayLayers.replace(616, 4, littleEndian(64, 4));
+    row("layer section on a one-layer model", "model.bin", resealed(strayLayers), "a one-layer model with a 64-byte layer section");
+    std::string future = good;
+    future.replace(4, 2, littleEndian(4, 2));
+    row("format version 4", "model.bin", future, "blob format version 4");
     {
         const std::string d = rowFolder("blob-non-utf8-ok");
         writeBytes(d + "/" + kNotUtf8 + ".bin", good);

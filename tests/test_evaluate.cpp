@@ -63,14 +63,39 @@ private slots:
         qInfo("worst agreement over 20 random genomes: %.4f", worst);
     }
 
+    // Stacks of 2 and 3 layers: the fake-quant model and the integer engine agree as for one layer, with
+    // mixed genomes (every layer its own bits); a one-layer genome is refused for a stacked model.
+    void stackedGenomesAgreeWithFakeQuant() {
+        for (int layers : {2, 3}) {
+            FloatTrainConfig c = test::tinyFloatConfig(cacheDir_.path().toStdString());
+            c.numLayers = layers;
+            const FloatTrainReport stack = trainFloatBaseline(data_, c);
+            QVERIFY2(stack.testAccuracy > 0.7, qPrintable(QString::number(stack.testAccuracy)));
+            StableRng rng(77 + uint64_t(layers));
+            for (int i = 0; i < 4; ++i) {
+                Genome g = uniformGenome(stackedLayout(defaultLayout(), layers), 8);
+                for (int& b : g.bits) b = 3 + int(rng.below(6));
+                EvaluateOptions o;
+                o.withTest = true;
+                const GenomeEvaluation e = evaluateGenome(data_, stack.weights, g, test::tinyQat(), o);
+                qInfo("%d layers, %s: integer test %.3f, fake-quant %.3f, agreement %.4f", layers, g.toText().c_str(),
+                      e.testAccuracy, e.fakeQuantTestAccuracy, e.agreement);
+                QVERIFY2(e.agreement >= 0.99, qPrintable(QString::number(e.agreement)));
+                QCOMPARE(int(e.model.layers.size()), layers);
+                QCOMPARE(e.size.totalBits(), modelSize(stack.weights.shape, g.resolve()).totalBits());
+            }
+            QVERIFY_THROWS_EXCEPTION(InputError, evaluateGenome(data_, stack.weights, uniformGenome(defaultLayout(), 8), test::tinyQat()));
+        }
+    }
+
     void evaluationIsReproducible() {
         const Genome g = parseGenomeText(
             "x6 w_ih4 w_hh5 ih6 hh6 sum_r5 sum_z5 sig_r4 sig_z4 mul_rn6 sum_n6 tanh_n5 mul_zn5 mul_zh5 h6 w_fc4 fc6",
             defaultLayout());
         const GenomeEvaluation a = evaluate(g), b = evaluate(g);
         QCOMPARE(a.validationAccuracy, b.validationAccuracy);
-        QCOMPARE(a.model.wHh, b.model.wHh);
-        QCOMPARE(a.model.bIh, b.model.bIh);
+        QCOMPARE(a.model.layers[0].wHh, b.model.layers[0].wHh);
+        QCOMPARE(a.model.layers[0].bIh, b.model.layers[0].bIh);
         QVERIFY(a.totalSeconds > 0);
     }
 
@@ -140,7 +165,7 @@ private slots:
         ptq.epochs = 0;
         const GenomeEvaluation calibrated = evaluateGenome(data_, float_.weights, g, ptq, {});
         QCOMPARE(e.validationAccuracy, calibrated.validationAccuracy);  // the calibrated model, exactly
-        QVERIFY(e.model.wIh == calibrated.model.wIh);
+        QVERIFY(e.model.layers[0].wIh == calibrated.model.layers[0].wIh);
         const GenomeEvaluation calm = evaluateGenome(data_, float_.weights, g, test::tinyQat(), {});
         QVERIFY(!calm.diverged);
         QCOMPARE(calm.skippedSteps, int64_t(0));
@@ -181,9 +206,9 @@ private slots:
         QCOMPARE(p.fidelity, 1.0);
         QCOMPARE(p.validationAccuracy, full.validationAccuracy);
         QCOMPARE(p.fakeQuantValidationAccuracy, full.fakeQuantValidationAccuracy);
-        QCOMPARE(p.model.wIh, full.model.wIh);
-        QCOMPARE(p.model.wHh, full.model.wHh);
-        QCOMPARE(p.model.bHh, full.model.bHh);
+        QCOMPARE(p.model.layers[0].wIh, full.model.layers[0].wIh);
+        QCOMPARE(p.model.layers[0].wHh, full.model.layers[0].wHh);
+        QCOMPARE(p.model.layers[0].bHh, full.model.layers[0].bHh);
         QCOMPARE(p.model.wFc, full.model.wFc);
 
         EvaluateOptions stopped = promoted;
@@ -196,7 +221,7 @@ private slots:
         QCOMPARE(s.rungValidationAccuracy, p.rungValidationAccuracy);
         QCOMPARE(s.validationAccuracy, s.rungValidationAccuracy);
         QCOMPARE(s.fakeQuantValidationAccuracy, -1.0);
-        QVERIFY(s.model.wHh != full.model.wHh);  // the rung's weights: training went on after it
+        QVERIFY(s.model.layers[0].wHh != full.model.layers[0].wHh);  // the rung's weights: training went on after it
         // The rung's accuracy is the stored model's on the leading half of the validation split.
         std::vector<int64_t> half(size_t(data_.validation.count / 2));
         for (size_t i = 0; i < half.size(); ++i) half[i] = int64_t(i);

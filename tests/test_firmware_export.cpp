@@ -2,8 +2,10 @@
 // built with the system C compiler (-std=c99 -Wall -Wextra -Werror -pedantic) reproduce the core integer
 // engine's logits bit for bit on the whole test split (600 sequences) for 2-bit, 8-bit, mixed and
 // per-gate genomes; the same code cross-built for 32-bit ARM Linux and run under qemu-arm gives the
-// same bytes, and builds for a Cortex-M4; every documented blob rule broken once gets the documented
-// error code from the C runtime and from the core reader; the integer input tables match the float input quantizer.
+// same bytes, and builds for a Cortex-M4; stacked GRUs (2 and 3 layers, mixed genomes, 600 sequences
+// each, and a 2-layer H = 256 model) match the engine bit for bit on the host and under qemu-arm; every
+// documented blob rule broken once (the layer count and layer section too) gets the documented error
+// code from the C runtime and from the core reader; the integer input tables match the float input quantizer.
 #include "gruq/export/blob.h"
 #include "gruq/quant/evaluate.h"
 #include "gruq/export/firmware_export.h"
@@ -20,10 +22,52 @@
 
 #include <cmath>
 #include <functional>
+#include <iterator>
 #include <map>
+#include <set>
 
 using namespace gruq;
 using test::Run, test::run, test::requireTool, test::kStrictC, test::codesFile, test::logitsBytes;
+
+namespace {
+
+// A random float GRU of L layers (layer l >= 1 reads H inputs).
+FloatGruWeights stackedWeights(int64_t F, int64_t H, int64_t C, int64_t L, uint64_t seed) {
+    StableRng rng(seed);
+    FloatGruWeights w;
+    w.shape = {F, H, C, L};
+    auto fill = [&](std::vector<float>& v, int64_t n, double scale) {
+        v.resize(size_t(n));
+        for (float& x : v) x = float(rng.uniform(-scale, scale));
+    };
+    w.layers.resize(size_t(L));
+    for (int64_t l = 0; l < L; ++l) {
+        const int64_t In = w.shape.layerInputSize(l);
+        fill(w.layers[size_t(l)].wIh, 3 * H * In, 1.5 / std::sqrt(double(In)));
+        fill(w.layers[size_t(l)].wHh, 3 * H * H, 1.5 / std::sqrt(double(H)));
+        fill(w.layers[size_t(l)].bIh, 3 * H, 0.3);
+        fill(w.layers[size_t(l)].bHh, 3 * H, 0.3);
+    }
+    fill(w.wFc, C * H, 2.0 / std::sqrt(double(H)));
+    fill(w.bFc, C, 0.1);
+    return w;
+}
+
+// Calibration-like ranges: gates' pre-activations a few units wide, h and products within [-1, 1].
+LayerRanges plausibleRanges(int64_t layers, StableRng& rng) {
+    LayerRanges all(static_cast<size_t>(layers));
+    for (auto& r : all) {
+        for (int p = 0; p < kQuantPointCount; ++p) {
+            const bool unit = QuantPoint(p) == QuantPoint::H || QuantPoint(p) == QuantPoint::MulZN ||
+                              QuantPoint(p) == QuantPoint::MulZH || QuantPoint(p) == QuantPoint::MulRN;
+            const double reach = unit ? 1.0 : rng.uniform(1.0, 4.0);
+            r[size_t(p)] = {-reach * rng.uniform(0.6, 1.0), reach * rng.uniform(0.6, 1.0)};
+        }
+    }
+    return all;
+}
+
+}  // namespace
 
 
 class TestFirmwareExport : public QObject {
@@ -33,6 +77,7 @@ class TestFirmwareExport : public QObject {
     FloatTrainReport float_;
     std::vector<Genome> genomes_;
     std::vector<std::string> exportDirs_;
+    std::vector<std::string> stackedDirs_;  // L = 2, L = 3, L = 2 with H = 256
     QString genericHarness_;
 
     QString path(const QString& name) const { return work_.filePath(name); }
@@ -89,7 +134,8 @@ private slots:
             QCOMPARE(int64_t(test::readBytes(dir.toStdString() + "/model.bin").size()), s.blobBytes);
             // model.json gives the latency model's instructions per step of this very model.
             const std::string json = test::readBytes(dir.toStdString() + "/model.json");
-            const double predicted = LatencyModel::cortexM4().estimate(e.model.shape, e.model.bits).instructionsPerStep;
+            const double predicted = LatencyModel::cortexM4().estimate(e.model.shape, e.model.bits()).instructionsPerStep;
+            QVERIFY2(json.find("\"layers\": 1") != std::string::npos, json.c_str());
             QVERIFY2(json.find("\"cortex_m4_instructions_per_step\": " + std::to_string(predicted).substr(0, 5)) != std::string::npos,
                      json.c_str());
 
@@ -125,6 +171,82 @@ private slots:
             QVERIFY2(arm.exitCode == 0, qPrintable(arm.output));
             QVERIFY(test::readBytes(exportDirs_[i] + "/logits-arm.bin") == logitsBytes(engine.logitsOf(data_.test, 1)));
             qInfo("ARM (qemu-arm) logits identical for %s", blob.genome.toText().c_str());
+        }
+    }
+
+    // Stacked GRUs from random float weights and calibration-like ranges (no training: the arithmetic is
+    // what is tested), mixed genomes of the stacked layouts, random input sequences: the exported folder's C
+    // runtime equals IntegerGruEngine bit for bit on the host (the model embedded, and model.bin read at run
+    // time) and cross-built for 32-bit ARM Linux under qemu-arm; the export's RAM figure and model.json
+    // follow the layer count.
+    void stackedModelsMatchTheEngineOnHostAndQemuArm() {
+        struct Case {
+            int64_t F, H, C, L;
+            const GenomeLayout* base;
+            int64_t count, steps;
+        };
+        const Case cases[] = {{13, 32, 5, 2, &defaultLayout(), 600, 12},
+                              {7, 24, 4, 3, &perGateLayout(), 600, 10},
+                              {16, 256, 6, 2, &defaultLayout(), 24, 5}};  // the widest hidden size gruq trains
+        const QString cc = requireTool("cc"), cross = requireTool("arm-linux-gnueabihf-gcc"), qemu = requireTool("qemu-arm");
+        for (size_t i = 0; i < std::size(cases); ++i) {
+            const Case& c = cases[i];
+            StableRng rng(40 + i);
+            Genome g = uniformGenome(stackedLayout(*c.base, int(c.L)), 8);
+            for (int& b : g.bits) b = 2 + int(rng.below(7));
+            g.bits.back() = 8;  // fc, the logits: fine enough for the comparison to see most differences
+            const QuantizedGru model = buildQuantizedGru(stackedWeights(c.F, c.H, c.C, c.L, 50 + i), g.resolve(),
+                                                         plausibleRanges(c.L, rng));
+            const IntegerGruEngine engine(model);
+            SequenceSet set;
+            set.count = c.count;
+            set.steps = c.steps;
+            set.features = c.F;
+            for (int64_t k = 0; k < c.count * c.steps * c.F; ++k) set.x.push_back(float(rng.normal()));
+            set.y.assign(size_t(c.count), 0);
+
+            const FirmwareExport what{model, g, Normalization{}, 1.0 / 64.0, {"stacked-test", {}, "test", -1, -1}};
+            const QString dir = path(QString("stacked-%1").arg(i));
+            const ExportSummary s = exportFirmware(what, dir.toStdString());
+            stackedDirs_.push_back(dir.toStdString());
+            QCOMPARE(s.workspaceBytes, (c.L + 6) * c.H + 2 * (std::max(c.F, c.H) + 16));
+            QCOMPARE(s.blobBytes, blobBytes(model.shape, model.bits(), true));
+            const std::string json = test::readBytes(dir.toStdString() + "/model.json");
+            QVERIFY2(json.find("\"layers\": " + std::to_string(c.L)) != std::string::npos, json.c_str());
+            const std::string readme = test::readBytes(dir.toStdString() + "/README.md");
+            QVERIFY2(readme.find("(L + 6) H + 2 max(F, H) + 32 bytes, L = " + std::to_string(c.L) + " layers) | " +
+                                 std::to_string(s.workspaceBytes)) != std::string::npos,
+                     readme.c_str());
+            QVERIFY(test::readBytes(dir.toStdString() + "/gruq_model.h").find("#define GRUQ_MODEL_LAYERS " + std::to_string(c.L)) !=
+                    std::string::npos);
+
+            test::writeBytes(path("codes-stacked.bin").toStdString(), codesFile(engine, set));
+            const std::vector<int32_t> logits = engine.logitsOf(set, 1);
+            const std::string expected = logitsBytes(logits);
+            const QString host = buildEmbedded(dir, cc, {"-O2"}, "harness");
+            Run r = run(host, {path("codes-stacked.bin"), dir + "/logits.bin"});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+            QVERIFY2(test::readBytes(dir.toStdString() + "/logits.bin") == expected,
+                     qPrintable(QString::fromStdString(g.toText()) + ": host logits differ"));
+            r = run(genericHarness_, {dir + "/model.bin", path("codes-stacked.bin"), dir + "/logits-file.bin"});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+            QVERIFY(test::readBytes(dir.toStdString() + "/logits-file.bin") == expected);
+            const QString arm = buildEmbedded(dir, cross, {"-O2", "-static"}, "harness-arm");
+            r = run(qemu, {arm, path("codes-stacked.bin"), dir + "/logits-arm.bin"});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+            QVERIFY2(test::readBytes(dir.toStdString() + "/logits-arm.bin") == expected,
+                     qPrintable(QString::fromStdString(g.toText()) + ": qemu-arm logits differ"));
+            // The comparison has teeth: the sequences do not all end in one logit vector.
+            std::set<std::vector<int32_t>> distinct;
+            for (int64_t k = 0; k < c.count; ++k) {
+                distinct.insert(std::vector<int32_t>(logits.begin() + k * c.C, logits.begin() + (k + 1) * c.C));
+            }
+            QVERIFY2(distinct.size() >= std::min<size_t>(size_t(c.count) / 4, 100), qPrintable(QString::number(distinct.size())));
+            qInfo("%s (%s): %lld sequences x %lld steps, logits identical on the host and under qemu-arm (%zu distinct "
+                  "logit vectors, blob %lld bytes, workspace %lld bytes)",
+                  model.shape.key().c_str(), g.toText().c_str(), static_cast<long long>(c.count),
+                  static_cast<long long>(c.steps), distinct.size(), static_cast<long long>(s.blobBytes),
+                  static_cast<long long>(s.workspaceBytes));
         }
     }
 
@@ -182,17 +304,17 @@ private slots:
     // The exported folder on the emulated Cortex-M4 (scripts/m4_latency.sh): its logits equal the host
     // build's, and the instruction count per step is reported.
     void cortexM4UnderQemuMatchesTheHost() {
-        QVERIFY(!exportDirs_.empty());
-        for (size_t i : {size_t(0), size_t(2)}) {  // 2-bit, mixed
+        QVERIFY(!exportDirs_.empty() && !stackedDirs_.empty());
+        for (const std::string& folder : {exportDirs_[0], exportDirs_[2], stackedDirs_[0]}) {  // 2-bit, mixed, 2 layers
             const Run r = run(requireTool("bash"), {QString(GRUQ_SOURCE_DIR) + "/scripts/m4_latency.sh", "--sequences",
-                                                    "4", QString::fromStdString(exportDirs_[i])});
+                                                    "4", QString::fromStdString(folder)});
             QVERIFY2(r.exitCode == 0, qPrintable(r.output));
             QVERIFY2(r.output.contains("the Cortex-M4's logits equal the host build's"), qPrintable(r.output));
             const QRegularExpressionMatch m = QRegularExpression("instructions_per_step=([0-9.]+)").match(r.output);
             QVERIFY2(m.hasMatch() && m.captured(1).toDouble() > 0, qPrintable(r.output));
             // The latency model the search uses predicts it (a shape it was not calibrated on).
-            const BlobContents blob = readBlobFile(exportDirs_[i] + "/model.bin");
-            const double predicted = LatencyModel::cortexM4().estimate(blob.model.shape, blob.model.bits).instructionsPerStep;
+            const BlobContents blob = readBlobFile(folder + "/model.bin");
+            const double predicted = LatencyModel::cortexM4().estimate(blob.model.shape, blob.model.bits()).instructionsPerStep;
             const double measured = m.captured(1).toDouble();
             QVERIFY2(std::abs(predicted - measured) <= 0.10 * measured,
                      qPrintable(QString("latency model %1, emulator %2").arg(predicted).arg(measured)));
@@ -207,7 +329,7 @@ private slots:
         QFile csv(QString(GRUQ_SOURCE_DIR) + "/resources/latency/cortex-m4-measurements.csv");
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QStringList header = QString(csv.readLine()).trimmed().split(',');
-        std::map<std::string, std::pair<BitAssignment, GruShape>> seen;
+        std::map<std::string, bool> seen;
         double worst = 0;
         int steps = 0;
         while (!csv.atEnd()) {
@@ -215,9 +337,9 @@ private slots:
             const auto at = [&](const char* name) { return f[header.indexOf(name)]; };
             const std::string key = (at("features") + "-" + at("hidden") + "-" + at("classes") + "-" + at("bits")).toStdString();
             if (seen.count(key)) continue;  // one step per shape and width
-            seen[key] = {};
-            const GruShape shape{at("features").toLongLong(), at("hidden").toLongLong(), at("classes").toLongLong()};
-            const BitAssignment bits = uniformGenome(homogeneousLayout(), at("bits").toInt()).resolve();
+            seen[key] = true;
+            const GruShape shape{at("features").toLongLong(), at("hidden").toLongLong(), at("classes").toLongLong(), 1};
+            const LayerBits bits = uniformGenome(homogeneousLayout(), at("bits").toInt()).resolve();
             const double measured = at("step_instructions").toDouble();
             const double predicted = LatencyModel::cortexM4().estimate(shape, bits).instructionsPerStep;
             worst = std::max(worst, std::abs(predicted - measured) / measured);
@@ -238,11 +360,11 @@ private slots:
         QVERIFY(contents.normalization.has_value());  // exports write the normalisation section
         const QuantizedGru& m = contents.model;
         const int64_t F = m.shape.inputSize, H = m.shape.hiddenSize, Cn = m.shape.numClasses;
-        const ModelSize size = modelSize(m.shape, m.bits);
+        const ModelSize size = modelSize(m.shape, m.bits());
         const size_t payloadEnd = kBlobHeaderBytes + size_t(size.totalBytes());
         const size_t stream = kBlobHeaderBytes + 4 * size_t(6 * H + Cn);
-        const int bit = [&](QuantPoint p) { return m.bits[pointIndex(p)]; }(QuantPoint::TanhN);
-        auto b = [&](QuantPoint p) { return m.bits[pointIndex(p)]; };
+        const int bit = [&](QuantPoint p) { return m.layers[0].bits[pointIndex(p)]; }(QuantPoint::TanhN);
+        auto b = [&](QuantPoint p) { return m.layers[0].bits[pointIndex(p)]; };
         const int64_t tanhLutBit =
             size.weightBits + (int64_t(1) << b(QuantPoint::SumR)) * b(QuantPoint::SigR) + (int64_t(1) << b(QuantPoint::SumZ)) * b(QuantPoint::SigZ);
 
@@ -273,7 +395,7 @@ private slots:
         };
         cases.push_back({"shorter than 16 bytes", good.substr(0, 12), int(C::Truncated)});
         cases.push_back({"not a blob", "this is a text file, not a firmware blob at all\n", int(C::BadMagic)});
-        edited("version 3", C::UnsupportedVersion, [&](std::string& x) { put(x, 4, 3, 2); });
+        edited("version 4", C::UnsupportedVersion, [&](std::string& x) { put(x, 4, 4, 2); });
         edited("version 0", C::UnsupportedVersion, [&](std::string& x) { put(x, 4, 0, 2); });
         edited("header bytes 641", C::BadHeader, [&](std::string& x) { put(x, 6, 641, 2); });
         cases.push_back({"truncated", good.substr(0, good.size() - 1), int(C::Truncated)});
@@ -319,11 +441,95 @@ private slots:
         edited("normalisation std 0", C::BadParameter, [&](std::string& x) { put(x, payloadEnd + 4 * size_t(F), 0, 4); });
         edited("normalisation mean NaN", C::BadParameter, [&](std::string& x) { put(x, payloadEnd, 0x7FC00000u, 4); });
         edited("reserved byte 620", C::BadParameter, [&](std::string& x) { x[620] = 1; });
+        edited("reserved byte 613", C::BadParameter, [&](std::string& x) { x[613] = 1; });
+        edited("layer count 0", C::BadLayerCount, [&](std::string& x) { x[612] = 0; });
+        edited("layer count 4", C::BadLayerCount, [&](std::string& x) { x[612] = 4; });
+        edited("layer count 2 of a one-layer genome", C::BadBits, [&](std::string& x) { x[612] = 2; });
+        edited("a one-layer blob with a layer section", C::BadLayerSection, [&](std::string& x) {
+            x += std::string(kBlobGeneExtensionBytes, '\0');
+            put(x, 8, x.size(), 4);
+            put(x, 616, kBlobGeneExtensionBytes, 4);
+        });
+        {
+            // Version 2: one layer, byte 612 reserved.
+            std::string v2 = good;
+            put(v2, 4, 2, 2);
+            v2[612] = 0;
+            reseal(v2);
+            cases.push_back({"version 2 (accepted)", v2, 0});
+            std::string v2Count = v2;
+            v2Count[612] = 1;
+            reseal(v2Count);
+            cases.push_back({"version 2 with byte 612 set", v2Count, int(C::BadParameter)});
+        }
+        // A stacked export (2 layers, default17-L2): its layer section broken once per rule.
+        QVERIFY(!stackedDirs_.empty());
+        const std::string stacked = test::readBytes(stackedDirs_[0] + "/model.bin");
+        const BlobContents two = readBlob(std::vector<uint8_t>(stacked.begin(), stacked.end()), "stacked");
+        QCOMPARE(two.model.shape.numLayers, int64_t(2));
+        auto get32 = [](const std::string& x, size_t at) {
+            uint32_t v = 0;
+            for (int i = 0; i < 4; ++i) v |= uint32_t(uint8_t(x[at + size_t(i)])) << (8 * i);
+            return v;
+        };
+        const size_t section = stacked.size() - get32(stacked, 616);
+        const size_t record = section + kBlobGeneExtensionBytes, layer2 = record + kBlobLayerRecordBytes;
+        const int64_t H2 = two.model.shape.hiddenSize;
+        const int wir2 = two.model.layers[1].bits[pointIndex(QuantPoint::WIr)];
+        auto stackedEdit = [&](const char* name, C code, const std::function<void(std::string&)>& edit) {
+            std::string x = stacked;
+            edit(x);
+            reseal(x);
+            cases.push_back({name, x, int(code)});
+        };
+        auto resizeSection = [&](std::string& x, int64_t delta) {
+            x.resize(size_t(int64_t(x.size()) + delta), '\0');
+            put(x, 8, x.size(), 4);
+            put(x, 616, x.size() - section, 4);
+        };
+        cases.push_back({"a 2-layer export (accepted)", stacked, 0});
+        stackedEdit("2 layers: layer count 3", C::BadBits, [&](std::string& x) { x[612] = 3; });  // 31 genes, not 45
+        stackedEdit("2 layers: version 2", C::BadBits, [&](std::string& x) { put(x, 4, 2, 2); });
+        stackedEdit("2 layers: layer section cut short", C::BadLayerSection, [&](std::string& x) { resizeSection(x, -9); });
+        stackedEdit("2 layers: layer section of 40 bytes", C::BadLayerSection,
+                    [&](std::string& x) { resizeSection(x, 40 - int64_t(x.size() - section)); });
+        stackedEdit("2 layers: layer section ends in the record", C::BadLayerSection,
+                    [&](std::string& x) { resizeSection(x, int64_t(record + 100) - int64_t(x.size())); });
+        stackedEdit("2 layers: layer section one byte longer", C::BadLayerSection, [&](std::string& x) { resizeSection(x, 1); });
+        stackedEdit("2 layers: section-bytes field alone off by one", C::SizeMismatch,
+                    [&](std::string& x) { put(x, 616, x.size() - section - 1, 4); });
+        stackedEdit("2 layers: layer 2's payload-bytes field off by one", C::BadLayerSection,
+                    [&](std::string& x) { put(x, record + 500, get32(x, record + 500) + 1, 4); });
+        stackedEdit("2 layers: layer 2's x zero point is not layer 1's h", C::BadLayerSection,
+                    [&](std::string& x) { x[record + 32] = char(uint8_t(x[record + 32]) ^ 1); });
+        stackedEdit("2 layers: layer 2's x scale is not layer 1's h", C::BadLayerSection,
+                    [&](std::string& x) { x[record + 132] = char(uint8_t(x[record + 132]) ^ 1); });
+        stackedEdit("2 layers: layer 2's x width is not layer 1's h", C::BadBits,
+                    [&](std::string& x) { x[record] = char(x[record] == 8 ? 7 : 8); });
+        stackedEdit("2 layers: the header's fc width is not the head's", C::BadBits,
+                    [&](std::string& x) { x[56 + 24] = char(x[56 + 24] == 8 ? 7 : 8); });
+        stackedEdit("2 layers: a gene of layer 2 that is not its widths", C::BadBits,
+                    [&](std::string& x) { x[24 + 20] = char(x[24 + 20] == 8 ? 7 : 8); });  // gene 20: l2_sum_z
+        stackedEdit("2 layers: a byte after the last gene (extension)", C::BadBits, [&](std::string& x) { x[section] = 5; });
+        stackedEdit("2 layers: layer 2 point byte 25 not zero", C::BadBits, [&](std::string& x) { x[record + 25] = 2; });
+        stackedEdit("2 layers: layer 2 zero point above 2^b - 1", C::BadParameter,
+                    [&](std::string& x) { put(x, record + 32 + 4 * 7, 0x7fff, 4); });
+        stackedEdit("2 layers: layer 2 weight point scale not 1.0", C::BadParameter,
+                    [&](std::string& x) { put(x, record + 132 + 8 * 1, 0x4000000000000000ULL, 8); });
+        stackedEdit("2 layers: layer 2 weight scale infinite", C::BadParameter,
+                    [&](std::string& x) { put(x, record + 332, 0x7FF0000000000000ULL, 8); });
+        stackedEdit("2 layers: layer 2 shift 0", C::BadParameter, [&](std::string& x) { put(x, record + 380 + 4, 0, 4); });
+        stackedEdit("2 layers: layer 2 sum shift 63", C::BadParameter, [&](std::string& x) { put(x, record + 452 + 8, 63, 4); });
+        stackedEdit("2 layers: layer 2 record reserved byte", C::BadParameter, [&](std::string& x) { x[record + 511] = 1; });
+        stackedEdit("2 layers: layer 2 bias above 2^30", C::BadParameter, [&](std::string& x) { put(x, layer2, (1u << 30) + 1, 4); });
+        stackedEdit("2 layers: layer 2 weight code -2^(b-1)", C::BadParameter,
+                    [&](std::string& x) { putBits(x, layer2 + 4 * size_t(6 * H2), 0, 1u << (wir2 - 1), wir2); });
         // Version 1: no normalisation section, and bytes 608..611 are reserved there.
         std::string v1 = good.substr(0, payloadEnd);
         put(v1, 4, 1, 2);
         put(v1, 8, v1.size(), 4);
         put(v1, 608, 0, 4);
+        put(v1, 612, 0, 1);  // the layer count: reserved before version 3
         reseal(v1);
         cases.push_back({"version 1 without a section (accepted)", v1, 0});
         std::string v1Reserved = v1;
@@ -365,7 +571,7 @@ private slots:
                     raw[size_t(f)] = int16_t(std::lround(pixel));
                 }
                 engine.quantizeInput(x, set.features, fromFloat.data());
-                iq.quantize(e.model.quant(QuantPoint::X), raw.data(), fromInt.data());
+                iq.quantize(e.model.inputQuant(), raw.data(), fromInt.data());
                 for (int64_t f = 0; f < set.features; ++f) {
                     QVERIFY(std::abs(int(fromFloat[size_t(f)]) - int(fromInt[size_t(f)])) <= 1);
                     same += fromFloat[size_t(f)] == fromInt[size_t(f)];

@@ -1,5 +1,6 @@
 // Float GRU baseline: learns a tiny task, caches by key, reloads identically, rejects damaged files.
 #include "gruq/base/errors.h"
+#include "gruq/base/hashing.h"
 #include "gruq/model/float_training.h"
 #include "gruq/data/mnist_task.h"
 #include "test_support.h"
@@ -51,7 +52,7 @@ private slots:
         const FloatTrainReport a = trainFloatBaseline(data_, smallConfig());
         const FloatTrainReport b = trainFloatBaseline(data_, smallConfig());
         QVERIFY(a.fromCache && b.fromCache);
-        QCOMPARE(b.weights.wHh, a.weights.wHh);
+        QCOMPARE(b.weights.layers[0].wHh, a.weights.layers[0].wHh);
         QCOMPARE(b.testAccuracy, a.testAccuracy);
         QVERIFY(!b.epochs.empty());
     }
@@ -73,7 +74,7 @@ private slots:
         c.epochs = 1;
         const FloatTrainReport a = trainFloatBaseline(data_, c);
         const FloatTrainReport b = trainFloatBaseline(data_, c);
-        QCOMPARE(a.weights.wIh, b.weights.wIh);
+        QCOMPARE(a.weights.layers[0].wIh, b.weights.layers[0].wIh);
         QCOMPARE(a.weights.wFc, b.weights.wFc);
     }
 
@@ -89,7 +90,7 @@ private slots:
         }
         const FloatTrainReport b = trainFloatBaseline(data_, c);
         QVERIFY(!b.fromCache);
-        QCOMPARE(loadFloatWeights(b.cachePath).wHh, b.weights.wHh);  // rewritten and readable again
+        QCOMPARE(loadFloatWeights(b.cachePath).layers[0].wHh, b.weights.layers[0].wHh);  // rewritten and readable again
     }
 
     void weightFileErrorsNameTheFile() {
@@ -114,10 +115,63 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Cancelled, trainFloatBaseline(data_, c, obs));
     }
 
+    // Two stacked layers (torch's num_layers = 2): learns the task, layer 2 reads H inputs, the file keeps
+    // both layers, and a layer count is part of the cache key.
+    void stackedModelLearnsAndRoundTrips() {
+        FloatTrainConfig c = smallConfig();
+        c.numLayers = 2;
+        QVERIFY(c.cacheKey(data_) != smallConfig().cacheKey(data_));
+        const FloatTrainReport r = trainFloatBaseline(data_, c);
+        QCOMPARE(r.weights.shape.numLayers, int64_t(2));
+        QCOMPARE(r.weights.shape.key(), std::string("F28-H16x2-C10"));
+        QCOMPARE(int(r.weights.layers.size()), 2);
+        QCOMPARE(r.weights.layers[1].wIh.size(), size_t(3 * 16 * 16));
+        QVERIFY2(r.testAccuracy > 0.6, qPrintable(QString::number(r.testAccuracy)));  // chance is 0.1
+        const FloatGruWeights loaded = loadFloatWeights(r.cachePath);
+        QCOMPARE(loaded.shape.numLayers, int64_t(2));
+        QCOMPARE(loaded.layers[1].wHh, r.weights.layers[1].wHh);
+        QCOMPARE(evaluateFloatAccuracy(loaded, data_.test, 1), r.testAccuracy);
+        // The second layer matters: without it the accuracy is another one.
+        FloatGruWeights zeroed = loaded;
+        std::fill(zeroed.layers[1].wIh.begin(), zeroed.layers[1].wIh.end(), 0.0f);
+        QVERIFY(evaluateFloatAccuracy(zeroed, data_.test, 1) != r.testAccuracy);
+    }
+
+    // Model files written before stacking (magic GRUQFLT1: no layer count) still read, as one layer.
+    void oneLayerFileFormatStillReads() {
+        const FloatTrainReport r = trainFloatBaseline(data_, smallConfig());
+        const FloatGruWeights& w = r.weights;
+        std::string bytes = "GRUQFLT1";
+        auto raw = [&](const void* p, size_t n) { bytes.append(static_cast<const char*>(p), n); };
+        const int64_t dims[3] = {w.shape.inputSize, w.shape.hiddenSize, w.shape.numClasses};
+        raw(dims, sizeof dims);
+        const FloatGruLayer& l = w.layers[0];
+        for (const auto* v : {&l.wIh, &l.wHh, &l.bIh, &l.bHh, &w.wFc, &w.bFc}) {
+            const uint64_t n = v->size();
+            raw(&n, sizeof n);
+            raw(v->data(), v->size() * sizeof(float));
+        }
+        const uint64_t checksum = fnv1a64(bytes);
+        raw(&checksum, sizeof checksum);
+        const std::string path = cacheDir_.path().toStdString() + "/v1.bin";
+        std::ofstream(path, std::ios::binary) << bytes;
+        const FloatGruWeights loaded = loadFloatWeights(path);
+        QCOMPARE(loaded.shape.numLayers, int64_t(1));
+        QCOMPARE(loaded.layers[0].wHh, l.wHh);
+        QCOMPARE(loaded.bFc, w.bFc);
+    }
+
     void badSettingsAreRejected() {
         FloatTrainConfig c = smallConfig();
         c.hiddenSize = 0;
         QVERIFY_THROWS_EXCEPTION(InputError, trainFloatBaseline(data_, c));
+        c.hiddenSize = 257;
+        QVERIFY_THROWS_EXCEPTION(InputError, trainFloatBaseline(data_, c));
+        c.hiddenSize = 16;
+        for (int64_t layers : {0, 4}) {
+            c.numLayers = layers;
+            QVERIFY_THROWS_EXCEPTION(InputError, trainFloatBaseline(data_, c));
+        }
     }
 };
 

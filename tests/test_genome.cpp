@@ -5,6 +5,9 @@
 
 #include <QtTest>
 
+#include <array>
+#include <map>
+
 #include <functional>
 #include <set>
 #include <string>
@@ -333,7 +336,9 @@ private slots:
             QCOMPARE(genome.layout, layout);
             QCOMPARE(int(genome.bits.size()), layout->geneCount());
             for (int bits : genome.bits) QCOMPARE(bits, 5);
-            for (int bits : genome.resolve()) QCOMPARE(bits, 5);
+            const LayerBits resolved = genome.resolve();
+            QCOMPARE(int(resolved.size()), 1);
+            for (int bits : resolved.front()) QCOMPARE(bits, 5);
         }
     }
 
@@ -342,7 +347,7 @@ private slots:
         const std::set<P> wIh = {P::WIr, P::WIz, P::WIn};
         Genome genome = uniformGenome(defaultLayout(), 8);
         genome.bits[1] = 3;  // w_ih
-        BitAssignment resolved = genome.resolve();
+        BitAssignment resolved = genome.resolve().front();
         for (int p = 0; p < kQuantPointCount; ++p) {
             QCOMPARE(resolved[p], wIh.count(static_cast<P>(p)) ? 3 : 8);
         }
@@ -351,7 +356,7 @@ private slots:
         genome = parseGenomeText("x2 w_ih3 w_hh4 ih5 hh6 sum_r7 sum_z8 sig_r2 sig_z3 mul_rn4 sum_n5 tanh_n6 "
                                  "mul_zn7 mul_zh8 h2 w_fc3 fc4",
                                  defaultLayout());
-        resolved = genome.resolve();
+        resolved = genome.resolve().front();
         const BitAssignment expected = {2,          // x
                                         3, 3, 3,    // w_ih
                                         4, 4, 4,    // w_hh
@@ -366,20 +371,94 @@ private slots:
     }
 
     void resolveHomogeneousAndPerGate() {
-        BitAssignment resolved = parseGenomeText("bits6", homogeneousLayout()).resolve();
+        BitAssignment resolved = parseGenomeText("bits6", homogeneousLayout()).resolve().front();
         for (int bits : resolved) QCOMPARE(bits, 6);
 
         StableRng rng(5);
         const Genome genome = randomGenome(perGateLayout(), rng);
-        resolved = genome.resolve();
+        resolved = genome.resolve().front();
         for (int p = 0; p < kQuantPointCount; ++p) QCOMPARE(resolved[p], genome.bits[p]);
 
         Genome one = uniformGenome(perGateLayout(), 8);
         one.bits[static_cast<int>(QuantPoint::TanhN)] = 2;
-        resolved = one.resolve();
+        resolved = one.resolve().front();
         for (int p = 0; p < kQuantPointCount; ++p) {
             QCOMPARE(resolved[p], p == static_cast<int>(QuantPoint::TanhN) ? 2 : 8);
         }
+    }
+
+    // The L-layer forms: the cell's genes once per layer ("l2_..."), x on the first layer, the head once; the
+    // counts per L are those of docs/quantization.md.
+    void stackedLayoutsRepeatTheCellGenes() {
+        QCOMPARE(stackedLayout(defaultLayout(), 1).name, std::string("default17"));
+        QCOMPARE(&stackedLayout(defaultLayout(), 1), &defaultLayout());
+        const std::map<std::string, std::array<int, 3>> counts = {
+            {"default17", {17, 31, 45}}, {"homogeneous", {1, 1, 1}}, {"per-gate", {25, 47, 69}}};
+        for (const GenomeLayout* base : knownLayouts()) {
+            for (int layers = 1; layers <= 3; ++layers) {
+                const GenomeLayout& stacked = stackedLayout(*base, layers);
+                QCOMPARE(stacked.layers, layers);
+                QCOMPARE(stacked.geneCount(), counts.at(base->name)[size_t(layers - 1)]);
+                QCOMPARE(&layoutByName(stacked.name), &stacked);  // found by name, made once
+                QCOMPARE(stacked.baseName, base->name);
+            }
+        }
+        QCOMPARE(stackedLayout(defaultLayout(), 2).name, std::string("default17-L2"));
+        QVERIFY_THROWS_EXCEPTION(InputError, stackedLayout(defaultLayout(), 0));
+        QVERIFY_THROWS_EXCEPTION(InputError, stackedLayout(defaultLayout(), 4));
+        QVERIFY_THROWS_EXCEPTION(InputError, layoutByName("default17-L4"));
+        QVERIFY_THROWS_EXCEPTION(InputError, layoutByName("default17-L1"));
+    }
+
+    void resolveStackedLayout() {
+        using P = QuantPoint;
+        const GenomeLayout& layout = stackedLayout(defaultLayout(), 3);
+        // Layer 1's genes, then layers 2 and 3's cell genes, then the head: every gene its own width.
+        Genome genome = uniformGenome(layout, 8);
+        for (int g = 0; g < layout.geneCount(); ++g) genome.bits[size_t(g)] = 2 + g % 7;
+        const LayerBits bits = genome.resolve();
+        QCOMPARE(int(bits.size()), 3);
+        auto geneBits = [&](const std::string& name) {
+            for (int g = 0; g < layout.geneCount(); ++g) {
+                if (layout.genes[size_t(g)].name == name) return genome.bits[size_t(g)];
+            }
+            return -1;
+        };
+        QCOMPARE(bits[0][pointIndex(P::X)], geneBits("x"));
+        QCOMPARE(bits[0][pointIndex(P::WIz)], geneBits("w_ih"));
+        QCOMPARE(bits[1][pointIndex(P::WIz)], geneBits("l2_w_ih"));
+        QCOMPARE(bits[2][pointIndex(P::TanhN)], geneBits("l3_tanh_n"));
+        QCOMPARE(bits[2][pointIndex(P::H)], geneBits("l3_h"));
+        // Layer l >= 2 reads layer l-1's quantized h: its x is that h.
+        QCOMPARE(bits[1][pointIndex(P::X)], geneBits("h"));
+        QCOMPARE(bits[2][pointIndex(P::X)], geneBits("l2_h"));
+        // The head's bits are decided once; every layer carries them.
+        for (int l = 0; l < 3; ++l) {
+            QCOMPARE(bits[size_t(l)][pointIndex(P::WFc)], geneBits("w_fc"));
+            QCOMPARE(bits[size_t(l)][pointIndex(P::Fc)], geneBits("fc"));
+        }
+        // Text and JSON forms round-trip, and name the stacked layout.
+        QCOMPARE(parseGenomeText(genome.toText(), layout), genome);
+        QCOMPARE(parseGenomeJson(genome.toJson()), genome);
+        QVERIFY(genome.toJson().find("\"default17-L3\"") != std::string::npos);
+        // Homogeneous: one gene sets every point of every layer.
+        for (const BitAssignment& layer : parseGenomeText("bits5", stackedLayout(homogeneousLayout(), 2)).resolve()) {
+            for (int b : layer) QCOMPARE(b, 5);
+        }
+    }
+
+    void genomeOfTheWrongLayerCountIsRefused() {
+        const Genome oneLayer = uniformGenome(defaultLayout(), 8);
+        checkGenomeLayers(oneLayer, 1);
+        try {
+            checkGenomeLayers(oneLayer, 2);
+            QFAIL("a one-layer genome passed for a two-layer model");
+        } catch (const InputError& e) {
+            const std::string m = e.what();
+            QVERIFY2(m.find("17 genes") != std::string::npos && m.find("default17-L2, 31 genes") != std::string::npos, e.what());
+        }
+        // Text with the wrong gene count for a stacked layout names the missing genes.
+        QVERIFY_THROWS_EXCEPTION(InputError, parseGenomeText(oneLayer.toText(), stackedLayout(defaultLayout(), 2)));
     }
 };
 

@@ -1,6 +1,7 @@
 // Models trained by PyTorch itself (tests/pytorch/make_models.py, run with Debian's python3-torch)
-// imported by gruq: the plain state_dict, a training checkpoint, TorchScript and ONNX reproduce
-// PyTorch's logits on held-out data (max abs diff <= 1e-4); a search and an export run on the imported
+// imported by gruq: the plain state_dict, a training checkpoint, TorchScript and ONNX of one GRU layer
+// and of 2 and 3 stacked layers (nn.GRU(num_layers=L)) reproduce PyTorch's logits on held-out data
+// (max abs diff <= 1e-4); a search and an export run on the imported
 // model through gruq-cli, and the exported C runtime matches the integer engine bit for bit; models
 // gruq cannot import are refused with a message naming the file and the reason; zero-padded sequences
 // give PyTorch's logits at each last valid step.
@@ -14,6 +15,7 @@
 #include "gruq/quant/integer_engine.h"
 #include "runtime_test_support.h"
 #include "test_support.h"
+#include "torch_save_test_support.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -23,6 +25,8 @@
 #include <QtTest>
 
 #include <cmath>
+#include <functional>
+#include <map>
 
 using namespace gruq;
 
@@ -30,10 +34,39 @@ class TestModelImport : public QObject {
     Q_OBJECT
     QTemporaryDir dir_, cache_;
     SequenceSet test_;            // test.npz in file order, as PyTorch saw it
-    std::vector<float> logits_;   // PyTorch's logits of test_
+    std::map<int64_t, std::vector<float>> logits_;  // PyTorch's logits of test_ by layer count (l2/logits.npy, ...)
     int64_t classes_ = 0;
 
     std::string file(const char* name) const { return dir_.filePath(QString::fromLatin1(name)).toStdString(); }
+    std::string file(const QString& name) const { return dir_.filePath(name).toStdString(); }
+    // The folder make_models.py writes a model of `layers` layers to: "" for one, "l2/" for two, ...
+    static QString folder(int64_t layers) { return layers == 1 ? QString() : QStringLiteral("l%1/").arg(layers); }
+
+    // The largest |gruq - PyTorch| of the float logits of `weights` on `set` against the .npy of PyTorch's.
+    static double worstDifference(const FloatGruWeights& weights, const SequenceSet& set, const std::vector<float>& expected) {
+        const std::vector<float> ours = evaluateFloatLogits(weights, set, 1);
+        if (ours.size() != expected.size()) qFatal("%zu logits, PyTorch gave %zu", ours.size(), expected.size());
+        double worst = 0;
+        for (size_t i = 0; i < ours.size(); ++i) worst = std::max(worst, std::fabs(double(ours[i]) - double(expected[i])));
+        return worst;
+    }
+
+    std::vector<float> readLogits(const std::string& path) const {
+        const NpyArray logits = parseNpy(test::readBytes(path), path);
+        if (logits.shape.size() != 2 || logits.shape[0] != test_.count) qFatal("%s: unexpected shape", path.c_str());
+        std::vector<float> out;
+        for (int64_t i = 0; i < logits.elementCount(); ++i) out.push_back(float(logits.asDouble(i)));
+        return out;
+    }
+
+    static bool sameLayers(const FloatGruWeights& a, const FloatGruWeights& b) {
+        if (a.layers.size() != b.layers.size()) return false;
+        for (size_t l = 0; l < a.layers.size(); ++l) {
+            const FloatGruLayer &x = a.layers[l], &y = b.layers[l];
+            if (x.wIh != y.wIh || x.wHh != y.wHh || x.bIh != y.bIh || x.bHh != y.bHh) return false;
+        }
+        return true;
+    }
 
     ImportedModel import(const std::string& path, const std::string& head = {}) {
         ModelImportOptions o;
@@ -71,62 +104,84 @@ class TestModelImport : public QObject {
 private slots:
     void initTestCase() {
         const test::Run made = test::run(QStringLiteral("/usr/bin/python3"),
-                                         {GRUQ_PYTORCH_MODELS_SCRIPT, dir_.path(), "--hidden", "32", "--epochs", "30"});
+                                         {GRUQ_PYTORCH_MODELS_SCRIPT, dir_.path(), "--hidden", "32", "--epochs", "30",
+                                          "--stacked", "2", "3"});
         QVERIFY2(made.exitCode == 0, qPrintable(made.output));
         qInfo("%s", qPrintable(made.output.split('\n', Qt::SkipEmptyParts).last()));
         test_ = numpySequencesFromMembers(readNpzFile(file("test.npz")), file("test.npz")).set;
-        const NpyArray logits = parseNpy(test::readBytes(file("logits.npy")), "logits.npy");
-        QCOMPARE(logits.shape.size(), size_t(2));
-        QCOMPARE(logits.shape[0], test_.count);
-        classes_ = logits.shape[1];
-        for (int64_t i = 0; i < logits.elementCount(); ++i) logits_.push_back(float(logits.asDouble(i)));
+        for (int64_t layers : {1, 2, 3}) logits_[layers] = readLogits(file(folder(layers) + "logits.npy"));
+        classes_ = int64_t(logits_[1].size()) / test_.count;
     }
 
     void logitsMatchPyTorch_data() {
         QTest::addColumn<QString>("name");
         QTest::addColumn<QString>("format");
-        QTest::newRow("state_dict") << "state_dict.pt" << "PyTorch state_dict";
-        QTest::newRow("checkpoint dict with optimizer state") << "checkpoint.pt" << "PyTorch state_dict";
-        QTest::newRow("TorchScript") << "torchscript.pt" << "TorchScript";
-        QTest::newRow("ONNX") << "model.onnx" << "ONNX";
+        QTest::addColumn<qint64>("layers");
+        for (int64_t layers : {1, 2, 3}) {
+            const QString l = layers == 1 ? QString() : QStringLiteral(", %1 layers").arg(layers);
+            const QString f = folder(layers);
+            QTest::addRow("state_dict%s", qPrintable(l)) << f + "state_dict.pt" << "PyTorch state_dict" << qint64(layers);
+            QTest::addRow("checkpoint dict with optimizer state%s", qPrintable(l))
+                << f + "checkpoint.pt" << "PyTorch state_dict" << qint64(layers);
+            QTest::addRow("TorchScript%s", qPrintable(l)) << f + "torchscript.pt" << "TorchScript" << qint64(layers);
+            QTest::addRow("ONNX%s", qPrintable(l)) << f + "model.onnx" << "ONNX" << qint64(layers);
+            QTest::addRow("ONNX without dynamic_axes%s", qPrintable(l)) << f + "fixed_batch.onnx" << "ONNX" << qint64(layers);
+        }
+        // fc(h_n[-1]): ONNX selects the last layer's final state out of a Concat of every layer's.
+        QTest::addRow("ONNX, 2 layers, head on h_n[-1]") << "l2/final_state.onnx" << "ONNX" << qint64(2);
+        QTest::addRow("ONNX, 3 layers, head on h_n[-1]") << "l3/final_state.onnx" << "ONNX" << qint64(3);
     }
 
     void logitsMatchPyTorch() {
         QFETCH(QString, name);
         QFETCH(QString, format);
-        const ImportedModel m = import(file(qPrintable(name)));
+        QFETCH(qint64, layers);
+        const ImportedModel m = import(file(name));
         QCOMPARE(QString::fromStdString(m.format), format);
         QCOMPARE(m.weights.shape.hiddenSize, int64_t(32));
         QCOMPARE(m.weights.shape.numClasses, classes_);
-        const std::vector<float> ours = evaluateFloatLogits(m.weights, test_, 1);
-        QCOMPARE(ours.size(), logits_.size());
-        double worst = 0;
-        for (size_t i = 0; i < ours.size(); ++i) worst = std::max(worst, double(std::fabs(ours[i] - logits_[i])));
-        qInfo("%s: max |gruq - PyTorch| over %zu logits = %.3g", qPrintable(name), ours.size(), worst);
+        QCOMPARE(m.weights.shape.numLayers, int64_t(layers));
+        QCOMPARE(int64_t(m.weights.layers.size()), int64_t(layers));
+        QCOMPARE(int64_t(m.weights.layers.back().wIh.size()), 3 * 32 * (layers == 1 ? test_.features : 32));
+        const double worst = worstDifference(m.weights, test_, logits_[layers]);
+        qInfo("%s: max |gruq - PyTorch| over %zu logits = %.3g", qPrintable(name), logits_[layers].size(), worst);
         QVERIFY2(worst <= 1e-4, qPrintable(QString::number(worst)));
     }
 
     // Zero-padded sequences: gruq classifies at the last valid step, as PyTorch's out[range, lengths - 1].
+    void paddedSequencesMatchPyTorch_data() {
+        QTest::addColumn<qint64>("layers");
+        for (int64_t layers : {1, 2, 3}) QTest::addRow("%lld layer(s)", static_cast<long long>(layers)) << qint64(layers);
+    }
+
     void paddedSequencesMatchPyTorch() {
+        QFETCH(qint64, layers);
         const SequenceSet padded = numpySequencesFromMembers(readNpzFile(file("padded_test.npz")), "padded_test.npz").set;
         QVERIFY(padded.padded());
-        const NpyArray expected = parseNpy(test::readBytes(file("padded_logits.npy")), "padded_logits.npy");
-        const std::vector<float> ours = evaluateFloatLogits(import(file("model.onnx")).weights, padded, 1);
-        QCOMPARE(int64_t(ours.size()), expected.elementCount());
-        double worst = 0;
-        for (size_t i = 0; i < ours.size(); ++i) worst = std::max(worst, std::fabs(double(ours[i]) - expected.asDouble(int64_t(i))));
-        qInfo("padded: max |gruq - PyTorch| over %zu logits = %.3g", ours.size(), worst);
+        const NpyArray expected = parseNpy(test::readBytes(file(folder(layers) + "padded_logits.npy")), "padded_logits.npy");
+        std::vector<float> values;
+        for (int64_t i = 0; i < expected.elementCount(); ++i) values.push_back(float(expected.asDouble(i)));
+        const double worst = worstDifference(import(file(folder(layers) + "model.onnx")).weights, padded, values);
+        qInfo("padded, %lld layer(s): max |gruq - PyTorch| over %zu logits = %.3g", static_cast<long long>(layers),
+              values.size(), worst);
         QVERIFY2(worst <= 1e-4, qPrintable(QString::number(worst)));
     }
 
-    // ONNX orders the gates z, r, h and packs both biases together; the conversion gives PyTorch's arrays exactly.
+    // ONNX orders the gates z, r, h and packs both biases together; the conversion gives PyTorch's arrays
+    // exactly, layer by layer.
     void formatsAgreeOnEveryWeight() {
-        const FloatGruWeights a = import(file("state_dict.pt")).weights;
-        for (const char* other : {"torchscript.pt", "model.onnx", "checkpoint.pt"}) {
-            const FloatGruWeights b = import(file(other)).weights;
-            QVERIFY2(a.wIh == b.wIh && a.wHh == b.wHh && a.bIh == b.bIh && a.bHh == b.bHh && a.wFc == b.wFc && a.bFc == b.bFc,
-                     other);
+        for (int64_t layers : {1, 2, 3}) {
+            const QString f = folder(layers);
+            const FloatGruWeights a = import(file(f + "state_dict.pt")).weights;
+            QCOMPARE(int64_t(a.layers.size()), layers);
+            for (const char* other : {"torchscript.pt", "model.onnx", "checkpoint.pt"}) {
+                const FloatGruWeights b = import(file(f + other)).weights;
+                QVERIFY2(sameLayers(a, b) && a.wFc == b.wFc && a.bFc == b.bFc && a.shape.key() == b.shape.key(),
+                         qPrintable(f + other));
+            }
         }
+        const FloatGruWeights h = import(file("l2/final_state.onnx")).weights;
+        QVERIFY(sameLayers(h, import(file("l2/state_dict.pt")).weights));
     }
 
     void unsupportedModelsAreRefusedSayingWhy_data() {
@@ -139,8 +194,14 @@ private slots:
         QTest::newRow("two candidate heads") << "two_heads.pt" << "" << "several possible heads";
         QTest::newRow("head named, another layer left") << "two_heads.pt" << "fc" << "cannot place: hidden_fc.bias [32], hidden_fc.weight [32, 32]";
         QTest::newRow("head name that is not there") << "state_dict.pt" << "classifier" << "no layer named classifier";
-        QTest::newRow("stacked state_dict") << "stacked.pt" << "" << "stacked GRU (num_layers=2";
-        QTest::newRow("stacked ONNX") << "stacked.onnx" << "" << "2 GRU nodes (a stacked GRU)";
+        QTest::newRow("4 layers, state_dict") << "four_layers.pt" << ""
+                                              << "a GRU of 4 stacked layers (num_layers=4, found gru.weight_ih_l3); "
+                                                 "gruq imports 1 to 3 stacked unidirectional GRU layers";
+        QTest::newRow("4 layers, ONNX") << "four_layers.onnx" << ""
+                                        << "4 GRU nodes (a stack of 4 layers, nn.GRU(num_layers=4)); gruq imports 1 to 3";
+        QTest::newRow("hidden size 300") << "wide.pt" << "" << "a GRU of hidden size 300 (gru.weight_hh_l0 [900, 300]); gruq supports hidden sizes up to 256";
+        QTest::newRow("ONNX head on the first layer's h_n") << "l2/first_layer_head.onnx" << ""
+                                                             << "the head (Gemm) does not read the output of the last GRU node alone";
         QTest::newRow("a dataset, not a model") << "test.npz" << "" << "without data.pkl";
         QTest::newRow("NumPy array") << "logits.npy" << "" << "not a model file gruq reads";
     }
@@ -151,6 +212,98 @@ private slots:
         QFETCH(QString, expected);
         const QString message = refusal(file(qPrintable(name)), head.toStdString());
         QVERIFY2(message.contains(name) && message.contains(expected), qPrintable(message));
+    }
+
+    // Stacks PyTorch cannot even write (sizes that disagree, a layer missing in the middle), written here
+    // as torch.save files: refused by name with what was found.
+    void inconsistentStacksAreRefused_data() {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("expected");
+        const NamedTensors good = test::gruStateDict(test::patternedWeights(3, 4, 3, 3));  // 4 tensors a layer, then fc
+        auto edited = [&](const std::function<void(NamedTensors&)>& edit) {
+            NamedTensors t = good;
+            edit(t);
+            return QByteArray::fromStdString(test::torchSaveFile(t));
+        };
+        QTest::newRow("a valid 3-layer stack (accepted)") << edited([](NamedTensors&) {}) << "";
+        QTest::newRow("layer 1 missing") << edited([](NamedTensors& t) { t.erase(t.begin() + 4, t.begin() + 8); })
+                                         << "a stacked GRU with layer 1 of 3 missing (no gru.weight_ih_l1; found "
+                                            "gru.weight_hh_l0, gru.weight_ih_l0, gru.weight_hh_l2, gru.weight_ih_l2)";
+        QTest::newRow("layer 1 without weight_hh") << edited([](NamedTensors& t) { t.erase(t.begin() + 5); })
+                                                   << "layer 1 of 3 missing (no gru.weight_hh_l1";
+        QTest::newRow("layer 2 of another hidden size") << edited([](NamedTensors& t) {
+            t[9] = {"gru.weight_hh_l2", {15, 5}, std::vector<float>(75, 0.1f)};
+        }) << "layer 2's recurrent weights gru.weight_hh_l2 [15, 5] do not fit layer 0's hidden size 4 (expected [12, 4])";
+        QTest::newRow("layer 1 not reading H values") << edited([](NamedTensors& t) {
+            t[4] = {"gru.weight_ih_l1", {12, 3}, std::vector<float>(36, 0.1f)};
+        }) << "layer 1's input weights gru.weight_ih_l1 [12, 3] do not take the 4 outputs of the layer below (expected [12, 4])";
+        QTest::newRow("a bias of another size") << edited([](NamedTensors& t) {
+            t[6] = {"gru.bias_ih_l1", {9}, std::vector<float>(9, 0.1f)};
+        }) << "gru.bias_ih_l1 [9] does not have the shape [12]";
+        QTest::newRow("a bias of a layer beyond the weights") << edited([](NamedTensors& t) {
+            t.push_back({"gru.bias_hh_l3", {12}, std::vector<float>(12, 0.1f)});
+        }) << "a GRU of 4 stacked layers (num_layers=4, found gru.bias_hh_l3)";
+        QTest::newRow("bidirectional upper layer") << edited([](NamedTensors& t) {
+            t.push_back({"gru.weight_hh_l1_reverse", {12, 4}, std::vector<float>(48, 0.1f)});
+        }) << "a bidirectional GRU (gru.weight_hh_l1_reverse [12, 4])";
+    }
+
+    void inconsistentStacksAreRefused() {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, expected);
+        const std::string path = file(QStringLiteral("inconsistent.pt"));
+        test::writeBytes(path, bytes.toStdString());
+        const QString message = refusal(path);
+        if (expected.isEmpty()) {
+            QVERIFY2(message.isEmpty(), qPrintable(message));
+            QCOMPARE(import(path).weights.shape.numLayers, int64_t(3));
+        } else {
+            QVERIFY2(message.contains(QString::fromStdString(path)) && message.contains(expected), qPrintable(message));
+        }
+    }
+
+    // ONNX GRU nodes that are not one stack: a node reading anything but the output sequence of the one
+    // before (two GRUs side by side), a head on another layer than the last.
+    void onnxGruNodesThatAreNotAStackAreRefused() {
+        onnx::ModelProto model;
+        QVERIFY(model.ParseFromString(test::readBytes(file("l2/model.onnx"))));
+        std::vector<int> grus;
+        for (int i = 0; i < model.graph().node_size(); ++i)
+            if (model.graph().node(i).op_type() == "GRU") grus.push_back(i);
+        QCOMPARE(grus.size(), size_t(2));
+
+        onnx::ModelProto sideBySide = model;  // the second GRU reads the input sequence too
+        sideBySide.mutable_graph()->mutable_node(grus[1])->set_input(0, model.graph().node(grus[0]).input(0));
+        test::writeBytes(file("side_by_side.onnx"), sideBySide.SerializeAsString());
+        QVERIFY2(refusal(file("side_by_side.onnx"))
+                     .contains("GRU node 2 of 2 (/gru/GRU_1) does not read the output sequence of GRU node 1 of 2 (/gru/GRU) alone"),
+                 qPrintable(refusal(file("side_by_side.onnx"))));
+
+        // The head's path (Squeeze, Transpose, Gather) taken from the first layer's output sequence.
+        onnx::ModelProto lowerHead = model;
+        std::string squeezed[2];
+        for (const auto& node : model.graph().node())
+            for (int k = 0; k < 2; ++k)
+                if (node.op_type() == "Squeeze" && node.input(0) == model.graph().node(grus[size_t(k)]).output(0))
+                    squeezed[k] = node.output(0);
+        int rewired = 0;
+        for (auto& node : *lowerHead.mutable_graph()->mutable_node())
+            if (node.op_type() == "Transpose" && node.input(0) == squeezed[1]) node.set_input(0, squeezed[0]), ++rewired;
+        QCOMPARE(rewired, 1);
+        test::writeBytes(file("lower_head.onnx"), lowerHead.SerializeAsString());
+        QVERIFY2(refusal(file("lower_head.onnx")).contains("does not read the output of the last GRU node alone"),
+                 qPrintable(refusal(file("lower_head.onnx"))));
+
+        onnx::ModelProto nonZeroState = model;  // a learned initial state: a constant that is not zero
+        for (auto& node : *nonZeroState.mutable_graph()->mutable_node()) {
+            if (node.op_type() != "ConstantOfShape") continue;
+            onnx::TensorProto* value = node.mutable_attribute(0)->mutable_t();
+            value->clear_raw_data();
+            value->clear_float_data();
+            value->add_float_data(0.5f);
+        }
+        test::writeBytes(file("initial_state.onnx"), nonZeroState.SerializeAsString());
+        QVERIFY2(refusal(file("initial_state.onnx")).contains("non-zero initial_h"), qPrintable(refusal(file("initial_state.onnx"))));
     }
 
     // Keras' reset_after=False GRU (ONNX linear_before_reset=0) computes a different cell; an operator

@@ -3,6 +3,7 @@
 // save PNGs of the rendered inspector for a visual check.
 #include "cell_diagram.h"
 #include "gruq/quant/genome.h"
+#include "layer_strip.h"
 #include "scheme_inspector.h"
 
 #include <QApplication>
@@ -11,6 +12,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTabBar>
 #include <QTableWidget>
 #include <QToolTip>
 #include <QtTest>
@@ -49,7 +51,7 @@ IndividualRow makeRow(qint64 id, const std::string& layoutName, const QVector<in
 gruq::BitAssignment resolved(const IndividualRow& row) {
     const gruq::Genome genome{&gruq::layoutByName(row.layout.toStdString()),
                               std::vector<int>(row.genes.begin(), row.genes.end())};
-    return genome.resolve();
+    return genome.resolve().front();
 }
 
 InspectorContext makeContext() {
@@ -111,6 +113,7 @@ private slots:
     void diagramToolTipNamesPointAndGene();
     void inspectorShowsMixedDefaultGenome();
     void inspectorRendersHomogeneousAndPerGate();
+    void stackedGenomeShowsOneLayerAtATime();
     void metricsWithoutEightBitBaseline();
     void confusionRoutedByIdWithPerClassAccuracy();
     void confusionRequestedOncePerIndividual();
@@ -243,6 +246,64 @@ void TestSchemeInspector::inspectorShowsMixedDefaultGenome() {
     snapshot(*diagram, "cell_diagram_mixed.png");
     diagram->resize(1100, 720);
     snapshot(*diagram, "cell_diagram_large.png");
+}
+
+// A 2-layer genome: the gene table lists all 31 genes; the diagram shows layer 1, the layer tabs and the
+// strip switch it to layer 2 (its own bits; its x is layer 1's h), tooltips name the layer's genes.
+void TestSchemeInspector::stackedGenomeShowsOneLayerAtATime() {
+    const gruq::GenomeLayout& layout = gruq::stackedLayout(gruq::defaultLayout(), 2);
+    QVector<int> genes;
+    for (int g = 0; g < layout.geneCount(); ++g) genes.push_back(2 + (g * 5 + g / 15) % 7);  // layer 2 differs
+    SchemeInspector inspector;
+    inspector.resize(640, 1500);
+    inspector.setContext(makeContext());
+    const IndividualRow row = makeRow(77, layout.name, genes);
+    inspector.showIndividual(row);
+    inspector.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&inspector));
+    QCOMPARE(inspector.currentId(), qint64(77));
+    QCOMPARE(inspector.findChild<QTableWidget*>("geneTable")->rowCount(), 31);
+
+    const gruq::LayerBits bits = gruq::Genome{&layout, std::vector<int>(genes.begin(), genes.end())}.resolve();
+    QVERIFY(bits[0] != bits[1]);  // the layers differ, so a diagram showing the wrong one is caught
+    auto* tabs = inspector.findChild<QTabBar*>("layerTabs");
+    auto* strip = inspector.findChild<gruq::ui::LayerStrip*>("layerStrip");
+    QVERIFY(tabs && strip);
+    QVERIFY(tabs->isVisible() && strip->isVisible());
+    QCOMPARE(tabs->count(), 2);
+    QCOMPARE(tabs->tabText(1), QStringLiteral("Layer 2"));
+    auto* diagram = const_cast<CellDiagram*>(inspector.diagram());
+    QCOMPARE(inspector.shownLayer(), 0);
+    verifyDiagramColours(*diagram, bits[0]);
+
+    // The tab: layer 2's bits; the tooltip of its w_ih names l2_w_ih, its x says it has no gene.
+    QTest::mouseClick(tabs, Qt::LeftButton, {}, tabs->tabRect(1).center());
+    QCOMPARE(inspector.shownLayer(), 1);
+    verifyDiagramColours(*diagram, bits[1]);
+    QVERIFY(diagram->toolTipAt(diagram->boxRect(QuantPoint::WIr).center()).contains("l2_w_ih"));
+    QVERIFY(diagram->toolTipAt(diagram->boxRect(QuantPoint::X).center()).contains("layer 1's quantized h"));
+    QVERIFY(diagram->toolTipAt(diagram->boxRect(QuantPoint::WFc).center()).contains("gene w_fc"));
+    QCOMPARE(strip->currentLayer(), 1);
+
+    // The strip: every layer's cells in the bits' colours; clicking layer 1's row goes back to it.
+    const QImage image = strip->grab().toImage();
+    for (int l = 0; l < 2; ++l) {
+        for (QuantPoint p : {QuantPoint::WIr, QuantPoint::SigZ, QuantPoint::H}) {
+            const QRect cell = strip->cellRect(l, p);
+            QVERIFY(near(image.pixelColor(cell.center()), CellDiagram::colourForBits(bits[size_t(l)][gruq::pointIndex(p)])));
+        }
+    }
+    QVERIFY(strip->cellRect(0, QuantPoint::Fc).isEmpty());  // the head is drawn once, after the last layer
+    QVERIFY(!strip->cellRect(1, QuantPoint::Fc).isEmpty());
+    QTest::mouseClick(strip, Qt::LeftButton, {}, strip->cellRect(0, QuantPoint::H).center());
+    QCOMPARE(inspector.shownLayer(), 0);
+    QCOMPARE(tabs->currentIndex(), 0);
+    verifyDiagramColours(*diagram, bits[0]);
+    snapshot(inspector, "scheme_inspector_stacked.png");
+
+    // A one-layer genome hides the layer controls again.
+    inspector.showIndividual(makeRow(78, "default17", kMixedGenes));
+    QVERIFY(!tabs->isVisible() && !strip->isVisible());
 }
 
 void TestSchemeInspector::inspectorRendersHomogeneousAndPerGate() {

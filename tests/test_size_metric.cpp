@@ -23,6 +23,9 @@ BitAssignment allBits(int bits) {
     return assignment;
 }
 
+// A one-layer model's size from its one bit assignment.
+ModelSize modelSize(const GruShape& shape, const BitAssignment& bits) { return gruq::modelSize(shape, LayerBits{bits}); }
+
 }  // namespace
 
 class TestSizeMetric : public QObject {
@@ -156,6 +159,29 @@ private slots:
         manual.weightBits = 1;
         QCOMPARE(manual.totalBytes(), int64_t(1));
         QCOMPARE(ModelSize{}.totalBytes(), int64_t(0));
+    }
+
+    // Two layers: layer 2's W_ih is [3H x H]; each layer has its biases and LUTs; the head is counted once.
+    void stackedHandComputed() {
+        GruShape shape = mnistShape();
+        shape.numLayers = 2;
+        const ModelSize eight = gruq::modelSize(shape, LayerBits(2, allBits(8)));
+        // Weights: layer 1 5376 + 12288, layer 2 3*64*64 + 12288 = 24576, W_fc 640 -> 42880 * 8.
+        QCOMPARE(eight.weightBits, int64_t(343040));
+        QCOMPARE(eight.biasBits, int64_t((384 + 384 + 10) * 32));
+        QCOMPARE(eight.lutBits, int64_t(2 * 6144));
+        QCOMPARE(eight.fractionOf8Bit, 1.0);
+        // Layer 2 at 4 bits (its own LUTs too), layer 1 at 8; the head's bits are the last layer's w_fc.
+        const LayerBits mixed = {allBits(8), allBits(4)};
+        const ModelSize size = gruq::modelSize(shape, mixed);
+        QCOMPARE(size.weightBits, int64_t(17664 * 8 + (24576 + 640) * 4));
+        QCOMPARE(size.lutBits, int64_t(6144 + 3 * 16 * 4));
+        QCOMPARE(size.fractionOf8Bit, double(size.totalBits()) / double(eight.totalBits()));
+        // The genome's stacked form resolves to what the size counts.
+        const Genome genome = uniformGenome(stackedLayout(homogeneousLayout(), 2), 4);
+        QCOMPARE(gruq::modelSize(shape, genome.resolve()).weightBits, int64_t(42880 * 4));
+        // One assignment per layer, no more, no less.
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gruq::modelSize(shape, LayerBits{allBits(8)}));
     }
 
     void rejectsNonsense() {

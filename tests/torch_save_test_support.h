@@ -57,27 +57,44 @@ inline std::map<std::string, std::string> torchSaveMembers(const NamedTensors& t
 
 inline std::string torchSaveFile(const NamedTensors& tensors) { return makeZip(torchSaveMembers(tensors)); }
 
-// A PyTorch-style state_dict of a GRU classifier ("gru.weight_ih_l0", ..., "fc.weight", "fc.bias").
+// A PyTorch-style state_dict of a GRU classifier ("gru.weight_ih_l0", ..., "gru.bias_hh_l<L-1>",
+// "fc.weight", "fc.bias"), in the order nn.GRU(num_layers=L) lists them.
 inline NamedTensors gruStateDict(const FloatGruWeights& w) {
-    const int64_t F = w.shape.inputSize, H = w.shape.hiddenSize, C = w.shape.numClasses;
-    return {{"gru.weight_ih_l0", {3 * H, F}, w.wIh}, {"gru.weight_hh_l0", {3 * H, H}, w.wHh},
-            {"gru.bias_ih_l0", {3 * H}, w.bIh},      {"gru.bias_hh_l0", {3 * H}, w.bHh},
-            {"fc.weight", {C, H}, w.wFc},           {"fc.bias", {C}, w.bFc}};
+    const int64_t H = w.shape.hiddenSize, C = w.shape.numClasses;
+    NamedTensors out;
+    for (size_t l = 0; l < w.layers.size(); ++l) {
+        const std::string k = std::to_string(l);
+        const FloatGruLayer& layer = w.layers[l];
+        out.push_back({"gru.weight_ih_l" + k, {3 * H, w.shape.layerInputSize(int64_t(l))}, layer.wIh});
+        out.push_back({"gru.weight_hh_l" + k, {3 * H, H}, layer.wHh});
+        out.push_back({"gru.bias_ih_l" + k, {3 * H}, layer.bIh});
+        out.push_back({"gru.bias_hh_l" + k, {3 * H}, layer.bHh});
+    }
+    out.push_back({"fc.weight", {C, H}, w.wFc});
+    out.push_back({"fc.bias", {C}, w.bFc});
+    return out;
 }
 
-// Weights of the given shape with small deterministic values.
-inline FloatGruWeights patternedWeights(int64_t F, int64_t H, int64_t C) {
+// Weights of the given shape with small deterministic values (one layer: the same values as before stacking).
+inline FloatGruWeights patternedWeights(int64_t F, int64_t H, int64_t C, int64_t layers = 1) {
     FloatGruWeights w;
-    w.shape = {F, H, C};
+    w.shape.inputSize = F;
+    w.shape.hiddenSize = H;
+    w.shape.numClasses = C;
+    w.shape.numLayers = layers;
     int k = 0;
     auto fill = [&k](std::vector<float>& v, size_t n) {
         v.resize(n);
         for (float& x : v) x = float((k++ * 37) % 101 - 50) / 200.0f;
     };
-    fill(w.wIh, size_t(3 * H * F));
-    fill(w.wHh, size_t(3 * H * H));
-    fill(w.bIh, size_t(3 * H));
-    fill(w.bHh, size_t(3 * H));
+    w.layers.resize(size_t(layers));
+    for (int64_t l = 0; l < layers; ++l) {
+        FloatGruLayer& layer = w.layers[size_t(l)];
+        fill(layer.wIh, size_t(3 * H * w.shape.layerInputSize(l)));
+        fill(layer.wHh, size_t(3 * H * H));
+        fill(layer.bIh, size_t(3 * H));
+        fill(layer.bHh, size_t(3 * H));
+    }
     fill(w.wFc, size_t(C * H));
     fill(w.bFc, size_t(C));
     return w;

@@ -201,9 +201,10 @@ void CellDiagram::setBits(const gruq::BitAssignment& bits) {
     update();
 }
 
-void CellDiagram::setBits(const gruq::BitAssignment& bits, const gruq::GenomeLayout& layout) {
+void CellDiagram::setBits(const gruq::BitAssignment& bits, const gruq::GenomeLayout& layout, int layer) {
     bits_ = bits;
     layout_ = &layout;
+    layer_ = layer;
     update();
 }
 
@@ -256,11 +257,10 @@ QRectF CellDiagram::oneMinusZRect() const {
 QString CellDiagram::toolTipAt(QPointF pos) const {
     auto geneOf = [this](P point) -> QString {
         if (!layout_) return {};
-        for (const GeneSpec& gene : layout_->genes)
-            if (std::find(gene.points.begin(), gene.points.end(), point) != gene.points.end())
-                return tr("set by gene %1 (layout %2)")
-                    .arg(QString::fromStdString(gene.name), QString::fromStdString(layout_->name));
-        return {};
+        const int g = layout_->geneDeciding(layer_, point);
+        if (g < 0) return tr("layer %1's quantized h (no gene of its own)").arg(layer_);
+        return tr("set by gene %1 (layout %2)")
+            .arg(QString::fromStdString(layout_->genes[size_t(g)].name), QString::fromStdString(layout_->name));
     };
     auto bitsText = [this](P point) {
         return bits_ ? tr("%1 bits").arg((*bits_)[static_cast<size_t>(point)]) : tr("no scheme selected");

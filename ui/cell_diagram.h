@@ -17,9 +17,10 @@ class CellDiagram : public QWidget {
 public:
     explicit CellDiagram(QWidget* parent = nullptr);
 
-    // Shows a scheme. With a layout, tooltips also name the gene that sets each point.
+    // Shows a scheme (one layer's bits). With a layout, tooltips also name the gene that sets each point
+    // of that layer (0-based) of a stacked model.
     void setBits(const gruq::BitAssignment& bits);
-    void setBits(const gruq::BitAssignment& bits, const gruq::GenomeLayout& layout);
+    void setBits(const gruq::BitAssignment& bits, const gruq::GenomeLayout& layout, int layer = 0);
     // No selection: grey boxes and a hint.
     void clear();
     bool hasBits() const { return bits_.has_value(); }
@@ -51,6 +52,7 @@ private:
 
     std::optional<gruq::BitAssignment> bits_;
     const gruq::GenomeLayout* layout_ = nullptr;
+    int layer_ = 0;
 };
 
 }  // namespace gruq::ui

@@ -1,6 +1,7 @@
 #include "scheme_inspector.h"
 
 #include "cell_diagram.h"
+#include "layer_strip.h"
 #include "gruq/quant/genome.h"
 
 #include <QHBoxLayout>
@@ -11,6 +12,8 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QScrollArea>
+#include <QSignalBlocker>
+#include <QTabBar>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -104,6 +107,21 @@ SchemeInspector::SchemeInspector(QWidget* parent) : QWidget(parent) {
     auto* column = new QVBoxLayout(content);
     column->setContentsMargins(0, 0, 0, 0);
 
+    layerStrip_ = new LayerStrip(content);
+    layerStrip_->setObjectName(QStringLiteral("layerStrip"));
+    layerStrip_->setToolTip(tr("Every layer's bits at a glance; click a layer to show its cell"));
+    layerStrip_->hide();
+    column->addWidget(layerStrip_);
+    layerTabs_ = new QTabBar(content);
+    layerTabs_->setObjectName(QStringLiteral("layerTabs"));
+    layerTabs_->setExpanding(false);
+    layerTabs_->hide();
+    column->addWidget(layerTabs_);
+    connect(layerTabs_, &QTabBar::currentChanged, this, [this](int layer) {
+        if (layer >= 0) showLayer(layer);
+    });
+    connect(layerStrip_, &LayerStrip::layerClicked, this, &SchemeInspector::showLayer);
+
     diagram_ = new CellDiagram(content);
     diagram_->setObjectName(QStringLiteral("cellDiagram"));
     column->addWidget(diagram_);
@@ -164,12 +182,14 @@ void SchemeInspector::showIndividual(const IndividualRow& row) {
     error_.clear();
 
     const GenomeLayout* layout = nullptr;
-    BitAssignment bits{};
+    currentBits_.clear();
+    currentLayout_ = nullptr;
     try {
         layout = &layoutByName(row.layout.toStdString());
         Genome genome{layout, std::vector<int>(row.genes.begin(), row.genes.end())};
         validateGenome(genome);  // wrong gene count or bits out of range: an error, not a crash
-        bits = genome.resolve();
+        currentBits_ = genome.resolve();
+        currentLayout_ = layout;
         currentValid_ = true;
     } catch (const std::exception& e) {
         error_ = QString::fromUtf8(e.what());
@@ -178,6 +198,16 @@ void SchemeInspector::showIndividual(const IndividualRow& row) {
     showHeader();
     exportButton_->setEnabled(currentValid_);
     fineTuneButton_->setEnabled(currentValid_ || fineTuneRunning_);
+    const int layers = currentValid_ ? int(currentBits_.size()) : 1;
+    {
+        const QSignalBlocker blocker(layerTabs_);
+        while (layerTabs_->count() > layers) layerTabs_->removeTab(layerTabs_->count() - 1);
+        while (layerTabs_->count() < layers) layerTabs_->addTab(tr("Layer %1").arg(layerTabs_->count() + 1));
+    }
+    layerTabs_->setVisible(layers > 1);
+    layerStrip_->setVisible(layers > 1);
+    if (!sameIndividual) shownLayer_ = 0;
+    shownLayer_ = std::min(shownLayer_, layers - 1);
     if (!currentValid_) {
         diagram_->clear();
         genes_->setRowCount(0);
@@ -186,7 +216,8 @@ void SchemeInspector::showIndividual(const IndividualRow& row) {
         resetConfusion(tr("No confusion matrix for an invalid genome."));
         return;
     }
-    diagram_->setBits(bits, *layout);
+    layerStrip_->setBits(currentBits_);
+    showLayer(shownLayer_);
     showGenes();
     showMetrics();
     // A refreshed row of the same individual (e.g. test accuracy measured) keeps its confusion matrix.
@@ -194,6 +225,17 @@ void SchemeInspector::showIndividual(const IndividualRow& row) {
         resetConfusion(tr("computing confusion matrix…"));
         emit confusionRequested(row.id);
     }
+}
+
+void SchemeInspector::showLayer(int layer) {
+    if (!currentValid_ || layer < 0 || layer >= int(currentBits_.size())) return;
+    shownLayer_ = layer;
+    {
+        const QSignalBlocker blocker(layerTabs_);
+        layerTabs_->setCurrentIndex(layer);
+    }
+    layerStrip_->setCurrentLayer(layer);
+    diagram_->setBits(currentBits_[size_t(layer)], *currentLayout_, layer);
 }
 
 void SchemeInspector::clearSelection() {
@@ -205,6 +247,9 @@ void SchemeInspector::clearSelection() {
     exportButton_->setEnabled(false);
     fineTuneButton_->setEnabled(fineTuneRunning_);
     diagram_->clear();
+    currentBits_.clear();
+    layerTabs_->hide();
+    layerStrip_->hide();
     genes_->setRowCount(0);
     fitTableHeight(genes_);
     metrics_->setText(QStringLiteral("–"));

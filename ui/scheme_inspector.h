@@ -4,16 +4,20 @@
 // the confusion matrix (computed by the controller in the background, shown when it arrives).
 #include "search_types.h"
 
+#include "gruq/quant/genome.h"
+
 #include <QVector>
 #include <QWidget>
 
 class QLabel;
 class QPushButton;
+class QTabBar;
 class QTableWidget;
 
 namespace gruq::ui {
 
 class CellDiagram;
+class LayerStrip;
 
 class SchemeInspector : public QWidget {
     Q_OBJECT
@@ -31,6 +35,9 @@ public:
 
     qint64 currentId() const { return currentValid_ ? current_.id : 0; }  // 0 when none or invalid
     const CellDiagram* diagram() const { return diagram_; }
+    // Stacked models: the layer the diagram shows (0-based); picked with the layer tabs or the strip.
+    int shownLayer() const { return shownLayer_; }
+    void showLayer(int layer);
 
 signals:
     void exportRequested(qint64 id);
@@ -50,6 +57,9 @@ private:
 
     InspectorContext context_;
     IndividualRow current_;
+    gruq::LayerBits currentBits_;           // every layer's bits of the shown genome
+    const gruq::GenomeLayout* currentLayout_ = nullptr;
+    int shownLayer_ = 0;
     bool currentValid_ = false;
     QString error_;  // why the current row cannot be shown
 
@@ -57,6 +67,8 @@ private:
     QPushButton* exportButton_ = nullptr;
     QPushButton* fineTuneButton_ = nullptr;
     bool fineTuneRunning_ = false;
+    QTabBar* layerTabs_ = nullptr;   // one tab per layer; hidden for one layer
+    LayerStrip* layerStrip_ = nullptr;
     CellDiagram* diagram_ = nullptr;
     QLabel* metrics_ = nullptr;
     QTableWidget* genes_ = nullptr;

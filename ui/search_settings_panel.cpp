@@ -95,7 +95,9 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     modelPath_->setPlaceholderText(tr("optional: train one here"));
     modelPath_->setToolTip(tr("A GRU + linear head trained elsewhere: PyTorch state_dict (torch.save), TorchScript "
                               "or ONNX. It is imported instead of trained and sees the features unnormalised."));
-    hidden_ = spin("hiddenSize", 4, 1024, 64);
+    hidden_ = spin("hiddenSize", 4, int(kMaxHiddenSize), 64);
+    layers_ = spin("layers", 1, int(kMaxGruLayers), 1);
+    layers_->setToolTip(tr("Stacked GRU layers (like PyTorch's num_layers); each layer's cell gets its own genes"));
     epochs_ = spin("epochs", 1, 500, 20);
     seed_ = spin("seed", 0, 1'000'000, 0);
     layout_ = new QComboBox(this);
@@ -165,6 +167,7 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     taskForm->addRow(tr("Normalise"), normalize_);
     taskForm->addRow(tr("Model file"), modelRow_);
     taskForm->addRow(tr("&Hidden size"), hidden_);
+    taskForm->addRow(tr("L&ayers"), layers_);
     taskForm->addRow(tr("Float &epochs"), epochs_);
     taskForm->addRow(tr("&Seed"), seed_);
 
@@ -274,6 +277,7 @@ TaskLoadOptions SearchSettingsPanel::loadOptions() const {
 FloatTrainConfig SearchSettingsPanel::trainConfig() const {
     FloatTrainConfig c;
     c.hiddenSize = hidden_->value();
+    c.numLayers = layers_->value();
     c.epochs = epochs_->value();
     c.seed = static_cast<uint64_t>(seed_->value());
     const QString model = modelPath_->text().trimmed();
@@ -323,6 +327,7 @@ void SearchSettingsPanel::setSearchSettings(const SearchSettings& s) {
     normalize_->setChecked(s.data.normalize || s.floatModel.imports());  // remembered choice; an import forces it off
     seed_->setValue(static_cast<int>(s.seed));
     hidden_->setValue(static_cast<int>(s.floatModel.hiddenSize));
+    layers_->setValue(static_cast<int>(s.floatModel.numLayers));
     epochs_->setValue(s.floatModel.epochs);
     const int l = layout_->findData(QString::fromStdString(s.layout));
     if (l >= 0) layout_->setCurrentIndex(l);
@@ -382,6 +387,7 @@ void SearchSettingsPanel::updateModelState() {
     const bool imported = own && !modelPath_->text().trimmed().isEmpty();
     // An imported model brings its own shape and was trained on the features as the file holds them.
     hidden_->setEnabled(!imported && !searchRunning_);
+    layers_->setEnabled(!imported && !searchRunning_);
     epochs_->setEnabled(!imported && !searchRunning_);
     normalize_->setEnabled(!imported && !searchRunning_);
     if (imported) normalize_->setChecked(false);

@@ -58,7 +58,7 @@ private:
     QComboBox* task_;
     QLabel* pathLabel_;
     QLineEdit* path_;
-    QSpinBox *hidden_, *epochs_, *seed_;
+    QSpinBox *hidden_, *layers_, *epochs_, *seed_;
     // Your own data (task npz) and model: shown only for that task.
     QFormLayout* taskForm_;
     QLayout *validationRow_, *testRow_, *modelRow_;

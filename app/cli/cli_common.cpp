@@ -152,12 +152,22 @@ const CancelFlag* interruptFlag() {
 
 namespace gruq::cli {
 
-Genome GenomeArgs::parse() const {
+Genome GenomeArgs::parse(int64_t layers) const {
     if (bits != 0 && !text.empty()) throw InputError("arguments", "give either --genome or --bits, not both");
-    if (bits != 0) return uniformGenome(layoutByName(layout), bits);
+    if (layers < 1 || layers > kMaxGruLayers) {
+        throw InputError("--layers", std::to_string(layers) + " is outside 1.." + std::to_string(kMaxGruLayers));
+    }
+    const GenomeLayout& base = layoutByName(layout);
+    if (base.layers != 1) throw InputError("--layout", "give the one-layer layout (" + base.baseName + ") and --layers");
+    const GenomeLayout& stacked = stackedLayout(base, int(layers));
+    if (bits != 0) return uniformGenome(stacked, bits);
     if (text.empty()) throw InputError("arguments", "give --genome \"<text>\" or --bits N");
-    if (text.front() == '{') return parseGenomeJson(text);
-    return parseGenomeText(text, layoutByName(layout));
+    if (text.front() == '{') {
+        const Genome genome = parseGenomeJson(text);
+        checkGenomeLayers(genome, layers);  // the JSON names its layout: it must be for this many layers
+        return genome;
+    }
+    return parseGenomeText(text, stacked);
 }
 
 void addGenomeOptions(CLI::App& cmd, GenomeArgs& a) {
@@ -167,7 +177,8 @@ void addGenomeOptions(CLI::App& cmd, GenomeArgs& a) {
 }
 
 void addModelOptions(CLI::App& cmd, FloatTrainConfig& floatConfig, QatConfig& qat) {
-    cmd.add_option("--hidden", floatConfig.hiddenSize, "GRU hidden size")->capture_default_str();
+    cmd.add_option("--hidden", floatConfig.hiddenSize, "GRU hidden size (1..256)")->capture_default_str();
+    cmd.add_option("--layers", floatConfig.numLayers, "stacked GRU layers (1..3)")->capture_default_str();
     cmd.add_option("--float-epochs", floatConfig.epochs, "float baseline epochs (cached)")->capture_default_str();
     cmd.add_option("--qat-epochs", qat.epochs, "QAT fine-tuning epochs")->capture_default_str();
     cmd.add_option("--qat-samples", qat.samplesPerEpoch, "QAT sequences per epoch (0 = all)")->capture_default_str();

@@ -41,7 +41,9 @@ struct GenomeArgs {
     std::string text;
     std::string layout = "default17";
     int bits = 0;
-    Genome parse() const;  // InputError("arguments" / "genome", ...) on bad or missing input
+    // For a model of `layers` GRU layers (the layout's stacked form). InputError("arguments" / "genome", ...)
+    // on bad or missing input.
+    Genome parse(int64_t layers) const;
 };
 void addGenomeOptions(CLI::App& command, GenomeArgs& args);
 

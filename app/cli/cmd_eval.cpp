@@ -29,14 +29,15 @@ struct EvalArgs {
 };
 
 int runEval(const EvalArgs& args) {
-    const Genome genome = args.genome.parse();  // bad genomes fail before any data is loaded
+    const Genome genome = args.genome.parse(args.floatConfig.numLayers);  // bad genomes fail before any data is loaded
     const CommandLineEvaluation run =
         evaluateOnCommandLine(args.task, args.load, args.floatConfig, args.qat, genome, !args.noTest);
     const TaskData& data = run.data;
     const FloatTrainReport& baseline = run.baseline;
     const GenomeEvaluation& e = run.evaluation;
 
-    const ModelSize eight = modelSize(baseline.weights.shape, uniformGenome(homogeneousLayout(), 8).resolve());
+    const GruShape& shape = baseline.weights.shape;
+    const ModelSize eight = modelSize(shape, uniformGenome(stackedLayout(homogeneousLayout(), int(shape.numLayers)), 8).resolve());
     if (args.json) {
         std::cout << printableJson(nlohmann::json{{"task", data.task},
                                     {"shape", baseline.weights.shape.key()},

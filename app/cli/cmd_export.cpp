@@ -74,7 +74,7 @@ int runExport(const ExportArgs& a) {
         what = firmwareExportFor(r.evaluation, *r.data, "archive " + a.archive + ", individual #" + std::to_string(a.pick));
     } else {
         const CommandLineEvaluation run =
-            evaluateOnCommandLine(a.task, a.load, a.floatConfig, a.qat, a.genome.parse(), /*withTest=*/true);
+            evaluateOnCommandLine(a.task, a.load, a.floatConfig, a.qat, a.genome.parse(a.floatConfig.numLayers), /*withTest=*/true);
         what = firmwareExportFor(run.evaluation, run.data, "genome given to gruq-cli export");
     }
     if (a.rawScale > 0) what.rawScale = a.rawScale;
@@ -88,9 +88,10 @@ int runBlobInfo(const std::string& path) {
     if (!std::filesystem::exists(status)) throw InputError(path, "file not found");
     if (std::filesystem::is_directory(status)) throw InputError(path, "is a folder, expected a blob file (model.bin)");
     const BlobContents b = readBlobFile(path);  // BlobError (exit 3) names the file and the check that failed
-    const ModelSize size = modelSize(b.model.shape, b.model.bits);
+    const LayerBits bits = b.model.bits();
+    const ModelSize size = modelSize(b.model.shape, bits);
     std::printf("%s: valid gruq blob v%d, %lld bytes\n", path.c_str(), b.formatVersion,
-                static_cast<long long>(blobBytes(b.model.shape, b.model.bits, b.normalization.has_value())));
+                static_cast<long long>(blobBytes(b.model.shape, bits, b.normalization.has_value())));
     std::printf("  task %s, shape %s, layout %s\n", b.taskName.c_str(), b.model.shape.key().c_str(), b.genome.layout->name.c_str());
     std::printf("  genome %s\n", b.genome.toText().c_str());
     std::printf("  size objective %lld bytes (%.1f%% of 8-bit)\n", static_cast<long long>(size.totalBytes()),

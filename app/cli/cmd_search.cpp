@@ -243,7 +243,9 @@ void addSearchCommands(CLI::App& app, CommandRunner& runner) {
     addModelImportOptions(*cmd, s.floatModel, s.data);
     cmd->add_option("--max-train", s.data.maxTrain, "MNIST tasks: read at most N training images (0 = all)");
     cmd->add_option("--max-test", s.data.maxTest, "MNIST tasks: read at most N test images (0 = all)");
-    cmd->add_option("--hidden", s.floatModel.hiddenSize, "GRU hidden size")->capture_default_str();
+    cmd->add_option("--hidden", s.floatModel.hiddenSize, "GRU hidden size (1..256)")->capture_default_str();
+    cmd->add_option("--layers", s.floatModel.numLayers, "stacked GRU layers (1..3; an imported model has its own)")
+        ->capture_default_str();
     cmd->add_option("--float-epochs", s.floatModel.epochs, "float baseline epochs (cached)")->capture_default_str();
     cmd->add_option("--layout", s.layout, "genome layout: default17, homogeneous, per-gate")->capture_default_str();
     cmd->add_option("--min-bits", s.minBits, "lowest bit width")->capture_default_str();

@@ -80,7 +80,8 @@ void addTrainCommand(CLI::App& app, CommandRunner& runner) {
     addTaskOptions(*cmd, args->load);
     addUserDataOptions(*cmd, args->task, args->load);
     addModelImportOptions(*cmd, args->train, args->load);
-    cmd->add_option("--hidden", args->train.hiddenSize, "GRU hidden size")->capture_default_str();
+    cmd->add_option("--hidden", args->train.hiddenSize, "GRU hidden size (1..256)")->capture_default_str();
+    cmd->add_option("--layers", args->train.numLayers, "stacked GRU layers (1..3)")->capture_default_str();
     cmd->add_option("--epochs", args->train.epochs, "training epochs")->capture_default_str();
     cmd->add_option("--batch", args->train.batchSize, "batch size")->capture_default_str();
     cmd->add_option("--lr", args->train.learningRate, "Adam learning rate (cosine decay)")->capture_default_str();

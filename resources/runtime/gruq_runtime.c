@@ -2,10 +2,11 @@
  * docs/blob-format.md (the bytes) and docs/quantization.md (the arithmetic).
  *
  * C99, no malloc, no floating point. Reproduces gruq::IntegerGruEngine::run (core/quant/src/integer_engine.cpp)
- * bit for bit. Every read stays inside [blob, blob + blob_bytes), also for hostile blobs: the header is
- * read only once the buffer is known to hold 640 bytes, the payload only once its size has been checked
- * against what shape and bits imply (computed in 64 bits), and lookup tables are indexed only by clamped
- * codes. Input codes are never used as indices.
+ * bit for bit, for 1 to GRUQ_MAX_LAYERS stacked layers. Every read stays inside [blob, blob + blob_bytes),
+ * also for hostile blobs: the header is read only once the buffer is known to hold 640 bytes, the payload
+ * and the layer section only once their sizes have been checked against what shape and bits imply
+ * (computed in 64 bits), a layer record only once it is known to lie inside the section, and lookup tables
+ * are indexed only by clamped codes. Input codes are never used as indices.
  */
 #include "gruq_runtime.h"
 
@@ -35,8 +36,23 @@
 #define TASK_BYTES 32u
 #define OFF_PAYLOAD_BYTES 604u
 #define OFF_NORMALIZATION_BYTES 608u /* version 2; reserved (0) in version 1 */
-#define OFF_RESERVED 612u
-#define RESERVED_BYTES 28u
+#define OFF_RESERVED 612u            /* versions 1 and 2: 612..639 reserved */
+#define OFF_LAYERS 612u              /* version 3: u8 layer count, 613..615 reserved */
+#define OFF_LAYER_SECTION_BYTES 616u /* version 3: u32 */
+#define OFF_RESERVED_V3 620u         /* version 3: 620..639 reserved */
+#define HEADER_GENES 32u
+
+/* The layer section (version 3, layers 2..L): genes 32..95, then per layer a record and its payload. */
+#define GENE_EXTENSION_BYTES 64u
+#define RECORD_BYTES 512u
+#define REC_POINT_BITS 0u
+#define REC_ZERO_POINTS 32u
+#define REC_SCALES 132u /* f64[25] then f64[6] weight scales */
+#define REC_SCALE_COUNT 31u
+#define REC_MULTIPLIERS 380u /* ih_r ih_z ih_n hh_r hh_z hh_n mul_rn mul_zn mul_zh */
+#define REC_ADDS 452u
+#define REC_PAYLOAD_BYTES 500u
+#define REC_RESERVED 504u
 
 #define MAX_FEATURES_PLUS_HIDDEN 2048u
 #define MAX_CLASSES 1024u
@@ -84,7 +100,7 @@ static int32_t add_codes(int32_t a, int32_t b, const gruq_add_multiplier* m, int
     return clamp_code(zero_point + round_shift(sum, m->shift), qmax);
 }
 
-static int32_t qmax_of(const gruq_model* m, int point) { return (int32_t)((1u << m->bits[point]) - 1u); }
+static int32_t qmax_of(const gruq_layer* l, int point) { return (int32_t)((1u << l->bits[point]) - 1u); }
 
 /* ------------------------------------------------------------------------------------------------ */
 /* CRC-32 (zlib): reflected polynomial 0xEDB88320, init and final xor 0xFFFFFFFF, a nibble at a time. */
@@ -153,9 +169,9 @@ static uint32_t read_field(const uint8_t* stream, uint32_t bit, uint32_t b) {
     return v & ((1u << b) - 1u);
 }
 
-static int32_t lut(const gruq_model* m, uint32_t first_bit, int out_point, int32_t index) {
-    const uint32_t b = m->bits[out_point];
-    return (int32_t)read_field(m->bitstream, first_bit + (uint32_t)index * b, b);
+static int32_t lut(const gruq_layer* l, uint32_t first_bit, int out_point, int32_t index) {
+    const uint32_t b = l->bits[out_point];
+    return (int32_t)read_field(l->bitstream, first_bit + (uint32_t)index * b, b);
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -394,6 +410,8 @@ static int scale_ok(const uint8_t* p) {
 
 static int is_weight_point(int p) { return (p >= GRUQ_W_IR && p <= GRUQ_W_HN) || p == GRUQ_W_FC; }
 
+static int is_head_point(int p) { return p == GRUQ_W_FC || p == GRUQ_FC; }
+
 /* Weight points' scales must be exactly 1.0 (0x3FF0000000000000): their real scales are in the table of 7. */
 static int unit_scale(const uint8_t* p) { return rd_u32(p) == 0u && rd_u32(p + 4) == 0x3FF00000u; }
 
@@ -404,13 +422,106 @@ static int f32_ok(const uint8_t* p, int positive) {
     return !positive || ((v >> 31) == 0u && (v & 0x7FFFFFFFu) != 0u);
 }
 
-/* The gene (index into the genome bytes) that sets each point's width, per layout id
+/* The gene (index into the genome bytes) that sets each point's width in one layer, per layout id
  * (default17, homogeneous, per-gate; docs/blob-format.md "Genome layouts"). */
 static const uint8_t GENE_OF_POINT[3][GRUQ_POINT_COUNT] = {
     {0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
     {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24},
 };
+
+/* Genes of layout `layout` stacked `layers` high (docs/blob-format.md "Stacked layouts"): the homogeneous
+ * gene sets every layer; otherwise the first layer's genes (all but the head's w_fc, fc, which are the last
+ * two of every layout), the cell genes (all but x and the head's) of layers 2..L, then the head's. 0 for an
+ * unknown layout. */
+static uint32_t gene_count(uint32_t layout, uint32_t layers) {
+    uint32_t base;
+    if (layout == 1u) return 1u;
+    if (layout > 2u) return 0u;
+    base = layout == 0u ? 17u : 25u;
+    return base + (layers - 1u) * (base - 3u);
+}
+
+/* The gene that sets point p of layer l (0-based), or -1 where no gene decides it: layer l >= 1's x (layer
+ * l-1's h) and the head's points of the layers before the last (the last layer's). */
+static int gene_of(uint32_t layout, uint32_t layers, uint32_t l, int p) {
+    uint32_t base, g;
+    if (p == GRUQ_X && l > 0u) return -1;
+    if (is_head_point(p) && l + 1u < layers) return -1;
+    if (layout == 1u) return 0;
+    base = layout == 0u ? 17u : 25u;
+    g = GENE_OF_POINT[layout][p];
+    if (is_head_point(p)) return (int)(g + (layers - 1u) * (base - 3u));
+    if (l == 0u) return (int)g;
+    return (int)((base - 2u) + (l - 1u) * (base - 3u) + (g - 1u));
+}
+
+/* 25 widths in 2..8, then 7 zero bytes. */
+static int point_bits_ok(const uint8_t* p) {
+    uint32_t i;
+    for (i = 0; i < 32u; ++i) {
+        if (i < (uint32_t)GRUQ_POINT_COUNT ? (p[i] < MIN_BITS || p[i] > MAX_BITS) : p[i] != 0u) return 0;
+    }
+    return 1;
+}
+
+/* Bits of a layer's stream: W_ih [3H x in], W_hh [3H x H], W_fc [C x H] (the first layer only: C > 0),
+ * the three LUTs. 64-bit: no overflow for any header values. */
+static uint64_t stream_bits_of(const uint8_t* bits, uint32_t in, uint32_t H, uint32_t C) {
+    const uint64_t w_ih = (uint64_t)H * in * ((uint64_t)bits[GRUQ_W_IR] + bits[GRUQ_W_IZ] + bits[GRUQ_W_IN]);
+    const uint64_t w_hh = (uint64_t)H * H * ((uint64_t)bits[GRUQ_W_HR] + bits[GRUQ_W_HZ] + bits[GRUQ_W_HN]);
+    const uint64_t w_fc = (uint64_t)C * H * bits[GRUQ_W_FC];
+    const uint64_t luts = ((uint64_t)1u << bits[GRUQ_SUM_R]) * bits[GRUQ_SIG_R] +
+                          ((uint64_t)1u << bits[GRUQ_SUM_Z]) * bits[GRUQ_SIG_Z] +
+                          ((uint64_t)1u << bits[GRUQ_SUM_N]) * bits[GRUQ_TANH_N];
+    return w_ih + w_hh + w_fc + luts;
+}
+
+/* Where one layer's quantizers are: the header (the first layer, with the head's fc multiplier as the 7th of
+ * 10 and W_fc's scale as the 7th weight scale) or a layer record (9 multipliers, 6 weight scales). */
+typedef struct {
+    const uint8_t *point_bits, *zero_points, *scales, *multipliers, *adds;
+    uint32_t scale_count; /* point scales then weight scales, contiguous */
+    int head;
+} layer_fields;
+
+static const uint8_t* multiplier_at(const layer_fields* f, uint32_t slot) {
+    return f->multipliers + 8u * (f->head && slot >= 6u ? slot + 1u : slot);
+}
+
+/* Zero points, scales, multipliers and sums of one layer (GRUQ_ERR_PARAM rules). */
+static int quantizers_ok(const layer_fields* f) {
+    const uint32_t multiplier_count = f->head ? 10u : 9u;
+    uint32_t i;
+    int p;
+    for (p = 0; p < GRUQ_POINT_COUNT; ++p) {
+        const int32_t z = rd_i32(f->zero_points + 4u * (uint32_t)p);
+        const uint32_t b = f->point_bits[p];
+        if (is_weight_point(p) || p == GRUQ_SIG_R || p == GRUQ_SIG_Z) {
+            if (z != 0) return 0;
+        } else if (p == GRUQ_TANH_N) {
+            if (z != (int32_t)(1u << (b - 1u)) - 1) return 0;
+        } else if (z < 0 || z > (int32_t)((1u << b) - 1u)) {
+            return 0;
+        }
+    }
+    for (i = 0; i < f->scale_count; ++i) {
+        if (!scale_ok(f->scales + 8u * i)) return 0;
+        if (i < (uint32_t)GRUQ_POINT_COUNT && is_weight_point((int)i) && !unit_scale(f->scales + 8u * i)) return 0;
+    }
+    for (i = 0; i < multiplier_count; ++i) {
+        const int32_t mant = rd_i32(f->multipliers + 8u * i);
+        const int32_t shift = rd_i32(f->multipliers + 8u * i + 4u);
+        if (mant < 0 || shift < MIN_SHIFT || shift > MAX_SHIFT) return 0;
+    }
+    for (i = 0; i < 4u; ++i) {
+        const int32_t a = rd_i32(f->adds + 12u * i);
+        const int32_t b = rd_i32(f->adds + 12u * i + 4u);
+        const int32_t shift = rd_i32(f->adds + 12u * i + 8u);
+        if (a < 0 || b < 0 || shift < MIN_SHIFT || shift > MAX_SHIFT) return 0;
+    }
+    return 1;
+}
 
 /* Every weight of a (rows x cols) b-bit matrix must satisfy |w| <= 2^(b-1) - 1, i.e. differ from the
  * field 1 << (b-1) (= -2^(b-1)). */
@@ -424,89 +535,88 @@ static int weights_ok(bit_reader* r, uint32_t b, uint32_t rows, uint32_t cols) {
     return 1;
 }
 
-static int check_params(const gruq_model* m, const uint8_t* blob, uint64_t stream_bits) {
-    const uint32_t F = m->input_features, H = m->hidden_size, C = m->classes;
+/* Biases, weight codes, tanh LUT entries and padding bits of one layer's payload (C > 0: the first layer,
+ * with b_fc and W_fc). */
+static int payload_ok(const gruq_layer* ly, uint32_t H, uint32_t C, uint64_t stream_bits) {
     uint32_t i;
     bit_reader r;
-    int p, g;
-
-    for (p = 0; p < GRUQ_POINT_COUNT; ++p) {
-        const int32_t z = m->zero_point[p];
-        const int32_t b = (int32_t)m->bits[p];
-        if (is_weight_point(p) || p == GRUQ_SIG_R || p == GRUQ_SIG_Z) {
-            if (z != 0) return 0;
-        } else if (p == GRUQ_TANH_N) {
-            if (z != (int32_t)(1u << (b - 1)) - 1) return 0;
-        } else if (z < 0 || z > qmax_of(m, p)) {
-            return 0;
-        }
-    }
-    for (i = 0; i < SCALE_COUNT; ++i) {
-        if (!scale_ok(blob + OFF_SCALES + 8u * i)) return 0;
-        if (i < (uint32_t)GRUQ_POINT_COUNT && is_weight_point((int)i) && !unit_scale(blob + OFF_SCALES + 8u * i)) return 0;
-    }
-    for (i = 0; i < 10u; ++i) {
-        const int32_t mant = rd_i32(blob + OFF_MULTIPLIERS + 8u * i);
-        const int32_t shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * i + 4u);
-        if (mant < 0 || shift < MIN_SHIFT || shift > MAX_SHIFT) return 0;
-    }
-    for (i = 0; i < 4u; ++i) {
-        const int32_t a = rd_i32(blob + OFF_ADDS + 12u * i);
-        const int32_t b = rd_i32(blob + OFF_ADDS + 12u * i + 4u);
-        const int32_t shift = rd_i32(blob + OFF_ADDS + 12u * i + 8u);
-        if (a < 0 || b < 0 || shift < MIN_SHIFT || shift > MAX_SHIFT) return 0;
-    }
+    int g;
     for (i = 0; i < 6u * H + C; ++i) {
-        const int32_t bias = rd_i32(m->biases + 4u * i);
+        const int32_t bias = rd_i32(ly->biases + 4u * i);
         if (bias < -BIAS_LIMIT || bias > BIAS_LIMIT) return 0;
     }
-    br_init(&r, m->bitstream, 0);
+    br_init(&r, ly->bitstream, 0);
     for (g = 0; g < 3; ++g) {
-        if (!weights_ok(&r, m->bits[GRUQ_W_IR + g], H, F)) return 0;
+        if (!weights_ok(&r, ly->bits[GRUQ_W_IR + g], H, ly->input_size)) return 0;
     }
     for (g = 0; g < 3; ++g) {
-        if (!weights_ok(&r, m->bits[GRUQ_W_HR + g], H, H)) return 0;
+        if (!weights_ok(&r, ly->bits[GRUQ_W_HR + g], H, H)) return 0;
     }
-    if (!weights_ok(&r, m->bits[GRUQ_W_FC], C, H)) return 0;
+    if (C > 0u && !weights_ok(&r, ly->bits[GRUQ_W_FC], C, H)) return 0;
     {
         /* tanh codes stop at 2^b - 2 (real 1 = code 2 Z); the top code has no value. */
-        const uint32_t entries = 1u << m->bits[GRUQ_SUM_N], top = (1u << m->bits[GRUQ_TANH_N]) - 2u;
-        br_init(&r, m->bitstream, m->lut_tanh_n_bit);
+        const uint32_t entries = 1u << ly->bits[GRUQ_SUM_N], top = (1u << ly->bits[GRUQ_TANH_N]) - 2u;
+        br_init(&r, ly->bitstream, ly->lut_tanh_n_bit);
         for (i = 0; i < entries; ++i) {
-            if (br_get(&r, m->bits[GRUQ_TANH_N]) > top) return 0;
-        }
-    }
-    {
-        /* Task name: printable ASCII, at most 31 characters, NUL after the first NUL. */
-        uint32_t ended = 0u;
-        for (i = 0; i < TASK_BYTES; ++i) {
-            const uint8_t c = blob[OFF_TASK + i];
-            if (c == 0u) {
-                ended = 1u;
-            } else if (ended || i == TASK_BYTES - 1u || c < 32u || c > 126u) {
-                return 0;
-            }
-        }
-    }
-    if (m->normalization != NULL) {
-        for (i = 0; i < F; ++i) {
-            if (!f32_ok(m->normalization + 4u * i, 0) || !f32_ok(m->normalization + 4u * (F + i), 1)) return 0;
+            if (br_get(&r, ly->bits[GRUQ_TANH_N]) > top) return 0;
         }
     }
     if (stream_bits % 8u != 0) { /* padding bits of the last stream byte */
-        const uint8_t last = m->bitstream[stream_bits / 8u];
+        const uint8_t last = ly->bitstream[stream_bits / 8u];
         if ((last >> (uint32_t)(stream_bits % 8u)) != 0) return 0;
     }
-    for (i = 0; i < RESERVED_BYTES; ++i) {
-        if (blob[OFF_RESERVED + i] != 0) return 0;
-    }
-    if (rd_u16(blob + OFF_VERSION) < 2u && rd_u32(blob + OFF_NORMALIZATION_BYTES) != 0u) return 0; /* reserved in v1 */
     return 1;
 }
 
+/* Decodes one layer's fields (validated or not: a rejected model is zeroed) and its stream offsets. */
+static void decode_layer(gruq_layer* ly, const layer_fields* f, const uint8_t* biases, uint32_t in, uint32_t H,
+                         uint32_t C) {
+    gruq_multiplier* muls[9];
+    gruq_add_multiplier* adds[4];
+    uint32_t i;
+    int p;
+    ly->input_size = (uint16_t)in;
+    for (p = 0; p < GRUQ_POINT_COUNT; ++p) {
+        ly->bits[p] = f->point_bits[p];
+        ly->zero_point[p] = (uint8_t)rd_i32(f->zero_points + 4u * (uint32_t)p); /* 0..255 once validated */
+    }
+    muls[0] = &ly->ih[0];
+    muls[1] = &ly->ih[1];
+    muls[2] = &ly->ih[2];
+    muls[3] = &ly->hh[0];
+    muls[4] = &ly->hh[1];
+    muls[5] = &ly->hh[2];
+    muls[6] = &ly->mul_rn;
+    muls[7] = &ly->mul_zn;
+    muls[8] = &ly->mul_zh;
+    for (i = 0; i < 9u; ++i) {
+        muls[i]->mantissa = rd_i32(multiplier_at(f, i));
+        muls[i]->shift = rd_i32(multiplier_at(f, i) + 4u);
+    }
+    adds[0] = &ly->sum_r;
+    adds[1] = &ly->sum_z;
+    adds[2] = &ly->sum_n;
+    adds[3] = &ly->h;
+    for (i = 0; i < 4u; ++i) {
+        adds[i]->mantissa_a = rd_i32(f->adds + 12u * i);
+        adds[i]->mantissa_b = rd_i32(f->adds + 12u * i + 4u);
+        adds[i]->shift = rd_i32(f->adds + 12u * i + 8u);
+    }
+    ly->biases = biases;
+    ly->bitstream = biases + 4u * (6u * H + C);
+    ly->w_hh_bit = H * in * ((uint32_t)ly->bits[GRUQ_W_IR] + ly->bits[GRUQ_W_IZ] + ly->bits[GRUQ_W_IN]);
+    ly->lut_sig_r_bit = ly->w_hh_bit + H * H * ((uint32_t)ly->bits[GRUQ_W_HR] + ly->bits[GRUQ_W_HZ] + ly->bits[GRUQ_W_HN]) +
+                        C * H * ly->bits[GRUQ_W_FC];
+    ly->lut_sig_z_bit = ly->lut_sig_r_bit + (1u << ly->bits[GRUQ_SUM_R]) * ly->bits[GRUQ_SIG_R];
+    ly->lut_tanh_n_bit = ly->lut_sig_z_bit + (1u << ly->bits[GRUQ_SUM_Z]) * ly->bits[GRUQ_SIG_Z];
+}
+
 static int init_model(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes) {
-    uint32_t field_bytes, F, H, C, layout, genes, expected_genes, i, version, normalization_bytes;
-    uint64_t w_ih_bits, w_hh_bits, w_fc_bits, lut_bits, stream_bits, payload;
+    uint32_t field_bytes, F, H, C, L, layout, genes, i, l, version, normalization_bytes, section_bytes;
+    uint64_t payload, at, stream_bits[GRUQ_MAX_LAYERS];
+    const uint8_t* section = NULL;
+    const uint8_t* record[GRUQ_MAX_LAYERS];
+    layer_fields fields[GRUQ_MAX_LAYERS];
     int p;
 
     if (blob_bytes < 16u) return GRUQ_ERR_TRUNCATED;
@@ -524,86 +634,155 @@ static int init_model(gruq_model* model, const uint8_t* blob, uint32_t blob_byte
     /* From here on blob_bytes == field_bytes >= 640: the whole header is readable. */
     if (crc32_of(blob + 16, blob_bytes - 16u) != rd_u32(blob + OFF_CRC)) return GRUQ_ERR_CRC;
 
+    L = version >= 3u ? blob[OFF_LAYERS] : 1u; /* versions 1 and 2: one layer, byte 612 reserved */
+    if (L < 1u || L > (uint32_t)GRUQ_MAX_LAYERS) return GRUQ_ERR_LAYERS;
     F = rd_u16(blob + OFF_F);
     H = rd_u16(blob + OFF_H);
     C = rd_u16(blob + OFF_C);
     if (F < 1u || H < 1u || F + H > MAX_FEATURES_PLUS_HIDDEN || C < 1u || C > MAX_CLASSES) return GRUQ_ERR_SHAPE;
 
+    /* The genes in the header and the first layer's widths. */
     layout = blob[OFF_LAYOUT];
     genes = blob[OFF_GENE_COUNT];
-    expected_genes = layout == 0u ? 17u : (layout == 1u ? 1u : (layout == 2u ? 25u : 0u));
-    if (expected_genes == 0u || genes != expected_genes) return GRUQ_ERR_BITS;
-    for (i = 0; i < 32u; ++i) {
+    if (layout > 2u || genes != gene_count(layout, L)) return GRUQ_ERR_BITS;
+    for (i = 0; i < HEADER_GENES; ++i) {
         const uint32_t b = blob[OFF_GENOME + i];
         if (i < genes ? (b < MIN_BITS || b > MAX_BITS) : b != 0u) return GRUQ_ERR_BITS;
     }
-    for (i = 0; i < 32u; ++i) {
-        const uint32_t b = blob[OFF_POINT_BITS + i];
-        if (i < (uint32_t)GRUQ_POINT_COUNT ? (b < MIN_BITS || b > MAX_BITS) : b != 0u) return GRUQ_ERR_BITS;
-    }
-    for (p = 0; p < GRUQ_POINT_COUNT; ++p) {
-        model->bits[p] = blob[OFF_POINT_BITS + (uint32_t)p];
-        if (model->bits[p] != blob[OFF_GENOME + GENE_OF_POINT[layout][p]]) return GRUQ_ERR_BITS; /* genes give the widths */
+    if (!point_bits_ok(blob + OFF_POINT_BITS)) return GRUQ_ERR_BITS;
+    for (p = 0; p < GRUQ_POINT_COUNT; ++p) { /* the points a gene decides (all of them for one layer) */
+        const int g = gene_of(layout, L, 0u, p);
+        if (g >= 0 && blob[OFF_POINT_BITS + (uint32_t)p] != blob[OFF_GENOME + (uint32_t)g]) return GRUQ_ERR_BITS;
     }
 
     /* Sizes implied by shape and bits (64-bit: no overflow for any header values). */
-    w_ih_bits = (uint64_t)H * F * ((uint64_t)model->bits[GRUQ_W_IR] + model->bits[GRUQ_W_IZ] + model->bits[GRUQ_W_IN]);
-    w_hh_bits = (uint64_t)H * H * ((uint64_t)model->bits[GRUQ_W_HR] + model->bits[GRUQ_W_HZ] + model->bits[GRUQ_W_HN]);
-    w_fc_bits = (uint64_t)C * H * model->bits[GRUQ_W_FC];
-    lut_bits = ((uint64_t)1u << model->bits[GRUQ_SUM_R]) * model->bits[GRUQ_SIG_R] +
-               ((uint64_t)1u << model->bits[GRUQ_SUM_Z]) * model->bits[GRUQ_SIG_Z] +
-               ((uint64_t)1u << model->bits[GRUQ_SUM_N]) * model->bits[GRUQ_TANH_N];
-    stream_bits = w_ih_bits + w_hh_bits + w_fc_bits + lut_bits;
-    payload = 4u * (6u * (uint64_t)H + C) + (stream_bits + 7u) / 8u;
+    stream_bits[0] = stream_bits_of(blob + OFF_POINT_BITS, F, H, C);
+    payload = 4u * (6u * (uint64_t)H + C) + (stream_bits[0] + 7u) / 8u;
     normalization_bytes = version >= 2u ? rd_u32(blob + OFF_NORMALIZATION_BYTES) : 0u;
     if (normalization_bytes != 0u && normalization_bytes != 8u * F) return GRUQ_ERR_SIZE;
+    section_bytes = version >= 3u ? rd_u32(blob + OFF_LAYER_SECTION_BYTES) : 0u;
     if (rd_u32(blob + OFF_PAYLOAD_BYTES) != payload ||
-        (uint64_t)blob_bytes != GRUQ_HEADER_BYTES + payload + normalization_bytes) {
+        (uint64_t)blob_bytes != GRUQ_HEADER_BYTES + payload + normalization_bytes + (uint64_t)section_bytes) {
         return GRUQ_ERR_SIZE;
     }
-    /* From here on the payload is known to be inside the buffer; every offset fits uint32. */
+    /* From here on the payload, normalisation and layer sections are known to be inside the buffer. */
+
+    /* The layer section: genes 32.., then per layer 2..L its record and payload, each checked to lie inside
+     * the section before it is read. */
+    if (L == 1u && section_bytes != 0u) return GRUQ_ERR_LAYER_SECTION;
+    for (l = 0; l < (uint32_t)GRUQ_MAX_LAYERS; ++l) {
+        record[l] = NULL;
+        if (l > 0u) stream_bits[l] = 0u;
+    }
+    if (L > 1u) {
+        section = blob + GRUQ_HEADER_BYTES + (uint32_t)payload + normalization_bytes;
+        if (section_bytes < GENE_EXTENSION_BYTES) return GRUQ_ERR_LAYER_SECTION;
+        for (i = 0; i < GENE_EXTENSION_BYTES; ++i) {
+            const uint32_t b = section[i];
+            if (HEADER_GENES + i < genes ? (b < MIN_BITS || b > MAX_BITS) : b != 0u) return GRUQ_ERR_BITS;
+        }
+        at = GENE_EXTENSION_BYTES;
+        for (l = 1; l < L; ++l) {
+            uint64_t layer_payload;
+            if (at + RECORD_BYTES > section_bytes) return GRUQ_ERR_LAYER_SECTION;
+            record[l] = section + (uint32_t)at;
+            if (!point_bits_ok(record[l] + REC_POINT_BITS)) return GRUQ_ERR_BITS;
+            stream_bits[l] = stream_bits_of(record[l] + REC_POINT_BITS, H, H, 0u);
+            layer_payload = 24u * (uint64_t)H + (stream_bits[l] + 7u) / 8u;
+            if (rd_u32(record[l] + REC_PAYLOAD_BYTES) != layer_payload) return GRUQ_ERR_LAYER_SECTION;
+            at += RECORD_BYTES + layer_payload;
+            if (at > section_bytes) return GRUQ_ERR_LAYER_SECTION;
+        }
+        if (at != section_bytes) return GRUQ_ERR_LAYER_SECTION;
+        /* Every width of every layer: its gene's, or layer l-1's h (x), or the last layer's (head points). */
+        for (l = 0; l < L; ++l) {
+            const uint8_t* bits = l == 0u ? blob + OFF_POINT_BITS : record[l] + REC_POINT_BITS;
+            for (p = 0; p < GRUQ_POINT_COUNT; ++p) {
+                const int g = gene_of(layout, L, l, p);
+                uint32_t expected;
+                if (g >= 0) {
+                    expected = (uint32_t)g < HEADER_GENES ? blob[OFF_GENOME + (uint32_t)g] : section[(uint32_t)g - HEADER_GENES];
+                } else if (p == GRUQ_X) {
+                    expected = (l == 1u ? blob + OFF_POINT_BITS : record[l - 1u] + REC_POINT_BITS)[GRUQ_H];
+                } else {
+                    expected = record[L - 1u][REC_POINT_BITS + (uint32_t)p];
+                }
+                if (bits[p] != expected) return GRUQ_ERR_BITS;
+            }
+        }
+        /* Layer l >= 2's x quantizer is layer l-1's h quantizer: the same zero point and scale bytes. */
+        for (l = 1; l < L; ++l) {
+            const uint8_t* prev_zero = l == 1u ? blob + OFF_ZERO_POINTS : record[l - 1u] + REC_ZERO_POINTS;
+            const uint8_t* prev_scale = l == 1u ? blob + OFF_SCALES : record[l - 1u] + REC_SCALES;
+            if (memcmp(record[l] + REC_ZERO_POINTS + 4u * GRUQ_X, prev_zero + 4u * GRUQ_H, 4) != 0 ||
+                memcmp(record[l] + REC_SCALES + 8u * GRUQ_X, prev_scale + 8u * GRUQ_H, 8) != 0) {
+                return GRUQ_ERR_LAYER_SECTION;
+            }
+        }
+    }
+
+    /* Parameters. */
+    for (l = 0; l < L; ++l) {
+        layer_fields* f = &fields[l];
+        const uint8_t* base = l == 0u ? NULL : record[l];
+        f->head = l == 0u;
+        f->point_bits = l == 0u ? blob + OFF_POINT_BITS : base + REC_POINT_BITS;
+        f->zero_points = l == 0u ? blob + OFF_ZERO_POINTS : base + REC_ZERO_POINTS;
+        f->scales = l == 0u ? blob + OFF_SCALES : base + REC_SCALES;
+        f->scale_count = l == 0u ? SCALE_COUNT : REC_SCALE_COUNT;
+        f->multipliers = l == 0u ? blob + OFF_MULTIPLIERS : base + REC_MULTIPLIERS;
+        f->adds = l == 0u ? blob + OFF_ADDS : base + REC_ADDS;
+        if (!quantizers_ok(f)) return GRUQ_ERR_PARAM;
+        if (l > 0u) {
+            for (i = REC_RESERVED; i < RECORD_BYTES; ++i) {
+                if (base[i] != 0u) return GRUQ_ERR_PARAM;
+            }
+        }
+    }
+    {
+        /* Task name: printable ASCII, at most 31 characters, NUL after the first NUL. */
+        uint32_t ended = 0u;
+        for (i = 0; i < TASK_BYTES; ++i) {
+            const uint8_t c = blob[OFF_TASK + i];
+            if (c == 0u) {
+                ended = 1u;
+            } else if (ended || i == TASK_BYTES - 1u || c < 32u || c > 126u) {
+                return GRUQ_ERR_PARAM;
+            }
+        }
+    }
+    for (i = version >= 2u ? OFF_RESERVED : OFF_NORMALIZATION_BYTES; i < GRUQ_HEADER_BYTES; ++i) {
+        const int field = version >= 3u && (i == OFF_LAYERS || (i >= OFF_LAYER_SECTION_BYTES && i < OFF_RESERVED_V3));
+        if (!field && blob[i] != 0u) return GRUQ_ERR_PARAM;
+    }
+    model->normalization = normalization_bytes != 0u ? blob + GRUQ_HEADER_BYTES + (uint32_t)payload : NULL;
+    if (model->normalization != NULL) {
+        for (i = 0; i < F; ++i) {
+            if (!f32_ok(model->normalization + 4u * i, 0) || !f32_ok(model->normalization + 4u * (F + i), 1)) {
+                return GRUQ_ERR_PARAM;
+            }
+        }
+    }
+    for (l = 0; l < L; ++l) {
+        gruq_layer* ly = &model->layer[l];
+        decode_layer(ly, &fields[l], l == 0u ? blob + GRUQ_HEADER_BYTES : record[l] + RECORD_BYTES, l == 0u ? F : H, H,
+                     l == 0u ? C : 0u);
+        if (!payload_ok(ly, H, l == 0u ? C : 0u, stream_bits[l])) return GRUQ_ERR_PARAM;
+    }
 
     model->input_features = (uint16_t)F;
     model->hidden_size = (uint16_t)H;
     model->classes = (uint16_t)C;
-    for (p = 0; p < GRUQ_POINT_COUNT; ++p) model->zero_point[p] = rd_i32(blob + OFF_ZERO_POINTS + 4u * (uint32_t)p);
-    for (i = 0; i < 3u; ++i) {
-        model->ih[i].mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * i);
-        model->ih[i].shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * i + 4u);
-        model->hh[i].mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * (3u + i));
-        model->hh[i].shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * (3u + i) + 4u);
+    model->layers = (uint8_t)L;
+    for (p = 0; p < GRUQ_POINT_COUNT; ++p) {
+        model->bits[p] = model->layer[0].bits[p];
+        model->zero_point[p] = model->layer[0].zero_point[p];
     }
+    model->zero_point[GRUQ_FC] = model->layer[L - 1u].zero_point[GRUQ_FC]; /* the logits are the head's */
     model->fc.mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * 6u);
     model->fc.shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * 6u + 4u);
-    model->mul_rn.mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * 7u);
-    model->mul_rn.shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * 7u + 4u);
-    model->mul_zn.mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * 8u);
-    model->mul_zn.shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * 8u + 4u);
-    model->mul_zh.mantissa = rd_i32(blob + OFF_MULTIPLIERS + 8u * 9u);
-    model->mul_zh.shift = rd_i32(blob + OFF_MULTIPLIERS + 8u * 9u + 4u);
-    {
-        gruq_add_multiplier* adds[4];
-        adds[0] = &model->sum_r;
-        adds[1] = &model->sum_z;
-        adds[2] = &model->sum_n;
-        adds[3] = &model->h;
-        for (i = 0; i < 4u; ++i) {
-            adds[i]->mantissa_a = rd_i32(blob + OFF_ADDS + 12u * i);
-            adds[i]->mantissa_b = rd_i32(blob + OFF_ADDS + 12u * i + 4u);
-            adds[i]->shift = rd_i32(blob + OFF_ADDS + 12u * i + 8u);
-        }
-    }
-    model->biases = blob + GRUQ_HEADER_BYTES;
-    model->bitstream = model->biases + 4u * (6u * H + C);
-    model->normalization = normalization_bytes != 0u ? blob + GRUQ_HEADER_BYTES + (uint32_t)payload : NULL;
-    model->w_ih_bit = 0;
-    model->w_hh_bit = (uint32_t)w_ih_bits;
-    model->w_fc_bit = (uint32_t)(w_ih_bits + w_hh_bits);
-    model->lut_sig_r_bit = (uint32_t)(w_ih_bits + w_hh_bits + w_fc_bits);
-    model->lut_sig_z_bit = model->lut_sig_r_bit + (1u << model->bits[GRUQ_SUM_R]) * model->bits[GRUQ_SIG_R];
-    model->lut_tanh_n_bit = model->lut_sig_z_bit + (1u << model->bits[GRUQ_SUM_Z]) * model->bits[GRUQ_SIG_Z];
-
-    if (!check_params(model, blob, stream_bits)) return GRUQ_ERR_PARAM;
+    model->fc_biases = blob + GRUQ_HEADER_BYTES + 4u * 6u * H;
+    model->w_fc_bit = model->layer[0].lut_sig_r_bit - C * H * model->bits[GRUQ_W_FC];
     model->blob = blob;
     model->blob_bytes = blob_bytes;
     return GRUQ_OK;
@@ -622,42 +801,44 @@ int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes)
 /* ------------------------------------------------------------------------------------------------ */
 /* Inference                                                                                        */
 
-/* h (H), ih and hh (3H each), then the offsets of the wider of x and h (2 bytes each) and their padding. */
+/* h (L x H), ih and hh (3H each), then the offsets of the wider of x and h (2 bytes each) and their padding. */
 uint32_t gruq_workspace_bytes(const gruq_model* model) {
-    uint32_t F, H;
+    uint32_t F, H, L;
     if (model == NULL) return 0u;
     F = model->input_features;
     H = model->hidden_size;
-    return 7u * H + 2u * ((F > H ? F : H) + OFFSET_PADDING);
+    L = model->layers;
+    return GRUQ_WORKSPACE_BYTES(F, H, L);
 }
 
 int gruq_state_init(gruq_state* state, const gruq_model* model, void* workspace, uint32_t workspace_bytes) {
     uint8_t* ws = (uint8_t*)workspace;
-    uint32_t H;
+    uint32_t H, L;
     if (state == NULL || model == NULL || workspace == NULL || model->blob == NULL) return GRUQ_ERR_ARGUMENT;
     H = model->hidden_size;
+    L = model->layers;
     if (workspace_bytes < gruq_workspace_bytes(model)) return GRUQ_ERR_WORKSPACE;
     state->model = model;
     state->h = ws;
-    state->ih = ws + H;
-    state->hh = ws + 4u * H;
-    state->offsets = ws + 7u * H;
+    state->ih = ws + L * H;
+    state->hh = ws + (L + 3u) * H;
+    state->offsets = ws + (L + 6u) * H;
     gruq_reset(state);
     return GRUQ_OK;
 }
 
 void gruq_reset(gruq_state* state) {
+    uint32_t l, H;
     if (state == NULL || state->model == NULL) return;
-    memset(state->h, (int)state->model->zero_point[GRUQ_H], state->model->hidden_size);
+    H = state->model->hidden_size;
+    for (l = 0; l < state->model->layers; ++l) {
+        memset(state->h + H * l, (int)state->model->layer[l].zero_point[GRUQ_H], H);
+    }
 }
 
-/* The element-wise part of a step from ih and hh (docs/quantization.md). h[j] is read (old value) before it
- * is overwritten, and only by element j. */
-static void update_hidden(gruq_state* state) {
-    const gruq_model* m = state->model;
-    const uint32_t H = m->hidden_size;
-    const uint8_t *ih = state->ih, *hh = state->hh;
-    uint8_t* h = state->h;
+/* The element-wise part of a layer's step from ih and hh (docs/quantization.md). h[j] is read (old value)
+ * before it is overwritten, and only by element j. */
+static void update_hidden(const gruq_layer* m, uint32_t H, const uint8_t* ih, const uint8_t* hh, uint8_t* h) {
     const int32_t z_h = m->zero_point[GRUQ_H];
     int32_t z_ih[3], z_hh[3], z_sig_r, z_sig_z, z_tanh, z_rn, z_zn, z_zh, q_sig_z;
     uint32_t j;
@@ -696,47 +877,47 @@ static void update_hidden(gruq_state* state) {
     }
 }
 
-void gruq_step(gruq_state* state, const uint8_t* input_codes) {
-    const gruq_model* m;
-    const uint8_t* bias_hh;
-    uint32_t F, H;
-    int g;
+/* One step of one layer: ih = requant(W_ih in + b_ih), hh = requant(W_hh h + b_hh), gate by gate (r, z, n),
+ * then the new h. `in` holds the layer's input codes (x for the first layer, layer l-1's new h after). */
+static void layer_step(gruq_state* state, const gruq_layer* m, const uint8_t* in, uint8_t* h) {
+    const uint32_t H = state->model->hidden_size;
+    const uint8_t* bias_hh = m->biases + 4u * 3u * H;
     bit_reader r;
-    uint8_t *h, *ih, *hh;
-    int32_t z_h;
+    int g;
 
-    if (state == NULL || state->model == NULL || input_codes == NULL) return;
-    m = state->model;
-    F = m->input_features;
-    H = m->hidden_size;
-    h = state->h;
-    ih = state->ih;
-    hh = state->hh;
-    z_h = m->zero_point[GRUQ_H];
-
-    /* ih = requant(W_ih x + b_ih), hh = requant(W_hh h + b_hh), gate by gate (r, z, n). */
-    write_offsets(state->offsets, input_codes, m->zero_point[GRUQ_X], F);
-    br_init(&r, m->bitstream, m->w_ih_bit);
+    write_offsets(state->offsets, in, m->zero_point[GRUQ_X], m->input_size);
+    br_init(&r, m->bitstream, 0u);
     for (g = 0; g < 3; ++g) {
-        mat_vec(&r, m->bits[GRUQ_W_IR + g], m->biases + 4u * H * (uint32_t)g, state->offsets, H, F, &m->ih[g],
-                m->zero_point[GRUQ_IH_R + g], qmax_of(m, GRUQ_IH_R + g), ih + H * (uint32_t)g);
+        mat_vec(&r, m->bits[GRUQ_W_IR + g], m->biases + 4u * H * (uint32_t)g, state->offsets, H, m->input_size, &m->ih[g],
+                m->zero_point[GRUQ_IH_R + g], qmax_of(m, GRUQ_IH_R + g), state->ih + H * (uint32_t)g);
     }
-    bias_hh = m->biases + 4u * 3u * H;
-    write_offsets(state->offsets, h, z_h, H);
+    write_offsets(state->offsets, h, m->zero_point[GRUQ_H], H);
     br_init(&r, m->bitstream, m->w_hh_bit);
     for (g = 0; g < 3; ++g) {
         mat_vec(&r, m->bits[GRUQ_W_HR + g], bias_hh + 4u * H * (uint32_t)g, state->offsets, H, H, &m->hh[g],
-                m->zero_point[GRUQ_HH_R + g], qmax_of(m, GRUQ_HH_R + g), hh + H * (uint32_t)g);
+                m->zero_point[GRUQ_HH_R + g], qmax_of(m, GRUQ_HH_R + g), state->hh + H * (uint32_t)g);
     }
-    update_hidden(state);
+    update_hidden(m, H, state->ih, state->hh, h);
+}
+
+void gruq_step(gruq_state* state, const uint8_t* input_codes) {
+    const gruq_model* m;
+    uint32_t l, H;
+    if (state == NULL || state->model == NULL || input_codes == NULL) return;
+    m = state->model;
+    H = m->hidden_size;
+    /* Every layer in turn; layer l >= 1 reads layer l-1's h codes just computed. */
+    for (l = 0; l < m->layers; ++l) {
+        layer_step(state, &m->layer[l], l == 0u ? input_codes : state->h + H * (l - 1u), state->h + H * l);
+    }
 }
 
 int gruq_logits(const gruq_state* state, int32_t* logits) {
     const gruq_model* m;
+    const gruq_layer* last;
     bit_reader r;
     uint32_t H, C, c;
-    const uint8_t* bias_fc;
-    int32_t best_value = -1, z_h, z_fc, q_fc;
+    int32_t best_value = -1, z_fc, q_fc;
     uint32_t wb;
     int best = 0;
 
@@ -744,15 +925,15 @@ int gruq_logits(const gruq_state* state, int32_t* logits) {
     m = state->model;
     H = m->hidden_size;
     C = m->classes;
-    bias_fc = m->biases + 4u * 6u * H;
-    z_h = m->zero_point[GRUQ_H];
-    z_fc = m->zero_point[GRUQ_FC];
-    q_fc = qmax_of(m, GRUQ_FC);
+    last = &m->layer[m->layers - 1u];
+    z_fc = last->zero_point[GRUQ_FC];
+    q_fc = qmax_of(last, GRUQ_FC);
     wb = m->bits[GRUQ_W_FC];
-    write_offsets(state->offsets, state->h, z_h, H); /* scratch: the hidden state itself is not changed */
-    br_init(&r, m->bitstream, m->w_fc_bit);
+    /* scratch: the hidden state itself is not changed */
+    write_offsets(state->offsets, state->h + H * (m->layers - 1u), last->zero_point[GRUQ_H], H);
+    br_init(&r, m->layer[0].bitstream, m->w_fc_bit);
     for (c = 0; c < C; ++c) {
-        const int64_t acc = (int64_t)dot_row(&r, wb, state->offsets, H) + rd_i32(bias_fc + 4u * c);
+        const int64_t acc = (int64_t)dot_row(&r, wb, state->offsets, H) + rd_i32(m->fc_biases + 4u * c);
         const int32_t code = requant(acc, &m->fc, z_fc, q_fc);
         if (logits != NULL) logits[c] = code;
         if (code > best_value) { /* strictly greater: ties go to the lowest index */
@@ -780,7 +961,7 @@ void gruq_quantize_input(const gruq_model* model, const int32_t* multiplier, con
     if (shift < MIN_SHIFT) shift = MIN_SHIFT; /* out-of-contract shifts: keep the arithmetic defined */
     if (shift > MAX_SHIFT) shift = MAX_SHIFT;
     z = model->zero_point[GRUQ_X];
-    qmax = qmax_of(model, GRUQ_X);
+    qmax = (int32_t)((1u << model->bits[GRUQ_X]) - 1u);
     for (f = 0; f < model->input_features; ++f) {
         const int64_t product = (int64_t)raw[f] * multiplier[f]; /* |product| < 2^46 */
         const int64_t off = offset[f];
@@ -803,7 +984,7 @@ const char* gruq_error_string(int code) {
     case GRUQ_ERR_ARGUMENT: return "Invalid argument: a required pointer is null or the model is not initialised.";
     case GRUQ_ERR_TRUNCATED: return "Truncated blob: the buffer is shorter than 16 bytes or than its blob-bytes field.";
     case GRUQ_ERR_MAGIC: return "Bad magic: this is not a gruq model blob.";
-    case GRUQ_ERR_VERSION: return "Unsupported version: this runtime reads blob format versions 1 and 2.";
+    case GRUQ_ERR_VERSION: return "Unsupported version: this runtime reads blob format versions 1 to 3.";
     case GRUQ_ERR_HEADER: return "Bad header: the header-size field is not 640.";
     case GRUQ_ERR_SIZE:
         return "Size mismatch: the blob or payload size disagrees with the buffer length or with the shape and bits.";
@@ -813,7 +994,12 @@ const char* gruq_error_string(int code) {
     case GRUQ_ERR_PARAM:
         return "Bad parameter: a zero point, scale, multiplier, shift, bias, weight code, padding bit or reserved "
                "byte is invalid.";
-    case GRUQ_ERR_WORKSPACE: return "Workspace too small: it needs gruq_workspace_bytes() bytes (7 H + 2 max(F, H) + 32).";
+    case GRUQ_ERR_WORKSPACE:
+        return "Workspace too small: it needs gruq_workspace_bytes() bytes ((L + 6) H + 2 max(F, H) + 32).";
+    case GRUQ_ERR_LAYERS: return "Bad layer count: the blob's GRU has 0 layers or more than this runtime's 3.";
+    case GRUQ_ERR_LAYER_SECTION:
+        return "Bad layer section: the layers after the first are truncated, too long, or do not take the previous "
+               "layer's hidden state as their input.";
     default: return "Unknown error code.";
     }
 }

@@ -1,4 +1,5 @@
-/* gruq runtime: integer-only inference of a gruq GRU classifier blob (docs/blob-format.md).
+/* gruq runtime: integer-only inference of a gruq GRU classifier blob (docs/blob-format.md): 1 to
+ * GRUQ_MAX_LAYERS stacked GRU layers and a linear head on the last layer's hidden state.
  *
  * C99, no malloc, no floating point, only <stdint.h> and <string.h>. The model is read in place from
  * the blob (flash); all mutable state lives in a caller-provided workspace of gruq_workspace_bytes().
@@ -19,10 +20,17 @@
 extern "C" {
 #endif
 
-#define GRUQ_FORMAT_VERSION 2u        /* newest blob format read (and written by gruq) */
-#define GRUQ_OLDEST_FORMAT_VERSION 1u /* version 1: no normalisation section */
+#define GRUQ_FORMAT_VERSION 3u        /* newest blob format read (and written by gruq) */
+#define GRUQ_OLDEST_FORMAT_VERSION 1u /* version 1: no normalisation section; versions 1 and 2: one layer */
 #define GRUQ_HEADER_BYTES 640u
 #define GRUQ_POINT_COUNT 25
+#define GRUQ_MAX_LAYERS 3
+
+/* Workspace bytes of a model of F features, hidden size H and L layers: L H hidden-state codes, 6 H scratch
+ * codes and the int16 offsets of the wider of x and h (+ 16 of padding). The same as gruq_workspace_bytes();
+ * a constant expression, for static buffers (e.g. GRUQ_WORKSPACE_BYTES(F, 256, 3) fits every model of F
+ * features gruq trains). */
+#define GRUQ_WORKSPACE_BYTES(F, H, L) (((L) + 6u) * (H) + 2u * (((F) > (H) ? (F) : (H)) + 16u))
 
 /* Error codes (negative); GRUQ_OK is 0. See docs/blob-format.md for the order of the checks. */
 enum {
@@ -38,7 +46,10 @@ enum {
     GRUQ_ERR_BITS = -9,      /* layout, gene count, a bit width out of range, or genes that do not give the point widths */
     GRUQ_ERR_PARAM = -10,    /* zero point, scale, multiplier, shift, bias, weight code, LUT entry, task name,
                                 normalisation value, padding or reserved byte */
-    GRUQ_ERR_WORKSPACE = -11 /* workspace too small */
+    GRUQ_ERR_WORKSPACE = -11, /* workspace too small */
+    GRUQ_ERR_LAYERS = -12,    /* layer count 0 or above GRUQ_MAX_LAYERS */
+    GRUQ_ERR_LAYER_SECTION = -13 /* layer section (layers 2..L) truncated, too long or inconsistent (a layer's
+                                    x quantizer is not the previous layer's h quantizer) */
 };
 
 /* Quantization point indices (docs/blob-format.md). */
@@ -59,29 +70,43 @@ typedef struct {
     int32_t shift;                  /* shared n in [1, 62] */
 } gruq_add_multiplier;
 
+/* One GRU layer of a validated model. Layer l >= 1 reads layer l-1's h codes (its x quantizer is that h's). */
+typedef struct {
+    uint16_t input_size;                  /* F for the first layer, H for the others */
+    uint8_t bits[GRUQ_POINT_COUNT];       /* bit width of every point (the head's w_fc, fc: the same in every layer) */
+    uint8_t zero_point[GRUQ_POINT_COUNT]; /* zero point of every point (0 for the weights) */
+    gruq_multiplier ih[3], hh[3], mul_rn, mul_zn, mul_zh;
+    gruq_add_multiplier sum_r, sum_z, sum_n, h;
+    const uint8_t* biases;    /* i32 little-endian: b_ih[3H], b_hh[3H] (the first layer: then b_fc[C]) */
+    const uint8_t* bitstream; /* packed W_ih, W_hh (the first layer: then W_fc), LUTs */
+    uint32_t w_hh_bit, lut_sig_r_bit, lut_sig_z_bit, lut_tanh_n_bit; /* stream offsets (W_ih at 0) */
+} gruq_layer;
+
 /* A validated model: header fields decoded, arrays left in the blob. Read-only after init. */
 typedef struct {
     const uint8_t* blob;
     uint32_t blob_bytes;
     uint16_t input_features, hidden_size, classes; /* F, H, C */
+    uint8_t layers;                                /* L, 1..GRUQ_MAX_LAYERS */
+    /* The model's quantizers as one layer sees them: every point of the first layer, except fc (the logits),
+     * which is the head's (the last layer's). bits[GRUQ_X] / zero_point[GRUQ_X] quantize the input. */
     uint8_t bits[GRUQ_POINT_COUNT];
     int32_t zero_point[GRUQ_POINT_COUNT];
-    gruq_multiplier ih[3], hh[3], fc, mul_rn, mul_zn, mul_zh;
-    gruq_add_multiplier sum_r, sum_z, sum_n, h;
-    const uint8_t* biases;    /* i32 little-endian: b_ih[3H], b_hh[3H], b_fc[C] */
-    const uint8_t* bitstream; /* packed weights and LUTs */
+    gruq_multiplier fc;       /* the head: logits = requant(W_fc h + b_fc) of the last layer's h */
+    const uint8_t* fc_biases; /* i32 little-endian b_fc[C] */
+    uint32_t w_fc_bit;        /* W_fc's offset in layer[0].bitstream */
     /* The input normalisation the model was trained with (feature = (raw - mean) / std), or NULL (version-1
      * blobs, or exported without one): IEEE-754 binary32 little-endian, mean[F] then std[F]. The runtime
      * does not use it (gruq_quantize_input's integer factors have it folded in); it is there for devices
      * that normalise raw input themselves. */
     const uint8_t* normalization;
-    uint32_t w_ih_bit, w_hh_bit, w_fc_bit, lut_sig_r_bit, lut_sig_z_bit, lut_tanh_n_bit; /* stream offsets */
+    gruq_layer layer[GRUQ_MAX_LAYERS]; /* the first `layers` are valid */
 } gruq_model;
 
 /* Per-sequence state in the caller's workspace. */
 typedef struct {
     const gruq_model* model;
-    uint8_t* h;  /* H hidden-state codes */
+    uint8_t* h;  /* L x H hidden-state codes, layer by layer (the last layer's feed the head) */
     uint8_t* ih; /* 3H scratch codes */
     uint8_t* hh; /* 3H scratch codes */
     uint8_t* offsets; /* scratch: max(F, H) + 16 input codes minus their zero point, int16 little-endian */
@@ -91,20 +116,21 @@ typedef struct {
  * the length of the buffer. On failure the model is zeroed and the first failing check's code returned. */
 int gruq_model_init(gruq_model* model, const uint8_t* blob, uint32_t blob_bytes);
 
-/* Bytes of workspace a state of this model needs (7 H + 2 max(F, H) + 32). */
+/* Bytes of workspace a state of this model needs ((L + 6) H + 2 max(F, H) + 32: GRUQ_WORKSPACE_BYTES). */
 uint32_t gruq_workspace_bytes(const gruq_model* model);
 
 /* Binds a state to a model and a workspace, and resets it. */
 int gruq_state_init(gruq_state* state, const gruq_model* model, void* workspace, uint32_t workspace_bytes);
 
-/* Hidden state back to real 0 (code Z_h): call before each new sequence. */
+/* Every layer's hidden state back to real 0 (code Z_h): call before each new sequence. */
 void gruq_reset(gruq_state* state);
 
-/* One time step: F input codes of the x quantizer. Each code must be < 2^b(x) (gruq_quantize_input
- * guarantees it); larger codes give meaningless results but never out-of-bounds accesses. */
+/* One time step: F input codes of the x quantizer. Runs every layer in turn, layer l >= 1 on layer l-1's
+ * new h codes. Each code must be < 2^b(x) (gruq_quantize_input guarantees it); larger codes give
+ * meaningless results but never out-of-bounds accesses. */
 void gruq_step(gruq_state* state, const uint8_t* input_codes);
 
-/* Logit codes (C values, fc quantizer) of the current hidden state; returns the argmax class
+/* Logit codes (C values, fc quantizer) of the last layer's current hidden state; returns the argmax class
  * (ties go to the lowest index). logits may be NULL (only the class is wanted). */
 int gruq_logits(const gruq_state* state, int32_t* logits);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trains a small GRU classifier with PyTorch on sequences it generates and saves what gruq imports.
 
-    make_models.py OUT_DIR [--hidden 32] [--layers 1] [--epochs 30] [--seed 0]
+    make_models.py OUT_DIR [--hidden 32] [--layers 1] [--stacked L ...] [--epochs 30] [--seed 0]
 
 Writes to OUT_DIR:
   train.npz, validation.npz, test.npz
@@ -9,13 +9,23 @@ Writes to OUT_DIR:
   state_dict.pt       torch.save(model.state_dict())           (a collections.OrderedDict)
   torchscript.pt      torch.jit.save(torch.jit.script(model))
   model.onnx          torch.onnx.export(model, ...)
+  fixed_batch.onnx    the same without dynamic_axes (its initial state an Expand of a zero constant)
   checkpoint.pt       {"epoch", "model_state_dict", "optimizer_state_dict"} (a training checkpoint)
   logits.npy          PyTorch's float logits for every sequence of test.npz, [N, C] float32
   padded_test.npz, padded_logits.npy
                       test.npz cut to random lengths (zero-padded, with lengths) and PyTorch's logits at
                       each sequence's last valid step
+  l<L>/state_dict.pt, l<L>/torchscript.pt, l<L>/model.onnx, l<L>/fixed_batch.onnx, l<L>/checkpoint.pt,
+  l<L>/logits.npy, l<L>/padded_logits.npy
+                      the same for a model of L stacked layers (nn.GRU(num_layers=L)), trained the same way,
+                      for each L given with --stacked (on the same train/test/padded_test sets);
+  l<L>/final_state.onnx
+                      that model exported as fc(h_n[-1]) (the last layer's final state: the same logits)
+  l<L>/first_layer_head.onnx
+                      fc(h_n[0]): a head on the first layer's state, which gruq refuses
   whole_model.pt      torch.save(model): a pickled Python object, which gruq refuses
-  bidirectional.pt, lstm.pt, two_heads.pt, stacked.pt, stacked.onnx: models gruq refuses (with --layers 1)
+  bidirectional.pt, lstm.pt, two_heads.pt, four_layers.pt, four_layers.onnx, wide.pt: models gruq refuses
+                      (wide.pt: hidden size 300, above gruq's 256)
 """
 import argparse
 import os
@@ -28,6 +38,7 @@ p = argparse.ArgumentParser()
 p.add_argument("out")
 p.add_argument("--hidden", type=int, default=32)
 p.add_argument("--layers", type=int, default=1)
+p.add_argument("--stacked", type=int, nargs="*", default=[])
 p.add_argument("--epochs", type=int, default=30)
 p.add_argument("--seed", type=int, default=0)
 a = p.parse_args()
@@ -71,41 +82,64 @@ class Classifier(nn.Module):
         return self.fc(out[:, -1])
 
 
-model = Classifier()
-optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+class FinalStateHead(nn.Module):
+    """The same GRU and head, the head on one layer's final state h_n[layer]."""
+
+    def __init__(self, model, layer):
+        super().__init__()
+        self.gru, self.fc, self.layer = model.gru, model.fc, layer
+
+    def forward(self, inputs):
+        _, h = self.gru(inputs)
+        return self.fc(h[self.layer])
+
+
+def train(model):
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for epoch in range(a.epochs):
+        order = torch.randperm(len(xs))
+        for b in range(0, len(xs), 64):
+            idx = order[b:b + 64]
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(xs[idx]), ys[idx])
+            loss.backward()
+            optimizer.step()
+    model.eval()
+    return optimizer
+
+
+def save(model, optimizer, folder):
+    """The model in the three formats and a checkpoint, with PyTorch's logits on test.npz and padded_test.npz."""
+    os.makedirs(folder, exist_ok=True)
+    with torch.no_grad():
+        logits = model(torch.from_numpy(x[splits["test"]]))
+        out, _ = model.gru(torch.from_numpy(padded))
+        padded_logits = model.fc(out[torch.arange(len(lengths)), torch.from_numpy(lengths - 1)])
+    np.save(os.path.join(folder, "logits.npy"), logits.numpy().astype(np.float32))
+    np.save(os.path.join(folder, "padded_logits.npy"), padded_logits.numpy().astype(np.float32))
+    torch.save(model.state_dict(), os.path.join(folder, "state_dict.pt"))
+    torch.jit.save(torch.jit.script(model), os.path.join(folder, "torchscript.pt"))
+    torch.onnx.export(model, xs[:1], os.path.join(folder, "model.onnx"), input_names=["x"], output_names=["logits"],
+                      dynamic_axes={"x": {0: "batch"}})
+    # Without dynamic_axes the export builds the zero initial state as an Expand of a constant.
+    torch.onnx.export(model, xs[:1], os.path.join(folder, "fixed_batch.onnx"), input_names=["x"], output_names=["logits"])
+    torch.save({"epoch": a.epochs, "model_state_dict": model.state_dict(), "optimizer_state_dict": optimizer.state_dict()},
+               os.path.join(folder, "checkpoint.pt"))
+    return float((logits.argmax(1).numpy() == y[splits["test"]]).mean())
+
+
 xs, ys = torch.from_numpy(x[splits["train"]]), torch.from_numpy(y[splits["train"]].astype(np.int64))
-for epoch in range(a.epochs):
-    order = torch.randperm(len(xs))
-    for b in range(0, len(xs), 64):
-        idx = order[b:b + 64]
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(xs[idx]), ys[idx])
-        loss.backward()
-        optimizer.step()
-model.eval()
-with torch.no_grad():
-    logits = model(torch.from_numpy(x[splits["test"]]))
-accuracy = float((logits.argmax(1).numpy() == y[splits["test"]]).mean())
-np.save(os.path.join(a.out, "logits.npy"), logits.numpy().astype(np.float32))
+model = Classifier()
+optimizer = train(model)
 
 # The test sequences cut to random lengths and zero-padded, with PyTorch's logits at each last valid step.
 lengths = rng.integers(4, T + 1, size=N - 750)
 padded = x[splits["test"]].copy()
 for i, n in enumerate(lengths):
     padded[i, n:] = 0.0
-with torch.no_grad():
-    out, _ = model.gru(torch.from_numpy(padded))
-    padded_logits = model.fc(out[torch.arange(len(lengths)), torch.from_numpy(lengths - 1)])
 np.savez(os.path.join(a.out, "padded_test.npz"), x=padded, y=y[splits["test"]].astype(np.int64), lengths=lengths,
          class_names=names)
-np.save(os.path.join(a.out, "padded_logits.npy"), padded_logits.numpy().astype(np.float32))
-
-torch.save(model.state_dict(), os.path.join(a.out, "state_dict.pt"))
-torch.jit.save(torch.jit.script(model), os.path.join(a.out, "torchscript.pt"))
-torch.onnx.export(model, xs[:1], os.path.join(a.out, "model.onnx"), input_names=["x"], output_names=["logits"],
-                  dynamic_axes={"x": {0: "batch"}})
-torch.save({"epoch": a.epochs, "model_state_dict": model.state_dict(), "optimizer_state_dict": optimizer.state_dict()},
-           os.path.join(a.out, "checkpoint.pt"))
+accuracy = save(model, optimizer, a.out)
 torch.save(model, os.path.join(a.out, "whole_model.pt"))
 
 # Models gruq refuses, each for its own reason.
@@ -116,8 +150,19 @@ torch.save(lstm.state_dict(), os.path.join(a.out, "lstm.pt"))
 two = nn.Module()
 two.gru, two.hidden_fc, two.fc = nn.GRU(F, a.hidden, batch_first=True), nn.Linear(a.hidden, a.hidden), nn.Linear(a.hidden, C)
 torch.save(two.state_dict(), os.path.join(a.out, "two_heads.pt"))
-if a.layers == 1:
-    stacked = Classifier(layers=2)
-    torch.save(stacked.state_dict(), os.path.join(a.out, "stacked.pt"))
-    torch.onnx.export(stacked, xs[:1], os.path.join(a.out, "stacked.onnx"), input_names=["x"], output_names=["logits"])
-print(f"PyTorch GRU F{F} H{a.hidden} L{a.layers} C{C}: test accuracy {accuracy:.3f}")
+four = Classifier(layers=4)
+torch.save(four.state_dict(), os.path.join(a.out, "four_layers.pt"))
+torch.onnx.export(four, xs[:1], os.path.join(a.out, "four_layers.onnx"), input_names=["x"], output_names=["logits"])
+wide = nn.Module()
+wide.gru, wide.fc = nn.GRU(F, 300, batch_first=True), nn.Linear(300, C)
+torch.save(wide.state_dict(), os.path.join(a.out, "wide.pt"))
+
+report = [f"L{a.layers} {accuracy:.3f}"]
+for layers in a.stacked:
+    stacked = Classifier(layers=layers)
+    folder = os.path.join(a.out, "l%d" % layers)
+    report.append(f"L{layers} {save(stacked, train(stacked), folder):.3f}")
+    for layer, name in ((-1, "final_state.onnx"), (0, "first_layer_head.onnx")):
+        torch.onnx.export(FinalStateHead(stacked, layer), xs[:1], os.path.join(folder, name), input_names=["x"],
+                          output_names=["logits"], dynamic_axes={"x": {0: "batch"}})
+print(f"PyTorch GRU F{F} H{a.hidden} C{C}: test accuracy " + ", ".join(report))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a VALID random gruq firmware blob (docs/blob-format.md), for runtime self-tests and fuzz seeds.
 
-    make_blob.py OUT.bin --seed N [--features F --hidden H --classes C]
+    make_blob.py OUT.bin --seed N [--features F --hidden H --classes C] [--layers L] [--version V]
                  [--layout homogeneous|default17|per-gate] [--bits B] [--wild]
                  [--codes CODES.bin --count N --steps T]
 
@@ -81,14 +81,24 @@ def shared_multiplier(ma, mb):
     return (1 << 31) - 1, (1 << 31) - 1, 1
 
 
-def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None, version=2):
+def stacked_genes(layout_name, layers):
+    """The genes of a layout stacked `layers` high (core/quant/src/genome.cpp, stackedLayout), as (layer, points)
+    with layer None for a gene of every layer: homogeneous keeps its one gene; otherwise the first layer's
+    genes (all but the head's w_fc, fc, the last two), the cell genes (all but x and the head's) of layers
+    2..L, then the head's (the last layer's)."""
     layout_id, genes = LAYOUTS[layout_name]
-    genome = [gene_bits if gene_bits else rng.randint(2, 8) for _ in genes]
-    bits = [0] * 25
-    for gene_bits, points in zip(genome, genes):
-        for p in points:
-            bits[p] = gene_bits
-    assert all(2 <= b <= 8 for b in bits)
+    if layout_name == "homogeneous":
+        return layout_id, [(None, genes[0])]
+    out = [(0, g) for g in genes[:-2]]
+    for layer in range(1, layers):
+        out += [(layer, g) for g in genes[1:-2]]
+    out += [(layers - 1, g) for g in genes[-2:]]
+    return layout_id, out
+
+
+def make_layer(rng, bits, In, H, C, wild, x_zero=None, x_scale=None):
+    """Random valid quantizers and payload of one layer (C > 0: the first, with the head's fc multiplier,
+    W_fc scale, b_fc and W_fc). Layer l >= 2 takes x_zero / x_scale: layer l-1's h quantizer."""
 
     def qmax(p):
         return (1 << bits[p]) - 1
@@ -104,6 +114,8 @@ def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None, version=2):
             zero[p] = (1 << (bits[p] - 1)) - 1
         else:
             zero[p] = rng.randint(0, qmax(p))
+    if x_zero is not None:
+        zero[P["x"]] = x_zero
 
     # Typical accumulator magnitudes, to pick multipliers that spread the outputs over their codes.
     def typical(cols, wp, inp):
@@ -121,10 +133,11 @@ def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None, version=2):
 
     mults = []
     for g in range(3):
-        mults.append(rand_mul(qmax(P["ih_r"] + g) / (2 * typical(F, P["w_ir"] + g, P["x"]))))
+        mults.append(rand_mul(qmax(P["ih_r"] + g) / (2 * typical(In, P["w_ir"] + g, P["x"]))))
     for g in range(3):
         mults.append(rand_mul(qmax(P["hh_r"] + g) / (2 * typical(H, P["w_hr"] + g, P["h"]))))
-    mults.append(rand_mul(qmax(P["fc"]) / (2 * typical(H, P["w_fc"], P["h"]))))
+    if C:
+        mults.append(rand_mul(qmax(P["fc"]) / (2 * typical(H, P["w_fc"], P["h"]))))
     mults.append(rand_mul(qmax(P["mul_rn"]) / max(1, qmax(P["sig_r"]) * qmax(P["hh_n"]) / 2)))
     mults.append(rand_mul(qmax(P["mul_zn"]) / max(1, qmax(P["sig_z"]) * wmax(P["tanh_n"]))))
     mults.append(rand_mul(qmax(P["mul_zh"]) / max(1, qmax(P["sig_z"]) * qmax(P["h"]) / 2)))
@@ -141,7 +154,7 @@ def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None, version=2):
         t = int(typical(cols, wp, inp))
         return rng.randint(-t, t)
 
-    b_ih = [rand_bias(F, P["w_ir"] + j // H, P["x"]) for j in range(3 * H)]
+    b_ih = [rand_bias(In, P["w_ir"] + j // H, P["x"]) for j in range(3 * H)]
     b_hh = [rand_bias(H, P["w_hr"] + j // H, P["h"]) for j in range(3 * H)]
     b_fc = [rand_bias(H, P["w_fc"], P["h"]) for _ in range(C)]
 
@@ -153,57 +166,109 @@ def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None, version=2):
             stream.put(rng.randint(-w, w) & ((1 << b) - 1), b)
 
     for g in range(3):
-        put_weights(H, F, P["w_ir"] + g)
+        put_weights(H, In, P["w_ir"] + g)
     for g in range(3):
         put_weights(H, H, P["w_hr"] + g)
-    put_weights(C, H, P["w_fc"])
+    if C:
+        put_weights(C, H, P["w_fc"])
     for inp, out in (("sum_r", "sig_r"), ("sum_z", "sig_z"), ("sum_n", "tanh_n")):
         top = qmax(P[out]) - (1 if out == "tanh_n" else 0)  # tanh never produces its top code
         for _ in range(1 << bits[P[inp]]):
             stream.put(rng.randint(0, top), bits[P[out]])
     stream_bytes = stream.finish()
-
     payload = struct.pack("<%di" % (6 * H + C), *(b_ih + b_hh + b_fc)) + stream_bytes
-    # Version 2: the normalisation section after the payload (float32 mean[F], then std[F] > 0).
-    section = b""
-    if version >= 2:
-        section = struct.pack("<%df" % F, *[rng.uniform(-50, 50) for _ in range(F)])
-        section += struct.pack("<%df" % F, *[rng.uniform(0.01, 20) for _ in range(F)])
-    total = HEADER_BYTES + len(payload) + len(section)
+    return {"zero": zero, "mults": mults, "adds": adds, "payload": payload, "x_scale": x_scale}
 
+
+def layer_scales(rng, bits, zero, x_scale):
     scales = []
     for p in range(25):
         if p in WEIGHT_POINTS:
             scales.append(1.0)
         elif p in (P["sig_r"], P["sig_z"]):
-            scales.append(1.0 / qmax(p))
+            scales.append(1.0 / ((1 << bits[p]) - 1))
         elif p == P["tanh_n"]:
             scales.append(1.0 / zero[p])
         else:
             scales.append(rng.uniform(0.001, 0.1))
+    if x_scale is not None:
+        scales[P["x"]] = x_scale
+    return scales
+
+
+def make_blob(rng, F, H, C, layout_name, wild, gene_bits=None, version=3, layers=1):
+    assert layers == 1 or version >= 3
+    layout_id, genes = stacked_genes(layout_name, layers)
+    genome = [gene_bits if gene_bits else rng.randint(2, 8) for _ in genes]
+    bits = [[0] * 25 for _ in range(layers)]
+    for b, (layer, points) in zip(genome, genes):
+        for l in range(layers) if layer is None else [layer]:
+            for p in points:
+                bits[l][p] = b
+    for l in range(1, layers):  # layer l's x is layer l-1's h; every layer carries the head's widths
+        bits[l][P["x"]] = bits[l - 1][P["h"]]
+    for l in range(layers - 1):
+        for p in (P["w_fc"], P["fc"]):
+            bits[l][p] = bits[-1][p]
+    assert all(2 <= b <= 8 for row in bits for b in row)
+
+    first = make_layer(rng, bits[0], F, H, C, wild)
+    payload = first["payload"]
+    # Version 2: the normalisation section after the payload (float32 mean[F], then std[F] > 0).
+    section = b""
+    if version >= 2:
+        section = struct.pack("<%df" % F, *[rng.uniform(-50, 50) for _ in range(F)])
+        section += struct.pack("<%df" % F, *[rng.uniform(0.01, 20) for _ in range(F)])
+    scales = layer_scales(rng, bits[0], first["zero"], None)
+    weight_scales = [rng.uniform(0.001, 0.1) for _ in range(7)]
+
+    # Version 3, two or more layers: the layer section (genes 32.., then each layer's record and payload).
+    layer_section = b""
+    if layers > 1:
+        layer_section = bytes(genome[32:]) + bytes(64 - len(genome[32:]))
+        prev_zero, prev_scales = first["zero"], scales
+        for l in range(1, layers):
+            part = make_layer(rng, bits[l], H, H, 0, wild, prev_zero[P["h"]], prev_scales[P["h"]])
+            l_scales = layer_scales(rng, bits[l], part["zero"], prev_scales[P["h"]])
+            rec = bytes(bits[l]) + bytes(7)
+            rec += struct.pack("<25i", *part["zero"])
+            rec += struct.pack("<25d", *l_scales)
+            rec += struct.pack("<6d", *[rng.uniform(0.001, 0.1) for _ in range(6)])
+            for mant, n in part["mults"]:
+                rec += struct.pack("<ii", mant, n)
+            for a, b, n in part["adds"]:
+                rec += struct.pack("<iii", a, b, n)
+            rec += struct.pack("<I", len(part["payload"])) + bytes(8)
+            assert len(rec) == 512, len(rec)
+            layer_section += rec + part["payload"]
+            prev_zero, prev_scales = part["zero"], l_scales
+    total = HEADER_BYTES + len(payload) + len(section) + len(layer_section)
 
     h = bytearray()
     h += b"GRUQ"
     h += struct.pack("<HHII", version, HEADER_BYTES, total, 0)  # CRC filled in below
     h += struct.pack("<HHHBB", F, H, C, layout_id, len(genes))
-    h += bytes(genome) + bytes(32 - len(genome))
-    h += bytes(bits) + bytes(7)
-    h += struct.pack("<25i", *zero)
+    h += bytes(genome[:32]) + bytes(32 - len(genome[:32]))
+    h += bytes(bits[0]) + bytes(7)
+    h += struct.pack("<25i", *first["zero"])
     h += struct.pack("<25d", *scales)
-    h += struct.pack("<7d", *[rng.uniform(0.001, 0.1) for _ in range(7)])
-    for mant, n in mults:
+    h += struct.pack("<7d", *weight_scales)
+    for mant, n in first["mults"]:
         h += struct.pack("<ii", mant, n)
-    for a, b, n in adds:
+    for a, b, n in first["adds"]:
         h += struct.pack("<iii", a, b, n)
     h += b"random-blob".ljust(32, b"\0")
     h += struct.pack("<I", len(payload))
     h += struct.pack("<I", len(section))  # reserved (0) in version 1
-    h += bytes(28)
+    if version >= 3:
+        h += struct.pack("<B3xI", layers, len(layer_section)) + bytes(20)
+    else:
+        h += bytes(28)
     assert len(h) == HEADER_BYTES, len(h)
 
-    blob = bytearray(h + payload + section)
+    blob = bytearray(h + payload + section + layer_section)
     struct.pack_into("<I", blob, 12, zlib.crc32(bytes(blob[16:])) & 0xFFFFFFFF)
-    return bytes(blob), bits
+    return bytes(blob), bits[0]
 
 
 def main(argv):
@@ -216,7 +281,9 @@ def main(argv):
     ap.add_argument("--layout", choices=sorted(LAYOUTS), default="homogeneous")
     ap.add_argument("--bits", type=int, choices=range(2, 9), help="every gene at this width (default: random)")
     ap.add_argument("--wild", action="store_true", help="multipliers, shifts and biases over their whole valid range")
-    ap.add_argument("--version", type=int, choices=(1, 2), default=2, help="blob format version (1: no normalisation section)")
+    ap.add_argument("--version", type=int, choices=(1, 2, 3), default=3,
+                    help="blob format version (1: no normalisation section; 1 and 2: one layer)")
+    ap.add_argument("--layers", type=int, choices=(1, 2, 3), default=1, help="stacked GRU layers (version 3)")
     ap.add_argument("--codes", help="also write random input codes for the harness to this file")
     ap.add_argument("--count", type=int, default=8, help="sequences in --codes (default 8)")
     ap.add_argument("--steps", type=int, default=5, help="time steps per sequence in --codes (default 5)")
@@ -229,7 +296,9 @@ def main(argv):
     if not (F >= 1 and H >= 1 and F + H <= 2048 and 1 <= C <= 1024):
         ap.error("shape out of range: F, H >= 1, F + H <= 2048, C in 1..1024")
 
-    blob, bits = make_blob(rng, F, H, C, args.layout, args.wild, args.bits, args.version)
+    if args.layers > 1 and args.version < 3:
+        ap.error("--layers 2 and 3 need --version 3")
+    blob, bits = make_blob(rng, F, H, C, args.layout, args.wild, args.bits, args.version, args.layers)
     with open(args.out, "wb") as f:
         f.write(blob)
     if args.codes:

@@ -87,6 +87,7 @@ std::string modelHeader(const FirmwareExport& e, const ExportSummary& s, const I
       << "#define GRUQ_MODEL_INPUT_FEATURES " << sh.inputSize << "\n"
       << "#define GRUQ_MODEL_HIDDEN_SIZE " << sh.hiddenSize << "\n"
       << "#define GRUQ_MODEL_CLASSES " << sh.numClasses << "\n"
+      << "#define GRUQ_MODEL_LAYERS " << sh.numLayers << "\n"
       << "#define GRUQ_MODEL_BLOB_BYTES " << s.blobBytes << "\n"
       << "#define GRUQ_MODEL_WORKSPACE_BYTES " << s.workspaceBytes << "\n"
       << "#define GRUQ_MODEL_INPUT_SHIFT " << iq.shift << "\n\n"
@@ -133,9 +134,17 @@ std::string modelSource(const FirmwareExport& e, const std::vector<uint8_t>& blo
 }
 
 std::string modelJson(const FirmwareExport& e, const ExportSummary& s, const InputQuantizer& iq) {
-    const ModelSize size = modelSize(e.model.shape, e.model.bits);
-    nlohmann::json bits = nlohmann::json::object();
-    for (int p = 0; p < kQuantPointCount; ++p) bits[quantPointName(QuantPoint(p))] = e.model.bits[size_t(p)];
+    const ModelSize size = modelSize(e.model.shape, e.model.bits());
+    // "point_bits": the first layer's widths (its x quantizes the input; the head's w_fc and fc are the same
+    // in every layer); "layer_point_bits": every layer's.
+    auto pointBits = [](const BitAssignment& b) {
+        nlohmann::json bits = nlohmann::json::object();
+        for (int p = 0; p < kQuantPointCount; ++p) bits[quantPointName(QuantPoint(p))] = b[size_t(p)];
+        return bits;
+    };
+    const nlohmann::json bits = pointBits(e.model.layers.front().bits);
+    nlohmann::json layerBits = nlohmann::json::array();
+    for (const QuantizedGruLayer& layer : e.model.layers) layerBits.push_back(pointBits(layer.bits));
     std::vector<float> mean, stdDev;  // per feature, as in the blob's normalisation section
     for (int64_t f = 0; f < e.model.shape.inputSize; ++f) {
         mean.push_back(e.normalization.meanOf(f));
@@ -146,9 +155,11 @@ std::string modelJson(const FirmwareExport& e, const ExportSummary& s, const Inp
                           {"task", e.facts.task},
                           {"source", e.facts.source},
                           {"shape", e.model.shape.key()},
+                          {"layers", e.model.shape.numLayers},
                           {"layout", e.genome.layout->name},
                           {"genome", e.genome.toText()},
                           {"point_bits", bits},
+                          {"layer_point_bits", layerBits},
                           {"classes", e.facts.classNames},
                           {"validation_accuracy", e.facts.validationAccuracy},
                           {"test_accuracy", e.facts.testAccuracy},
@@ -160,21 +171,22 @@ std::string modelJson(const FirmwareExport& e, const ExportSummary& s, const Inp
                           {"input_table_bytes", s.inputTableBytes},
                           {"input_raw_scale", iq.rawScale},
                           {"input_shift", iq.shift},
-                          {"x_scale", e.model.quant(QuantPoint::X).scale},
-                          {"x_zero_point", e.model.quant(QuantPoint::X).zeroPoint},
-                          {"logit_scale", e.model.quant(QuantPoint::Fc).scale},
-                          {"logit_zero_point", e.model.quant(QuantPoint::Fc).zeroPoint}}
+                          {"x_scale", e.model.inputQuant().scale},
+                          {"x_zero_point", e.model.inputQuant().zeroPoint},
+                          {"logit_scale", e.model.logitQuant().scale},
+                          {"logit_zero_point", e.model.logitQuant().zeroPoint}}
                .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +  // file names need not be UTF-8
            "\n";
 }
 
 std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQuantizer& iq) {
     const GruShape& sh = e.model.shape;
-    const ModelSize size = modelSize(sh, e.model.bits);
+    const ModelSize size = modelSize(sh, e.model.bits());
     std::ostringstream r;
     r << "# gruq firmware export: " << e.facts.task << "\n\n"
-      << "GRU classifier " << sh.key() << " (" << sh.inputSize << " features per step, hidden size " << sh.hiddenSize
-      << ", " << sh.numClasses << " classes), integer-only.\n\n"
+      << "GRU classifier " << sh.key() << " (" << sh.inputSize << " features per step, "
+      << (sh.numLayers == 1 ? std::string("one GRU layer") : std::to_string(sh.numLayers) + " stacked GRU layers")
+      << " of hidden size " << sh.hiddenSize << ", " << sh.numClasses << " classes), integer-only.\n\n"
       << "* genome (" << e.genome.layout->name << "): `" << e.genome.toText() << "`\n"
       << "* from: " << e.facts.source << "\n"
       << "* integer-engine accuracy: validation " << formatPercent(e.facts.validationAccuracy, "not measured") << ", test "
@@ -184,7 +196,9 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "## Files\n\n"
       << "| file | what |\n|---|---|\n"
       << "| `model.bin` | the blob (docs/blob-format.md of gruq): " << s.blobBytes << " bytes = 640-byte header + "
-      << s.sizeObjectiveBytes << " bytes of model |\n"
+      << s.sizeObjectiveBytes << " bytes of model + " << 8 * sh.inputSize << " bytes of input normalisation"
+      << (sh.numLayers > 1 ? " + the layer records of layers 2.." + std::to_string(sh.numLayers) + " and byte padding" : std::string())
+      << " |\n"
       << "| `gruq_model.h`, `gruq_model.c` | the same blob as `gruq_model_blob[]`, the input tables, class names |\n"
       << "| `gruq_runtime.h`, `gruq_runtime.c` | the runtime: C99, no malloc, no floating point, only stdint/string |\n"
       << "| `model.json` | genome, bit widths, scales and figures for host tools |\n\n"
@@ -193,7 +207,8 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "| flash: blob | " << s.blobBytes << " |\n"
       << "| flash: input tables (`gruq_model_input_*`) | " << s.inputTableBytes << " |\n"
       << "| flash: runtime code (Cortex-M4, Thumb-2, `-Os`, gcc 12) | about " << kRuntimeCodeBytesCortexM4 << " |\n"
-      << "| RAM: workspace (`GRUQ_MODEL_WORKSPACE_BYTES` = 7 H + 2 max(F, H) + 32 bytes) | " << s.workspaceBytes << " |\n"
+      << "| RAM: workspace (`GRUQ_MODEL_WORKSPACE_BYTES` = (L + 6) H + 2 max(F, H) + 32 bytes, L = " << sh.numLayers
+      << " layers) | " << s.workspaceBytes << " |\n"
       << "| RAM: `gruq_model` + `gruq_state` structs (32-bit target) | " << kRuntimeStructBytes32 << " |\n\n"
       << "Weights and lookup tables stay in flash, packed at their bit widths; nothing is copied to RAM.\n\n"
       << "## Time\n\n"
@@ -229,11 +244,11 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "`gruq_quantize_input` takes raw\n"
       << "int16 features where one unit is " << iq.rawScale << " of the real value";
     if (std::abs(iq.rawScale - 1.0 / 255.0) < 1e-12) r << " (pixel bytes 0..255 for images scaled to [0, 1])";
-    r << ", folds the normalisation\nand the input quantizer (scale " << e.model.quant(QuantPoint::X).scale << ", zero point "
-      << e.model.quant(QuantPoint::X).zeroPoint << ", " << e.model.bits[0]
+    r << ", folds the normalisation\nand the input quantizer (scale " << e.model.inputQuant().scale << ", zero point "
+      << e.model.inputQuant().zeroPoint << ", " << e.model.inputQuant().bits
       << " bits) into one integer multiply-add per feature, and rounds like the host tools.\n"
-      << "Logit codes are `fc` codes: real logit = " << e.model.quant(QuantPoint::Fc).scale << " x (code - "
-      << e.model.quant(QuantPoint::Fc).zeroPoint << ").\n\n"
+      << "Logit codes are `fc` codes: real logit = " << e.model.logitQuant().scale << " x (code - "
+      << e.model.logitQuant().zeroPoint << ").\n\n"
       << "## Build\n\n"
       << "Add the two .c files to the firmware build. They compile warning-free with\n"
       << "`-std=c99 -Wall -Wextra -Werror -pedantic`, e.g. for a Cortex-M4:\n\n"
@@ -257,7 +272,7 @@ void InputQuantizer::quantize(const ActivationQuant& x, const int16_t* raw, uint
 InputQuantizer inputQuantizerFor(const QuantizedGru& model, const Normalization& norm, double rawScale) {
     if (!(rawScale > 0) || !std::isfinite(rawScale)) throw InputError("export", "the raw input scale must be positive");
     const int64_t F = model.shape.inputSize;
-    const double sx = model.quant(QuantPoint::X).scale;
+    const double sx = model.inputQuant().scale;
     std::vector<long double> m(static_cast<size_t>(F)), a(static_cast<size_t>(F));
     for (int64_t f = 0; f < F; ++f) {
         const long double stdF = norm.stdDevOf(f);
@@ -330,10 +345,12 @@ ExportSummary exportFirmware(const FirmwareExport& e, const std::string& directo
     ExportSummary s;
     s.directory = directory;
     s.blobBytes = int64_t(blob.size());
-    s.sizeObjectiveBytes = modelSize(e.model.shape, e.model.bits).totalBytes();
+    s.sizeObjectiveBytes = modelSize(e.model.shape, e.model.bits()).totalBytes();
     s.inputTableBytes = e.model.shape.inputSize * (4 + 8);
-    s.workspaceBytes = 7 * e.model.shape.hiddenSize + 2 * (std::max(e.model.shape.inputSize, e.model.shape.hiddenSize) + 16);
-    s.cortexM4StepInstructions = LatencyModel::cortexM4().estimate(e.model.shape, e.model.bits).instructionsPerStep;
+    // gruq_workspace_bytes: every layer's hidden state, the ih / hh scratch, the offsets of the wider input
+    s.workspaceBytes = (e.model.shape.numLayers + 6) * e.model.shape.hiddenSize +
+                       2 * (std::max(e.model.shape.inputSize, e.model.shape.hiddenSize) + 16);
+    s.cortexM4StepInstructions = LatencyModel::cortexM4().estimate(e.model.shape, e.model.bits()).instructionsPerStep;
 
     std::error_code ec;
     fs::create_directories(directory, ec);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <stdexcept>
 
 namespace gruq {
 
@@ -93,25 +94,35 @@ double LatencyModel::matrixInstructions(int64_t startBit, int64_t rows, int64_t 
     return c.row * double(rows) + c.word * double(words) + c.tail * double(tails) + c.field * double(fields);
 }
 
-LatencyEstimate LatencyModel::estimate(const GruShape& shape, const BitAssignment& bits) const {
-    const int64_t F = shape.inputSize, H = shape.hiddenSize, C = shape.numClasses;
-    auto b = [&](QuantPoint p) { return bits[pointIndex(p)]; };
-    LatencyEstimate e;
-    double step = 2 * offsetsFixed_ + offsetsPerInput_ * double(F + H) + updateFixed_ + updatePerUnit_ * double(H);
-    int64_t bit = 0;  // the weight stream: W_ih gate by gate, W_hh, W_fc
-    for (int g = 0; g < 3; ++g) {
-        const int w = b(gatePoint(QuantPoint::WIr, g));
-        step += matrixInstructions(bit, H, F, w);
-        bit += H * F * w;
+LatencyEstimate LatencyModel::estimate(const GruShape& shape, const LayerBits& bits) const {
+    const int64_t H = shape.hiddenSize, C = shape.numClasses;
+    if (shape.numLayers < 1 || int64_t(bits.size()) != shape.numLayers) {
+        throw std::invalid_argument("LatencyModel::estimate: " + std::to_string(bits.size()) + " bit assignments for shape " +
+                                    shape.key());
     }
-    for (int g = 0; g < 3; ++g) {
-        const int w = b(gatePoint(QuantPoint::WHr, g));
-        step += matrixInstructions(bit, H, H, w);
-        bit += H * H * w;
+    LatencyEstimate e;
+    double step = 0;
+    int64_t headBit = 0;  // W_fc's position in the first layer's stream
+    for (int64_t l = 0; l < shape.numLayers; ++l) {
+        const BitAssignment& layer = bits[size_t(l)];
+        const int64_t In = shape.layerInputSize(l);
+        step += 2 * offsetsFixed_ + offsetsPerInput_ * double(In + H) + updateFixed_ + updatePerUnit_ * double(H);
+        int64_t bit = 0;  // the layer's weight stream: W_ih gate by gate, W_hh (the first layer: then W_fc)
+        for (int g = 0; g < 3; ++g) {
+            const int w = layer[pointIndex(gatePoint(QuantPoint::WIr, g))];
+            step += matrixInstructions(bit, H, In, w);
+            bit += H * In * w;
+        }
+        for (int g = 0; g < 3; ++g) {
+            const int w = layer[pointIndex(gatePoint(QuantPoint::WHr, g))];
+            step += matrixInstructions(bit, H, H, w);
+            bit += H * H * w;
+        }
+        if (l == 0) headBit = bit;
     }
     e.instructionsPerStep = step;
-    e.headInstructions = offsetsFixed_ + offsetsPerInput_ * double(H) + matrixInstructions(bit, C, H, b(QuantPoint::WFc)) +
-                         headPerClass_ * double(C);
+    e.headInstructions = offsetsFixed_ + offsetsPerInput_ * double(H) +
+                         matrixInstructions(headBit, C, H, bits.back()[pointIndex(QuantPoint::WFc)]) + headPerClass_ * double(C);
     return e;
 }
 

@@ -10,7 +10,8 @@
 namespace gruq {
 namespace {
 
-constexpr char kMagic[8] = {'G', 'R', 'U', 'Q', 'F', 'L', 'T', '1'};
+constexpr char kMagic[8] = {'G', 'R', 'U', 'Q', 'F', 'L', 'T', '2'};
+constexpr char kMagicOneLayer[8] = {'G', 'R', 'U', 'Q', 'F', 'L', 'T', '1'};  // version 1: no layer count
 
 void appendRaw(std::string& out, const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
 
@@ -47,26 +48,46 @@ private:
 }  // namespace
 
 std::string GruShape::key() const {
-    return "F" + std::to_string(inputSize) + "-H" + std::to_string(hiddenSize) + "-C" + std::to_string(numClasses);
+    const std::string layers = numLayers == 1 ? "" : "x" + std::to_string(numLayers);
+    return "F" + std::to_string(inputSize) + "-H" + std::to_string(hiddenSize) + layers + "-C" +
+           std::to_string(numClasses);
 }
 
 int64_t FloatGruWeights::parameterCount() const {
-    return static_cast<int64_t>(wIh.size() + wHh.size() + bIh.size() + bHh.size() + wFc.size() + bFc.size());
+    size_t count = wFc.size() + bFc.size();
+    for (const FloatGruLayer& l : layers) count += l.wIh.size() + l.wHh.size() + l.bIh.size() + l.bHh.size();
+    return static_cast<int64_t>(count);
 }
 
 void FloatGruWeights::validate(const std::string& source) const {
-    const int64_t F = shape.inputSize, H = shape.hiddenSize, C = shape.numClasses;
+    const int64_t F = shape.inputSize, H = shape.hiddenSize, C = shape.numClasses, L = shape.numLayers;
     if (F <= 0 || H <= 0 || C <= 1) throw InputError(source, "invalid GRU shape " + shape.key());
-    auto check = [&](const std::vector<float>& v, int64_t expected, const char* name) {
+    if (H > kMaxHiddenSize) {
+        throw InputError(source, "hidden size " + std::to_string(H) + " is above " + std::to_string(kMaxHiddenSize) +
+                                     ", the largest gruq supports");
+    }
+    if (L < 1 || L > kMaxGruLayers) {
+        throw InputError(source, "a GRU of " + std::to_string(L) + " layers; gruq supports 1.." +
+                                     std::to_string(kMaxGruLayers) + " stacked layers");
+    }
+    if (static_cast<int64_t>(layers.size()) != L) {
+        throw InputError(source, "shape " + shape.key() + " has " + std::to_string(L) + " layers, the weights " +
+                                     std::to_string(layers.size()));
+    }
+    auto check = [&](const std::vector<float>& v, int64_t expected, const std::string& name) {
         if (static_cast<int64_t>(v.size()) != expected) {
-            throw InputError(source, std::string(name) + " has " + std::to_string(v.size()) + " values, shape " +
-                                         shape.key() + " needs " + std::to_string(expected));
+            throw InputError(source, name + " has " + std::to_string(v.size()) + " values, shape " + shape.key() +
+                                         " needs " + std::to_string(expected));
         }
     };
-    check(wIh, 3 * H * F, "W_ih");
-    check(wHh, 3 * H * H, "W_hh");
-    check(bIh, 3 * H, "b_ih");
-    check(bHh, 3 * H, "b_hh");
+    for (int64_t l = 0; l < L; ++l) {
+        const std::string suffix = L == 1 ? "" : " of layer " + std::to_string(l + 1);
+        const FloatGruLayer& layer = layers[size_t(l)];
+        check(layer.wIh, 3 * H * shape.layerInputSize(l), "W_ih" + suffix);
+        check(layer.wHh, 3 * H * H, "W_hh" + suffix);
+        check(layer.bIh, 3 * H, "b_ih" + suffix);
+        check(layer.bHh, 3 * H, "b_hh" + suffix);
+    }
     check(wFc, C * H, "W_fc");
     check(bFc, C, "b_fc");
 }
@@ -75,9 +96,12 @@ void saveFloatWeights(const std::string& path, const FloatGruWeights& w) {
     w.validate(path);
     std::string out;
     appendRaw(out, kMagic, sizeof kMagic);
-    const int64_t dims[3] = {w.shape.inputSize, w.shape.hiddenSize, w.shape.numClasses};
+    const int64_t dims[4] = {w.shape.inputSize, w.shape.hiddenSize, w.shape.numClasses, w.shape.numLayers};
     appendRaw(out, dims, sizeof dims);
-    for (const auto* v : {&w.wIh, &w.wHh, &w.bIh, &w.bHh, &w.wFc, &w.bFc}) appendArray(out, *v);
+    for (const FloatGruLayer& l : w.layers) {
+        for (const auto* v : {&l.wIh, &l.wHh, &l.bIh, &l.bHh}) appendArray(out, *v);
+    }
+    for (const auto* v : {&w.wFc, &w.bFc}) appendArray(out, *v);
     const uint64_t checksum = fnv1a64(out);
     appendRaw(out, &checksum, sizeof checksum);
 
@@ -97,7 +121,8 @@ FloatGruWeights loadFloatWeights(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f) throw InputError(path, "model file not found or unreadable");
     const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    const bool oneLayerFormat = bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagicOneLayer, sizeof kMagic) == 0;
+    if (bytes.size() < sizeof kMagic + 8 || (!oneLayerFormat && std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)) {
         throw InputError(path, "not a gruq float model file (bad magic)");
     }
     uint64_t stored = 0;
@@ -107,11 +132,19 @@ FloatGruWeights loadFloatWeights(const std::string& path) {
     Reader r(bytes, path);
     char magic[8];
     r.raw(magic, sizeof magic);
-    int64_t dims[3];
-    r.raw(dims, sizeof dims);
+    int64_t dims[4] = {0, 0, 0, 1};
+    r.raw(dims, oneLayerFormat ? 3 * sizeof(int64_t) : sizeof dims);
     FloatGruWeights w;
-    w.shape = {dims[0], dims[1], dims[2]};
-    for (auto* v : {&w.wIh, &w.wHh, &w.bIh, &w.bHh, &w.wFc, &w.bFc}) *v = r.array();
+    w.shape = {dims[0], dims[1], dims[2], dims[3]};
+    if (w.shape.numLayers < 1 || w.shape.numLayers > kMaxGruLayers) {
+        throw InputError(path, "float model of " + std::to_string(w.shape.numLayers) + " layers (supported: 1.." +
+                                   std::to_string(kMaxGruLayers) + ")");
+    }
+    w.layers.resize(size_t(w.shape.numLayers));
+    for (FloatGruLayer& l : w.layers) {
+        for (auto* v : {&l.wIh, &l.wHh, &l.bIh, &l.bHh}) *v = r.array();
+    }
+    for (auto* v : {&w.wFc, &w.bFc}) *v = r.array();
     w.validate(path);
     return w;
 }

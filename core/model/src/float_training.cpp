@@ -25,16 +25,18 @@ using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// One-layer GRU (torch's fused kernel) followed by a linear head on the last hidden state, or on the
-// output of each row's last valid step when the rows are zero-padded (lengths defined).
+// A GRU of 1..3 stacked layers (torch's fused kernel) followed by a linear head on the last layer's last
+// hidden state, or on its output at each row's last valid step when the rows are zero-padded (lengths defined).
 struct FloatGruNetImpl : torch::nn::Module {
-    FloatGruNetImpl(int64_t inputSize, int64_t hiddenSize, int64_t numClasses)
-        : gru(register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(inputSize, hiddenSize).batch_first(true)))),
-          fc(register_module("fc", torch::nn::Linear(hiddenSize, numClasses))) {}
+    explicit FloatGruNetImpl(const GruShape& shape)
+        : gru(register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(shape.inputSize, shape.hiddenSize)
+                                                        .num_layers(shape.numLayers)
+                                                        .batch_first(true)))),
+          fc(register_module("fc", torch::nn::Linear(shape.hiddenSize, shape.numClasses))) {}
 
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& lengths = {}) {
         auto [out, hN] = gru->forward(x);
-        return fc->forward(lengths.defined() ? lastValidStep(out, lengths) : hN[0]);
+        return fc->forward(lengths.defined() ? lastValidStep(out, lengths) : hN[hN.size(0) - 1]);
     }
 
     torch::nn::GRU gru;
@@ -45,10 +47,12 @@ TORCH_MODULE(FloatGruNet);
 FloatGruWeights extractWeights(FloatGruNet& net, const GruShape& shape) {
     FloatGruWeights w;
     w.shape = shape;
-    w.wIh = tensorToVector(net->gru->named_parameters()["weight_ih_l0"]);
-    w.wHh = tensorToVector(net->gru->named_parameters()["weight_hh_l0"]);
-    w.bIh = tensorToVector(net->gru->named_parameters()["bias_ih_l0"]);
-    w.bHh = tensorToVector(net->gru->named_parameters()["bias_hh_l0"]);
+    auto params = net->gru->named_parameters();
+    for (int64_t l = 0; l < shape.numLayers; ++l) {
+        const std::string k = std::to_string(l);
+        w.layers.push_back({tensorToVector(params["weight_ih_l" + k]), tensorToVector(params["weight_hh_l" + k]),
+                            tensorToVector(params["bias_ih_l" + k]), tensorToVector(params["bias_hh_l" + k])});
+    }
     w.wFc = tensorToVector(net->fc->weight);
     w.bFc = tensorToVector(net->fc->bias);
     return w;
@@ -56,12 +60,16 @@ FloatGruWeights extractWeights(FloatGruNet& net, const GruShape& shape) {
 
 void loadWeightsInto(FloatGruNet& net, const FloatGruWeights& w) {
     torch::NoGradGuard noGrad;
-    const int64_t F = w.shape.inputSize, H = w.shape.hiddenSize, C = w.shape.numClasses;
+    const int64_t H = w.shape.hiddenSize, C = w.shape.numClasses;
     auto params = net->gru->named_parameters();
-    params["weight_ih_l0"].copy_(vectorToTensor(w.wIh, {3 * H, F}));
-    params["weight_hh_l0"].copy_(vectorToTensor(w.wHh, {3 * H, H}));
-    params["bias_ih_l0"].copy_(vectorToTensor(w.bIh, {3 * H}));
-    params["bias_hh_l0"].copy_(vectorToTensor(w.bHh, {3 * H}));
+    for (int64_t l = 0; l < w.shape.numLayers; ++l) {
+        const std::string k = std::to_string(l);
+        const FloatGruLayer& layer = w.layers[size_t(l)];
+        params["weight_ih_l" + k].copy_(vectorToTensor(layer.wIh, {3 * H, w.shape.layerInputSize(l)}));
+        params["weight_hh_l" + k].copy_(vectorToTensor(layer.wHh, {3 * H, H}));
+        params["bias_ih_l" + k].copy_(vectorToTensor(layer.bIh, {3 * H}));
+        params["bias_hh_l" + k].copy_(vectorToTensor(layer.bHh, {3 * H}));
+    }
     net->fc->weight.copy_(vectorToTensor(w.wFc, {C, H}));
     net->fc->bias.copy_(vectorToTensor(w.bFc, {C}));
 }
@@ -171,7 +179,8 @@ bool loadCached(const std::string& modelPath, const std::string& key, FloatTrain
 
 void validateConfig(const FloatTrainConfig& c) {
     auto bad = [](const std::string& what) { throw InputError("training settings", what); };
-    if (c.hiddenSize < 1 || c.hiddenSize > 4096) bad("hidden size must be in 1..4096");
+    if (c.hiddenSize < 1 || c.hiddenSize > kMaxHiddenSize) bad("hidden size must be in 1.." + std::to_string(kMaxHiddenSize));
+    if (c.numLayers < 1 || c.numLayers > kMaxGruLayers) bad("layers must be in 1.." + std::to_string(kMaxGruLayers));
     if (c.epochs < 1) bad("epochs must be >= 1");
     if (c.batchSize < 1) bad("batch size must be >= 1");
     if (!(c.learningRate > 0.0)) bad("learning rate must be > 0");
@@ -188,6 +197,7 @@ std::string FloatTrainConfig::cacheKey(const TaskData& data) const {
     }
     os << "float-gru-v1|" << dataFingerprint(data) << "|H" << hiddenSize << "|C" << data.numClasses() << "|e" << epochs
        << "|b" << batchSize << "|lr" << learningRate << "|wd" << weightDecay << "|clip" << gradClipNorm << "|seed" << seed;
+    if (numLayers != 1) os << "|L" << numLayers;  // one layer keeps the keys of models cached before stacking
     return os.str();
 }
 
@@ -198,7 +208,7 @@ std::string cacheDirOf(const FloatTrainConfig& config) {
 }
 
 std::string modelPathOf(const TaskData& data, const FloatTrainConfig& config, const std::string& key) {
-    const GruShape shape{data.train.features, config.hiddenSize, data.numClasses()};
+    const GruShape shape{data.train.features, config.hiddenSize, data.numClasses(), config.numLayers};
     return cacheDirOf(config) + "/float-" + data.task + "-" + shape.key() + "-s" + std::to_string(config.seed) + "-" +
            hex64(fnv1a64(key)) + ".bin";
 }
@@ -215,7 +225,7 @@ FloatGruNet networkFor(const FloatGruWeights& weights, const SequenceSet& set, i
                                             " does not match the data's " + std::to_string(set.features) + " features");
     }
     configureTorchThreads(threads);
-    FloatGruNet net(weights.shape.inputSize, weights.shape.hiddenSize, weights.shape.numClasses);
+    FloatGruNet net(weights.shape);
     loadWeightsInto(net, weights);
     return net;
 }
@@ -267,7 +277,7 @@ FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig
     if (config.imports()) return importedBaseline(data, config, observer);
     validateConfig(config);
     if (data.train.count == 0) throw InputError(data.source, "the training split is empty");
-    const GruShape shape{data.train.features, config.hiddenSize, data.numClasses()};
+    const GruShape shape{data.train.features, config.hiddenSize, data.numClasses(), config.numLayers};
     const std::string key = config.cacheKey(data);
     const std::string cacheDir = cacheDirOf(config);
     const std::string modelPath = modelPathOf(data, config, key);
@@ -277,7 +287,7 @@ FloatTrainReport trainFloatBaseline(const TaskData& data, const FloatTrainConfig
 
     configureTorchThreads(config.threads);
     torch::manual_seed(config.seed);
-    FloatGruNet net(shape.inputSize, shape.hiddenSize, shape.numClasses);
+    FloatGruNet net(shape);
     torch::optim::Adam optimizer(net->parameters(),
                                  torch::optim::AdamOptions(config.learningRate).weight_decay(config.weightDecay));
 

@@ -2,9 +2,11 @@
 
 #include "gruq/base/errors.h"
 #include "gruq/base/text.h"
+#include "gruq/model/float_model.h"
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <map>
@@ -102,6 +104,8 @@ public:
             if (node.op_type() != "Constant" || node.output_size() != 1) continue;
             if (const auto* v = attribute(node, "value"); v && v->has_t()) constants_[node.output(0)] = &v->t();
         }
+        for (const auto& node : graph.node())
+            for (const std::string& o : node.output()) producers_.emplace(o, &node);
     }
 
     NamedTensors read() {
@@ -116,17 +120,26 @@ public:
             else if (op == "Add") adds.push_back(&node);
             else if (!kPlumbingOps.count(op)) unsupported.insert(op);
         }
-        if (grus.size() > 1) {
-            fail(std::to_string(grus.size()) + " GRU nodes (a stacked GRU): gruq imports one GRU layer so far");
-        }
         if (!unsupported.empty()) {
             fail("unsupported operators " + joined({unsupported.begin(), unsupported.end()}, ", ") +
-                 " (gruq imports one GRU followed by one linear layer: Gemm, or MatMul + Add)");
+                 " (gruq imports 1 to 3 GRU nodes in a stack followed by one linear layer: Gemm, or MatMul + Add)");
         }
         if (grus.empty()) fail("the graph has no GRU node");
-        NamedTensors out = gruTensors(*grus[0]);
-        const int64_t hidden = out[1].shape[1];
-        for (NamedTensor& t : headTensors(gemms, matmuls, adds, hidden)) out.push_back(std::move(t));
+        if (static_cast<int64_t>(grus.size()) > kMaxGruLayers) {
+            fail(std::to_string(grus.size()) + " GRU nodes (a stack of " + std::to_string(grus.size()) +
+                 " layers, nn.GRU(num_layers=" + std::to_string(grus.size()) + ")); gruq imports 1 to " +
+                 std::to_string(kMaxGruLayers) + " stacked GRU layers followed by one linear layer");
+        }
+        traceValues(grus);
+        NamedTensors out;
+        int64_t hidden = 0;
+        for (size_t k = 0; k < grus.size(); ++k) {
+            checkLayerInput(grus, k);
+            for (NamedTensor& t : gruTensors(*grus[k], static_cast<int64_t>(k), hidden)) out.push_back(std::move(t));
+        }
+        const NamedTensors head = headTensors(gemms, matmuls, adds, hidden);
+        checkHeadInput(gemms.size() == 1 ? *gemms[0] : *matmuls[0], grus.size());
+        for (const NamedTensor& t : head) out.push_back(t);
         return out;
     }
 
@@ -140,25 +153,148 @@ private:
         return *it->second;
     }
 
-    // initial_h that is zero: absent, an all-zero constant, or a ConstantOfShape of 0 (PyTorch's export).
-    bool zeroInitialState(const std::string& name) const {
+    // initial_h that is zero: an all-zero constant, a ConstantOfShape of 0, or a part, copy or broadcast of
+    // one (PyTorch's export of a stacked GRU slices one [L, N, H] ConstantOfShape per layer; with a fixed batch
+    // it expands a zero constant). The memo keeps shared inputs from being visited twice, the depth bound
+    // keeps a long chain of nodes from exhausting the stack.
+    bool zeroValue(const std::string& name, int depth = 0) {
+        if (const auto it = zero_.find(name); it != zero_.end()) return it->second;
+        bool zero = false;
         if (const auto it = constants_.find(name); it != constants_.end()) {
+            zero = true;
             for (float v : valuesOf(*it->second, where_))
-                if (v != 0.0f) return false;
+                if (v != 0.0f) zero = false;
+        } else if (const auto p = producers_.find(name); p != producers_.end() && depth < 32) {
+            const onnx::NodeProto& node = *p->second;
+            const std::string& op = node.op_type();
+            if (op == "ConstantOfShape") {
+                zero = true;
+                if (const auto* value = attribute(node, "value"))  // absent: ONNX's default fill value is 0
+                    for (float v : valuesOf(value->t(), where_))
+                        if (v != 0.0f) zero = false;
+            } else if (op == "Concat") {
+                zero = node.input_size() > 0;
+                for (const std::string& in : node.input()) zero = zero && zeroValue(in, depth + 1);
+            } else if (kPlumbingOps.count(op) && op != "Shape" && op != "Constant" && node.input_size() > 0) {
+                zero = zeroValue(node.input(0), depth + 1);  // a data-moving operator: its data input decides
+            }
+        }
+        zero_[name] = zero;
+        return zero;
+    }
+
+    // A constant integer scalar (or one-element tensor), e.g. a Gather's index.
+    bool constantIndex(const std::string& name, int64_t& value) const {
+        const auto it = constants_.find(name);
+        if (it == constants_.end()) return false;
+        const onnx::TensorProto& t = *it->second;
+        for (int64_t d : t.dims())
+            if (d != 1) return false;
+        if (t.data_location() == onnx::TensorProto::EXTERNAL) return false;
+        if (t.data_type() == onnx::TensorProto::INT64) {
+            if (t.int64_data_size() == 1) value = t.int64_data(0);
+            else if (t.raw_data().size() == 8) std::memcpy(&value, t.raw_data().data(), 8);
+            else return false;
             return true;
         }
-        for (const auto& node : graph_.node()) {
-            if (node.op_type() != "ConstantOfShape" || node.output_size() != 1 || node.output(0) != name) continue;
-            const auto* value = attribute(node, "value");
-            if (!value) return true;  // ONNX's default fill value is 0
-            for (float v : valuesOf(value->t(), where_))
-                if (v != 0.0f) return false;
+        if (t.data_type() == onnx::TensorProto::INT32) {
+            int32_t v = 0;
+            if (t.int32_data_size() == 1) v = t.int32_data(0);
+            else if (t.raw_data().size() == 4) std::memcpy(&v, t.raw_data().data(), 4);
+            else return false;
+            value = v;
             return true;
         }
         return false;
     }
 
-    NamedTensors gruTensors(const onnx::NodeProto& gru) const {
+    // Which GRU outputs each value of the graph is computed from (2k: node k's Y, 2k + 1: its Y_h), in one
+    // pass in node order (ONNX graphs are topologically sorted). Shapes carry no GRU values; a Gather of one
+    // GRU's Y_h out of a Concat of them all (PyTorch's h_n[-1] of a stacked GRU) is that one.
+    void traceValues(const std::vector<const onnx::NodeProto*>& grus) {
+        std::map<const onnx::NodeProto*, int> gruIndex;
+        for (size_t k = 0; k < grus.size(); ++k) gruIndex[grus[k]] = static_cast<int>(k);
+        auto of = [&](const std::string& name) {
+            const auto it = sources_.find(name);
+            return it == sources_.end() ? std::set<int>() : it->second;
+        };
+        for (const auto& node : graph_.node()) {
+            const std::string& op = node.op_type();
+            std::set<int> out;
+            if (const auto g = gruIndex.find(&node); g != gruIndex.end()) {
+                for (int i = 0; i < std::min(node.output_size(), 2); ++i) sources_[node.output(i)] = {2 * g->second + i};
+                continue;
+            }
+            if (op == "Shape" || op == "Constant" || op == "ConstantOfShape") {
+                out.clear();
+            } else if (op == "Concat" || !kPlumbingOps.count(op)) {
+                for (const std::string& in : node.input()) {
+                    const std::set<int> s = of(in);
+                    out.insert(s.begin(), s.end());
+                }
+            } else if (node.input_size() > 0) {
+                out = of(node.input(0));
+                if (op == "Gather" && node.input_size() > 1) {
+                    if (const std::string* picked = gatheredGruState(node)) out = of(*picked);
+                }
+            }
+            for (const std::string& o : node.output()) sources_[o] = out;
+        }
+    }
+
+    // Gather(Concat(Y_h of GRU 0, Y_h of GRU 1, ...; axis 0), constant i; axis 0): the i-th Concat input.
+    const std::string* gatheredGruState(const onnx::NodeProto& gather) const {
+        const auto* axis = attribute(gather, "axis");
+        int64_t index = 0;
+        if ((axis && axis->i() != 0) || !constantIndex(gather.input(1), index)) return nullptr;
+        const auto p = producers_.find(gather.input(0));
+        if (p == producers_.end() || p->second->op_type() != "Concat") return nullptr;
+        const onnx::NodeProto& concat = *p->second;
+        const auto* concatAxis = attribute(concat, "axis");
+        if (!concatAxis || concatAxis->i() != 0) return nullptr;
+        for (const std::string& in : concat.input()) {
+            const auto q = producers_.find(in);
+            if (q == producers_.end() || q->second->op_type() != "GRU" || q->second->output_size() < 2 || q->second->output(1) != in)
+                return nullptr;  // each input is one GRU's Y_h, [1, N, H]
+        }
+        const int64_t n = concat.input_size();
+        if (index < -n || index >= n) return nullptr;
+        return &concat.input(static_cast<int>(index < 0 ? index + n : index));
+    }
+
+    std::string gruLabel(const std::vector<const onnx::NodeProto*>& grus, size_t k) const {
+        const std::string name = grus[k]->name().empty() ? std::string() : " (" + grus[k]->name() + ")";
+        return "GRU node " + std::to_string(k + 1) + " of " + std::to_string(grus.size()) + name;
+    }
+
+    // A stack: the first GRU reads the graph's input, every other one the output sequence Y of the one before.
+    void checkLayerInput(const std::vector<const onnx::NodeProto*>& grus, size_t k) const {
+        const auto it = sources_.find(grus[k]->input_size() > 0 ? grus[k]->input(0) : std::string());
+        const std::set<int> in = it == sources_.end() ? std::set<int>() : it->second;
+        const std::set<int> expected = k == 0 ? std::set<int>() : std::set<int>{2 * static_cast<int>(k) - 2};
+        if (in != expected) {
+            fail(gruLabel(grus, k) + (k == 0 ? " reads the output of another GRU node"
+                                             : " does not read the output sequence of " + gruLabel(grus, k - 1) + " alone") +
+                 "; gruq imports 1 to 3 GRU layers in a stack, each reading the output sequence of the one before (as "
+                 "torch.onnx.export writes nn.GRU(num_layers=L)), followed by one linear layer");
+        }
+    }
+
+    // The head reads the last GRU's output (its last step or its final state), nothing of the layers below.
+    void checkHeadInput(const onnx::NodeProto& head, size_t layers) const {
+        const auto it = sources_.find(head.input_size() > 0 ? head.input(0) : std::string());
+        const std::set<int> in = it == sources_.end() ? std::set<int>() : it->second;
+        const int last = 2 * static_cast<int>(layers) - 2;
+        bool fromLast = !in.empty();
+        for (int s : in) fromLast = fromLast && (s == last || s == last + 1);
+        if (!fromLast) {
+            fail("the head (" + head.op_type() + ") does not read the output of the last GRU node alone; gruq's head is "
+                 "one linear layer on the last GRU layer's last-step output");
+        }
+    }
+
+    // Layer k's tensors under PyTorch's names ("gru.weight_ih_l<k>", ...); hidden = its hidden size.
+    NamedTensors gruTensors(const onnx::NodeProto& gru, int64_t k, int64_t& hidden) {
         for (const auto& a : gru.attribute()) {
             const std::string& n = a.name();
             if (n == "hidden_size" || n == "layout") continue;
@@ -186,7 +322,7 @@ private:
             fail("GRU with sequence_lens (padding handled inside the graph): export without it; gruq takes the "
                  "valid lengths from the .npz ('lengths')");
         }
-        if (gru.input_size() > 5 && !gru.input(5).empty() && !zeroInitialState(gru.input(5))) {
+        if (gru.input_size() > 5 && !gru.input(5).empty() && !zeroValue(gru.input(5))) {
             fail("GRU with a non-zero initial_h; gruq's GRU starts every sequence from h = 0");
         }
         const onnx::TensorProto& w = constant(gru, 1, "input weights W");
@@ -205,11 +341,13 @@ private:
             if (b.dims_size() != 2 || b.dims(0) != 1 || b.dims(1) != 6 * H) fail("GRU biases of shape " + shapeText(b) + " (expected [1, 6H])");
             bv = valuesOf(b, where_);
         }
+        const std::string l = std::to_string(k);
         NamedTensors out(4);
-        out[0] = {"gru.weight_ih_l0", {3 * H, F}, toPyTorchGateOrder(wv.data(), H, F)};
-        out[1] = {"gru.weight_hh_l0", {3 * H, H}, toPyTorchGateOrder(rv.data(), H, H)};
-        out[2] = {"gru.bias_ih_l0", {3 * H}, toPyTorchGateOrder(bv.data(), H, 1)};
-        out[3] = {"gru.bias_hh_l0", {3 * H}, toPyTorchGateOrder(bv.data() + 3 * H, H, 1)};
+        out[0] = {"gru.weight_ih_l" + l, {3 * H, F}, toPyTorchGateOrder(wv.data(), H, F)};
+        out[1] = {"gru.weight_hh_l" + l, {3 * H, H}, toPyTorchGateOrder(rv.data(), H, H)};
+        out[2] = {"gru.bias_ih_l" + l, {3 * H}, toPyTorchGateOrder(bv.data(), H, 1)};
+        out[3] = {"gru.bias_hh_l" + l, {3 * H}, toPyTorchGateOrder(bv.data() + 3 * H, H, 1)};
+        hidden = H;
         return out;
     }
 
@@ -278,6 +416,9 @@ private:
     const onnx::GraphProto& graph_;
     const std::string where_;
     std::map<std::string, const onnx::TensorProto*> constants_;
+    std::map<std::string, const onnx::NodeProto*> producers_;  // value name -> the node computing it (the first)
+    std::map<std::string, bool> zero_;                         // zeroValue's memo
+    std::map<std::string, std::set<int>> sources_;             // traceValues: the GRU outputs each value comes from
 };
 
 bool parse(const std::string& bytes, onnx::ModelProto& model) {

@@ -93,9 +93,13 @@ std::vector<float> floatsFromBinary(const json& j) {
 }
 
 json weightsToJson(const FloatGruWeights& w) {
+    json layers = json::array();
+    for (const FloatGruLayer& l : w.layers) {
+        layers.push_back({{"w_ih", floatsToBinary(l.wIh)}, {"w_hh", floatsToBinary(l.wHh)},
+                          {"b_ih", floatsToBinary(l.bIh)}, {"b_hh", floatsToBinary(l.bHh)}});
+    }
     return {{"features", w.shape.inputSize}, {"hidden", w.shape.hiddenSize}, {"classes", w.shape.numClasses},
-            {"w_ih", floatsToBinary(w.wIh)},     {"w_hh", floatsToBinary(w.wHh)},     {"b_ih", floatsToBinary(w.bIh)},
-            {"b_hh", floatsToBinary(w.bHh)},     {"w_fc", floatsToBinary(w.wFc)},     {"b_fc", floatsToBinary(w.bFc)}};
+            {"layers", layers}, {"w_fc", floatsToBinary(w.wFc)}, {"b_fc", floatsToBinary(w.bFc)}};
 }
 
 FloatGruWeights weightsFromJson(const json& j) {
@@ -103,10 +107,11 @@ FloatGruWeights weightsFromJson(const json& j) {
     w.shape.inputSize = j.at("features").get<int64_t>();
     w.shape.hiddenSize = j.at("hidden").get<int64_t>();
     w.shape.numClasses = j.at("classes").get<int64_t>();
-    w.wIh = floatsFromBinary(j.at("w_ih"));
-    w.wHh = floatsFromBinary(j.at("w_hh"));
-    w.bIh = floatsFromBinary(j.at("b_ih"));
-    w.bHh = floatsFromBinary(j.at("b_hh"));
+    for (const json& l : j.at("layers")) {
+        w.layers.push_back({floatsFromBinary(l.at("w_ih")), floatsFromBinary(l.at("w_hh")), floatsFromBinary(l.at("b_ih")),
+                            floatsFromBinary(l.at("b_hh"))});
+    }
+    w.shape.numLayers = static_cast<int64_t>(w.layers.size());
     w.wFc = floatsFromBinary(j.at("w_fc"));
     w.bFc = floatsFromBinary(j.at("b_fc"));
     w.validate("float model from rank 0");

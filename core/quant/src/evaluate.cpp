@@ -58,8 +58,8 @@ std::string QatConfig::key() const {
 
 GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& floatModel, const Genome& genome,
                                 const QatConfig& config, const EvaluateOptions& options) {
-    validateGenome(genome);
     floatModel.validate("float model");
+    checkGenomeLayers(genome, floatModel.shape.numLayers);
     if (data.train.features != floatModel.shape.inputSize || data.numClasses() != floatModel.shape.numClasses) {
         throw InputError("float model", "shape " + floatModel.shape.key() + " does not fit task " + data.task);
     }
@@ -125,7 +125,7 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     // or rescale factors), the scheme is judged by its calibrated model instead (post-training
     // quantization) and marked diverged: one scheme that cannot be trained must not end a search.
     const FloatGruWeights calibratedWeights = model->currentWeights();
-    const ActivationRanges calibratedRanges = model->ranges();
+    const LayerRanges calibratedRanges = model->ranges();
     auto quantizeTrained = [&]() -> QuantizedGru {
         try {
             return model->toQuantized();
@@ -157,7 +157,7 @@ GenomeEvaluation evaluateGenome(const TaskData& data, const FloatGruWeights& flo
     int64_t step = 0;
     GenomeEvaluation best;  // early stopping: the best epoch so far (bestEpoch 0 = none yet)
     FloatGruWeights bestWeights;
-    ActivationRanges bestRanges{};
+    LayerRanges bestRanges;
     for (int epoch = 1; epoch <= config.epochs && !stoppedAtRung && !result.diverged; ++epoch) {
         const std::vector<int64_t> perm = shuffledOrder();
         const auto epochStart = Clock::now();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <vector>
 
 // Helpers are inlined into the row passes, which are cloned per ISA: rounding vectorises (roundps) only
@@ -304,18 +305,24 @@ void backwardRow(const BackwardStep& s, int64_t bi) {
 
 // Sequence-sized buffers (saved activations, masks, hidden states: ~250 MB at B=128, T=784, H=64) are
 // reused from one training step to the next instead of being mapped, page-faulted and zeroed by the
-// kernel every time (measured: ~25% of a pixel-wise step). A buffer is reused only when nothing but
-// this cache still refers to its storage, i.e. the previous step's graph is gone.
+// kernel every time (measured: ~25% of a pixel-wise step). A set is reused only when nothing but this
+// cache still refers to it (neither the tensor, as a saved variable of a live graph does, nor its storage, as
+// a view does), i.e. the previous step's graph is gone; a stack of layers, each of whose graphs is alive
+// until backward, takes one set per layer.
 struct SequenceBuffers {
     torch::Tensor hs, saved, masks;
 };
+bool unreferenced(const torch::Tensor& t) { return !t.defined() || (t.use_count() == 1 && t.storage().use_count() == 1); }
 SequenceBuffers& threadBuffers() {
-    thread_local SequenceBuffers buffers;
-    return buffers;
+    thread_local std::vector<std::unique_ptr<SequenceBuffers>> sets;
+    for (auto& set : sets) {
+        if (unreferenced(set->hs) && unreferenced(set->saved) && unreferenced(set->masks)) return *set;
+    }
+    sets.push_back(std::make_unique<SequenceBuffers>());
+    return *sets.back();
 }
 torch::Tensor reuse(torch::Tensor& slot, torch::IntArrayRef sizes, const torch::TensorOptions& options) {
-    if (!slot.defined() || slot.storage().use_count() != 1 || slot.sizes() != sizes ||
-        slot.dtype() != options.dtype()) {
+    if (!unreferenced(slot) || !slot.defined() || slot.sizes() != sizes || slot.dtype() != options.dtype()) {
         slot = torch::empty(sizes, options);
     }
     return slot;
@@ -403,6 +410,7 @@ public:
         }
         ctx->save_for_backward({x, wI, wH, hs, saved, masks});
         ctx->mark_non_differentiable({minMax});
+        if (cq.hiddenSequence) return {hs.narrow(0, 1, T).transpose(0, 1).contiguous(), minMax};
         return {hs[T], minMax};
     }
 
@@ -421,8 +429,11 @@ public:
         const torch::Tensor lengths = padded != ctx->saved_data.end() ? padded->second.toTensor() : torch::Tensor();
         const int32_t* valid = lengths.defined() ? lengths.data_ptr<int32_t>() : nullptr;
 
-        // dh ping-pongs between two buffers: each step reads dL/dh_t and writes dL/dh_{t-1}.
-        torch::Tensor dhA = grads[0].defined() ? grads[0].contiguous().clone() : torch::zeros({B, H}, options);
+        // dh ping-pongs between two buffers: each step reads dL/dh_t and writes dL/dh_{t-1}. With the hidden
+        // sequence as output, step t's own gradient joins dL/dh_t as the loop reaches it.
+        const bool sequenceOut = grads[0].defined() && grads[0].dim() == 3;
+        const torch::Tensor dSequence = sequenceOut ? grads[0].contiguous() : torch::Tensor();
+        torch::Tensor dhA = grads[0].defined() && !sequenceOut ? grads[0].contiguous().clone() : torch::zeros({B, H}, options);
         torch::Tensor dhB = torch::empty({B, H}, options);
         std::vector<float> da(size_t(B * 3 * H)), dih(size_t(B * 3 * H));
         torch::Tensor dbH = torch::zeros({3 * H}, options), dbI = torch::zeros({3 * H}, options);
@@ -443,6 +454,12 @@ public:
         BackwardStep step{nullptr, nullptr, nullptr, nullptr, da.data(), dih.data(), nullptr,
                           dbH.data_ptr<float>(), dbI.data_ptr<float>(), B, H};
         for (int64_t t = T - 1; t >= 0; --t) {
+            if (sequenceOut) {
+                const float* dStep = dSequence.data_ptr<float>() + t * H;  // [B, T, H]: row b at b * T * H
+                for (int64_t bi = 0; bi < B; ++bi) {
+                    for (int64_t k = 0; k < H; ++k) dhIn[bi * H + k] += dStep[bi * T * H + k];
+                }
+            }
             step.g = dhIn;
             step.saved = savedData + t * kSavedCount * BH;
             step.masks = masksData + t * BH;

@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 
 namespace gruq {
@@ -70,7 +73,20 @@ std::string geneNameList(const GenomeLayout& layout) {
 std::string knownLayoutNames() {
     std::vector<std::string> names;
     for (const GenomeLayout* layout : knownLayouts()) names.push_back(layout->name);
-    return joined(names);
+    return joined(names) + "; for " + std::to_string(kMaxGruLayers) + " stacked layers e.g. " +
+           knownLayouts().front()->name + "-L" + std::to_string(kMaxGruLayers);
+}
+
+// Whether layer `layer` of an L-layer layout has a gene for point p: layer l >= 1's x is layer l-1's h,
+// and the head's points are decided once, on the last layer.
+bool decidedPoint(QuantPoint p, int layer, int layers) {
+    if (p == QuantPoint::X) return layer == 0;
+    if (isHeadPoint(p)) return layer == layers - 1;
+    return true;
+}
+
+std::pair<int, int> layerRange(const GeneSpec& gene, int layers) {
+    return gene.layer == kAllLayers ? std::pair{0, layers} : std::pair{gene.layer, gene.layer + 1};
 }
 
 std::string boundsText(const GenomeLayout& layout) {
@@ -195,6 +211,8 @@ const char* quantPointName(QuantPoint p) {
     return kPointInfo[index].name;
 }
 
+bool isHeadPoint(QuantPoint p) { return p == QuantPoint::WFc || p == QuantPoint::Fc; }
+
 bool isWeightPoint(QuantPoint p) {
     switch (p) {
     case QuantPoint::WIr:
@@ -210,6 +228,17 @@ bool isWeightPoint(QuantPoint p) {
     }
 }
 
+int GenomeLayout::geneDeciding(int layer, QuantPoint point) const {
+    if (point == QuantPoint::X && layer > 0) return -1;
+    const int decidingLayer = isHeadPoint(point) ? layers - 1 : layer;
+    for (int g = 0; g < geneCount(); ++g) {
+        const GeneSpec& gene = genes[size_t(g)];
+        if (gene.layer != kAllLayers && gene.layer != decidingLayer) continue;
+        if (std::find(gene.points.begin(), gene.points.end(), point) != gene.points.end()) return g;
+    }
+    return -1;
+}
+
 void GenomeLayout::validate() const {
     if (name.empty()) throw std::logic_error("genome layout without a name");
     if (genes.empty()) throw std::logic_error("genome layout " + name + " has no genes");
@@ -217,7 +246,8 @@ void GenomeLayout::validate() const {
         throw std::logic_error("genome layout " + name + ": bad bit bounds " + std::to_string(minBits) + ".." +
                                std::to_string(maxBits));
     }
-    std::array<int, kQuantPointCount> setCount{};
+    if (layers < 1 || layers > kMaxGruLayers) throw std::logic_error("genome layout " + name + ": bad layer count");
+    std::vector<std::array<int, kQuantPointCount>> setCount(size_t(layers), std::array<int, kQuantPointCount>{});
     for (const auto& gene : genes) {
         // The text form "<gene><bits>" needs names of name characters that do not end in a digit.
         if (gene.name.empty() || isDigit(gene.name.front()) || isDigit(gene.name.back()) ||
@@ -228,18 +258,35 @@ void GenomeLayout::validate() const {
         if (gene.points.empty()) {
             throw std::logic_error("genome layout " + name + ": gene '" + gene.name + "' sets no point");
         }
+        if (gene.layer != kAllLayers && (gene.layer < 0 || gene.layer >= layers)) {
+            throw std::logic_error("genome layout " + name + ": gene '" + gene.name + "' sets a layer out of range");
+        }
+        const auto [first, end] = layerRange(gene, layers);
         for (QuantPoint p : gene.points) {
             const int index = static_cast<int>(p);
             if (index < 0 || index >= kQuantPointCount) {
                 throw std::logic_error("genome layout " + name + ": gene '" + gene.name + "' sets an invalid point");
             }
-            ++setCount[index];
+            for (int l = first; l < end; ++l) {
+                if (decidedPoint(p, l, layers)) {
+                    ++setCount[size_t(l)][size_t(index)];
+                } else if (gene.layer != kAllLayers) {
+                    throw std::logic_error("genome layout " + name + ": gene '" + gene.name + "' sets point '" +
+                                           kPointInfo[size_t(index)].name + "' of layer " + std::to_string(l + 1) +
+                                           ", which no gene decides");
+                }
+            }
         }
     }
-    for (int i = 0; i < kQuantPointCount; ++i) {
-        if (setCount[i] != 1) {
-            throw std::logic_error("genome layout " + name + ": point '" + kPointInfo[i].name + "' is set by " +
-                                   std::to_string(setCount[i]) + " genes, expected exactly 1");
+    for (int l = 0; l < layers; ++l) {
+        for (int i = 0; i < kQuantPointCount; ++i) {
+            const int expected = decidedPoint(QuantPoint(i), l, layers) ? 1 : 0;
+            if (setCount[size_t(l)][size_t(i)] != expected) {
+                throw std::logic_error("genome layout " + name + ": point '" + kPointInfo[size_t(i)].name +
+                                       "' of layer " + std::to_string(l + 1) + " is set by " +
+                                       std::to_string(setCount[size_t(l)][size_t(i)]) + " genes, expected " +
+                                       std::to_string(expected));
+            }
         }
     }
     // Names must stay distinct after normalisation, or parsing would be ambiguous.
@@ -257,7 +304,7 @@ const GenomeLayout& defaultLayout() {
     static const GenomeLayout layout = [] {
         using P = QuantPoint;
         GenomeLayout l;
-        l.name = "default17";
+        l.name = l.baseName = "default17";
         l.genes = {
             {"x", "input sequence quantizer", {P::X}},
             {"w_ih", "weights W_ir, W_iz, W_in (symmetric)", {P::WIr, P::WIz, P::WIn}},
@@ -286,8 +333,8 @@ const GenomeLayout& defaultLayout() {
 const GenomeLayout& homogeneousLayout() {
     static const GenomeLayout layout = [] {
         GenomeLayout l;
-        l.name = "homogeneous";
-        GeneSpec gene{"bits", "every quantization point (weights and activations)", {}};
+        l.name = l.baseName = "homogeneous";
+        GeneSpec gene{"bits", "every quantization point (weights and activations)", {}, kAllLayers};
         for (int i = 0; i < kQuantPointCount; ++i) gene.points.push_back(static_cast<QuantPoint>(i));
         l.genes = {gene};
         l.validate();
@@ -299,7 +346,7 @@ const GenomeLayout& homogeneousLayout() {
 const GenomeLayout& perGateLayout() {
     static const GenomeLayout layout = [] {
         GenomeLayout l;
-        l.name = "per-gate";
+        l.name = l.baseName = "per-gate";
         for (int i = 0; i < kQuantPointCount; ++i) {
             l.genes.push_back({kPointInfo[i].name, kPointInfo[i].description, {static_cast<QuantPoint>(i)}});
         }
@@ -315,18 +362,103 @@ const std::vector<const GenomeLayout*>& knownLayouts() {
     return layouts;
 }
 
-const GenomeLayout& layoutByName(const std::string& name) {
-    for (const GenomeLayout* layout : knownLayouts()) {
-        if (layout->name == name) return *layout;
+namespace {
+
+// The L-layer form of a one-layer layout: a gene of every point stays one gene over all layers
+// (homogeneous); the input gene is the first layer's, the head's genes the last layer's; every other
+// gene (the cell's) is repeated per layer, "l<k>_<name>" for layer k >= 2. Order: layer 1's genes, the
+// cell genes of layers 2.., then the head's.
+GenomeLayout makeStackedLayout(const GenomeLayout& base, int layers) {
+    GenomeLayout stacked;
+    stacked.name = base.name + "-L" + std::to_string(layers);
+    stacked.baseName = base.name;
+    stacked.minBits = base.minBits;
+    stacked.maxBits = base.maxBits;
+    stacked.layers = layers;
+    enum class Kind { AllLayers, Input, Head, Cell };
+    auto kindOf = [&](const GeneSpec& gene) {
+        if (gene.layer == kAllLayers) return Kind::AllLayers;
+        const auto all = [&](auto pred) { return std::all_of(gene.points.begin(), gene.points.end(), pred); };
+        if (all([](QuantPoint p) { return p == QuantPoint::X; })) return Kind::Input;
+        if (all([](QuantPoint p) { return isHeadPoint(p); })) return Kind::Head;
+        if (all([](QuantPoint p) { return p != QuantPoint::X && !isHeadPoint(p); })) return Kind::Cell;
+        throw std::logic_error("genome layout " + base.name + ": gene '" + gene.name +
+                               "' mixes the input, cell and head points and cannot be stacked");
+    };
+    std::vector<GeneSpec> head;
+    for (const GeneSpec& gene : base.genes) {
+        const Kind kind = kindOf(gene);
+        if (kind == Kind::Head) {
+            head.push_back(gene);
+            head.back().layer = layers - 1;
+        } else {
+            stacked.genes.push_back(gene);
+        }
     }
+    for (int l = 1; l < layers; ++l) {
+        for (const GeneSpec& gene : base.genes) {
+            if (kindOf(gene) != Kind::Cell) continue;
+            GeneSpec copy = gene;
+            copy.name = "l" + std::to_string(l + 1) + "_" + gene.name;
+            copy.description = gene.description + " (layer " + std::to_string(l + 1) + ")";
+            copy.layer = l;
+            stacked.genes.push_back(copy);
+        }
+    }
+    stacked.genes.insert(stacked.genes.end(), head.begin(), head.end());
+    stacked.validate();
+    return stacked;
+}
+
+const GenomeLayout* knownLayoutNamed(const std::string& name) {
+    for (const GenomeLayout* layout : knownLayouts()) {
+        if (layout->name == name) return layout;
+    }
+    const size_t dash = name.rfind("-L");
+    if (dash == std::string::npos || dash + 3 != name.size() || !isDigit(name.back())) return nullptr;
+    const int layers = name.back() - '0';
+    if (layers < 2 || layers > kMaxGruLayers) return nullptr;
+    for (const GenomeLayout* layout : knownLayouts()) {
+        if (layout->name == name.substr(0, dash)) return &stackedLayout(*layout, layers);
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+const GenomeLayout& stackedLayout(const GenomeLayout& base, int layers) {
+    if (layers < 1 || layers > kMaxGruLayers) {
+        throw InputError("genome layout", "a GRU of " + std::to_string(layers) + " layers; gruq supports 1.." +
+                                              std::to_string(kMaxGruLayers));
+    }
+    if (base.layers != 1) throw std::logic_error("stackedLayout: " + base.name + " is already stacked");
+    if (layers == 1) return base;
+    static std::mutex mutex;
+    static std::map<std::pair<std::string, int>, std::unique_ptr<const GenomeLayout>> made;
+    const std::lock_guard<std::mutex> lock(mutex);
+    auto& slot = made[{base.name, layers}];
+    if (!slot) slot = std::make_unique<const GenomeLayout>(makeStackedLayout(base, layers));
+    return *slot;
+}
+
+const GenomeLayout& layoutByName(const std::string& name) {
+    if (const GenomeLayout* layout = knownLayoutNamed(name)) return *layout;
     throw InputError("genome layout", "unknown layout '" + name + "' (known: " + knownLayoutNames() + ")");
 }
 
-BitAssignment Genome::resolve() const {
+LayerBits Genome::resolve() const {
     validateGenome(*this);
-    BitAssignment assignment{};
+    const int L = layout->layers;
+    LayerBits assignment(size_t(L), BitAssignment{});
     for (int g = 0; g < layout->geneCount(); ++g) {
-        for (QuantPoint p : layout->genes[g].points) assignment[static_cast<int>(p)] = bits[g];
+        const auto [first, end] = layerRange(layout->genes[g], L);
+        for (int l = first; l < end; ++l) {
+            for (QuantPoint p : layout->genes[g].points) assignment[size_t(l)][pointIndex(p)] = bits[g];
+        }
+    }
+    for (int l = 1; l < L; ++l) assignment[size_t(l)][pointIndex(QuantPoint::X)] = assignment[size_t(l - 1)][pointIndex(QuantPoint::H)];
+    for (int l = 0; l < L - 1; ++l) {
+        for (QuantPoint p : {QuantPoint::WFc, QuantPoint::Fc}) assignment[size_t(l)][pointIndex(p)] = assignment.back()[pointIndex(p)];
     }
     return assignment;
 }
@@ -401,10 +533,7 @@ Genome parseGenomeJson(const std::string& json) {
     if (!root["genes"].is_object()) fail("JSON genome: \"genes\" must be an object of gene name -> bits");
 
     const std::string layoutName = root["layout"].get<std::string>();
-    const GenomeLayout* layout = nullptr;
-    for (const GenomeLayout* known : knownLayouts()) {
-        if (known->name == layoutName) layout = known;
-    }
+    const GenomeLayout* layout = knownLayoutNamed(layoutName);
     if (!layout) {
         throw InputError(kGenomeSource, "unknown layout '" + layoutName + "' (known: " + knownLayoutNames() + ")");
     }
@@ -436,6 +565,20 @@ void validateGenome(const Genome& genome) {
                                             std::to_string(layout.geneCount()));
     }
     for (int g = 0; g < layout.geneCount(); ++g) checkGeneBits(layout, g, genome.bits[g]);
+}
+
+void checkGenomeLayers(const Genome& genome, int64_t layers) {
+    validateGenome(genome);
+    if (genome.layout->layers == layers) return;
+    const GenomeLayout& base = layoutByName(genome.layout->baseName);
+    const std::string expected =
+        layers >= 1 && layers <= kMaxGruLayers
+            ? " (" + stackedLayout(base, int(layers)).name + ", " + std::to_string(stackedLayout(base, int(layers)).geneCount()) + " genes)"
+            : "";
+    throw InputError(kGenomeSource, "genome of layout " + genome.layout->name + " (" + std::to_string(genome.layout->geneCount()) +
+                                        " genes) is for " + std::to_string(genome.layout->layers) + " GRU layer" +
+                                        (genome.layout->layers == 1 ? "" : "s") + ", the model has " +
+                                        std::to_string(layers) + expected);
 }
 
 }  // namespace gruq

@@ -47,37 +47,51 @@ int resolveThreads(int threads) {
 }  // namespace
 
 IntegerGruEngine::IntegerGruEngine(const QuantizedGru& model) : model_(model) {
-    const int64_t F = model_.shape.inputSize, H = model_.shape.hiddenSize, C = model_.shape.numClasses;
-    if (int64_t(model_.wIh.size()) != 3 * H * F || int64_t(model_.wHh.size()) != 3 * H * H ||
-        int64_t(model_.wFc.size()) != C * H || int64_t(model_.bIh.size()) != 3 * H || int64_t(model_.bHh.size()) != 3 * H ||
-        int64_t(model_.bFc.size()) != C) {
-        throw InputError("quantized model", "array sizes do not match shape " + model_.shape.key());
+    const int64_t H = model_.shape.hiddenSize, C = model_.shape.numClasses;
+    if (int64_t(model_.layers.size()) != model_.shape.numLayers || model_.layers.empty()) {
+        throw InputError("quantized model", std::to_string(model_.layers.size()) + " layers, shape " + model_.shape.key());
+    }
+    if (int64_t(model_.wFc.size()) != C * H || int64_t(model_.bFc.size()) != C) {
+        throw InputError("quantized model", "head array sizes do not match shape " + model_.shape.key());
     }
     auto lutOk = [](const std::vector<uint8_t>& lut, const ActivationQuant& in) { return lut.size() == size_t(1) << in.bits; };
-    if (!lutOk(model_.sigRLut, model_.quant(QuantPoint::SumR)) || !lutOk(model_.sigZLut, model_.quant(QuantPoint::SumZ)) ||
-        !lutOk(model_.tanhNLut, model_.quant(QuantPoint::SumN))) {
-        throw InputError("quantized model", "lookup table sizes do not match their input bit widths");
+    for (size_t l = 0; l < model_.layers.size(); ++l) {
+        const QuantizedGruLayer& q = model_.layers[l];
+        const int64_t in = model_.shape.layerInputSize(int64_t(l));
+        if (int64_t(q.wIh.size()) != 3 * H * in || int64_t(q.wHh.size()) != 3 * H * H || int64_t(q.bIh.size()) != 3 * H ||
+            int64_t(q.bHh.size()) != 3 * H) {
+            throw InputError("quantized model", "array sizes of layer " + std::to_string(l + 1) +
+                                                    " do not match shape " + model_.shape.key());
+        }
+        if (!lutOk(q.sigRLut, q.quant(QuantPoint::SumR)) || !lutOk(q.sigZLut, q.quant(QuantPoint::SumZ)) ||
+            !lutOk(q.tanhNLut, q.quant(QuantPoint::SumN))) {
+            throw InputError("quantized model", "lookup table sizes do not match their input bit widths");
+        }
+        PreparedLayer prepared;
+        prepared.wIh16.assign(q.wIh.begin(), q.wIh.end());
+        prepared.wHh16.assign(q.wHh.begin(), q.wHh.end());
+        prepared.bIhFolded = foldZeroPoint(q.wIh, q.bIh, in, q.quant(QuantPoint::X).zeroPoint);
+        prepared.bHhFolded = foldZeroPoint(q.wHh, q.bHh, H, q.quant(QuantPoint::H).zeroPoint);
+        prepared.wIhPairs = lanes::packWeightPairs(q.wIh, 3 * H, in);
+        prepared.wHhPairs = lanes::packWeightPairs(q.wHh, 3 * H, H);
+        layers_.push_back(std::move(prepared));
     }
-    wIh16_.assign(model_.wIh.begin(), model_.wIh.end());
-    wHh16_.assign(model_.wHh.begin(), model_.wHh.end());
     wFc16_.assign(model_.wFc.begin(), model_.wFc.end());
-    const int32_t zx = model_.quant(QuantPoint::X).zeroPoint, zh = model_.quant(QuantPoint::H).zeroPoint;
-    bIhFolded_ = foldZeroPoint(model_.wIh, model_.bIh, F, zx);
-    bHhFolded_ = foldZeroPoint(model_.wHh, model_.bHh, H, zh);
-    bFcFolded_ = foldZeroPoint(model_.wFc, model_.bFc, H, zh);
-    wIhPairs_ = lanes::packWeightPairs(model_.wIh, 3 * H, F);
-    wHhPairs_ = lanes::packWeightPairs(model_.wHh, 3 * H, H);
+    bFcFolded_ = foldZeroPoint(model_.wFc, model_.bFc, H, model_.hiddenQuant().zeroPoint);
     wFcPairs_ = lanes::packWeightPairs(model_.wFc, C, H);
 }
 
 void IntegerGruEngine::quantizeInput(const float* values, int64_t count, uint8_t* codes) const {
-    const ActivationQuant& xq = model_.quant(QuantPoint::X);
-    lanes::quantizeCodes(values, count, xq, codes);
+    lanes::quantizeCodes(values, count, model_.inputQuant(), codes);
 }
 
-void IntegerGruEngine::run(const uint8_t* inputCodes, int64_t steps, int32_t* logits) const {
-    const QuantizedGru& m = model_;
-    const int64_t F = m.shape.inputSize, H = m.shape.hiddenSize, C = m.shape.numClasses;
+namespace {
+
+// One step of one layer: in = the layer's input codes (int16), h = its hidden codes, updated in place.
+// ih, hh, hCodes and hShifted are scratch of 3H, 3H, H and H values.
+void stepLayer(const QuantizedGruLayer& m, const int16_t* wIh16, const int32_t* bIhFolded, const int16_t* wHh16,
+               const int32_t* bHhFolded, const int16_t* in, int64_t inSize, int64_t H, int32_t* h, int32_t* ih,
+               int32_t* hh, int16_t* hCodes, int16_t* hShifted) {
     const ActivationQuant& hq = m.quant(QuantPoint::H);
     const ActivationQuant& sigR = m.quant(QuantPoint::SigR);
     const ActivationQuant& sigZ = m.quant(QuantPoint::SigZ);
@@ -88,45 +102,61 @@ void IntegerGruEngine::run(const uint8_t* inputCodes, int64_t steps, int32_t* lo
     const ActivationQuant& sumR = m.quant(QuantPoint::SumR);
     const ActivationQuant& sumZ = m.quant(QuantPoint::SumZ);
     const ActivationQuant& sumN = m.quant(QuantPoint::SumN);
+    for (int64_t k = 0; k < H; ++k) {
+        hCodes[k] = int16_t(h[k]);
+        hShifted[k] = int16_t(h[k] - hq.zeroPoint);
+    }
+    for (int g = 0; g < 3; ++g) {
+        matVec(wIh16 + g * H * inSize, bIhFolded + g * H, in, H, inSize, m.ihRescale[size_t(g)], m.ihQuant(g), ih + g * H);
+        matVec(wHh16 + g * H * H, bHhFolded + g * H, hCodes, H, H, m.hhRescale[size_t(g)], m.hhQuant(g), hh + g * H);
+    }
+    const int32_t zIhR = m.ihQuant(GateR).zeroPoint, zHhR = m.hhQuant(GateR).zeroPoint;
+    const int32_t zIhZ = m.ihQuant(GateZ).zeroPoint, zHhZ = m.hhQuant(GateZ).zeroPoint;
+    const int32_t zIhN = m.ihQuant(GateN).zeroPoint, zHhN = m.hhQuant(GateN).zeroPoint;
+    for (int64_t j = 0; j < H; ++j) {
+        const int32_t sr = addCodes(ih[j] - zIhR, hh[j] - zHhR, m.sumRRescale, sumR);
+        const int32_t sz = addCodes(ih[H + j] - zIhZ, hh[H + j] - zHhZ, m.sumZRescale, sumZ);
+        const int32_t r = m.sigRLut[size_t(sr)];
+        const int32_t z = m.sigZLut[size_t(sz)];
+        const int32_t rn = requant(int64_t(r - sigR.zeroPoint) * (hh[2 * H + j] - zHhN), m.mulRNRescale, mulRN);
+        const int32_t sn = addCodes(ih[2 * H + j] - zIhN, rn - mulRN.zeroPoint, m.sumNRescale, sumN);
+        const int32_t n = m.tanhNLut[size_t(sn)];
+        // 1 - z exactly: the sigmoid quantizer has 1 = qmax * S_z, so (1 - z) has code qmax + Z_z - z.
+        const int32_t oneMinusZ = sigZ.qmax() + sigZ.zeroPoint - z;
+        const int32_t zn = requant(int64_t(oneMinusZ) * (n - tanhN.zeroPoint), m.mulZNRescale, mulZN);
+        const int32_t zh = requant(int64_t(z - sigZ.zeroPoint) * hShifted[j], m.mulZHRescale, mulZH);
+        h[j] = addCodes(zn - mulZN.zeroPoint, zh - mulZH.zeroPoint, m.hRescale, hq);
+    }
+}
+
+}  // namespace
+
+void IntegerGruEngine::run(const uint8_t* inputCodes, int64_t steps, int32_t* logits) const {
+    const QuantizedGru& m = model_;
+    const int64_t F = m.shape.inputSize, H = m.shape.hiddenSize, C = m.shape.numClasses;
 
     // Working memory for one sequence; sized once per call, nothing allocated inside the loop.
-    std::vector<int16_t> xCodes(static_cast<size_t>(F)), hCodes(static_cast<size_t>(H)), hShifted(static_cast<size_t>(H));
-    std::vector<int32_t> ih(static_cast<size_t>(3 * H)), hh(static_cast<size_t>(3 * H)), h(static_cast<size_t>(H), hq.zeroPoint);
+    std::vector<int16_t> in(static_cast<size_t>(std::max(F, H))), hCodes(static_cast<size_t>(H)), hShifted(static_cast<size_t>(H));
+    std::vector<int32_t> ih(static_cast<size_t>(3 * H)), hh(static_cast<size_t>(3 * H));
+    std::vector<std::vector<int32_t>> h;
+    for (const QuantizedGruLayer& layer : m.layers) h.emplace_back(static_cast<size_t>(H), layer.quant(QuantPoint::H).zeroPoint);
 
     for (int64_t t = 0; t < steps; ++t) {
         const uint8_t* x = inputCodes + t * F;
-        for (int64_t k = 0; k < F; ++k) xCodes[size_t(k)] = int16_t(x[k]);
-        for (int64_t k = 0; k < H; ++k) {
-            hCodes[size_t(k)] = int16_t(h[size_t(k)]);
-            hShifted[size_t(k)] = int16_t(h[size_t(k)] - hq.zeroPoint);
-        }
-        for (int g = 0; g < 3; ++g) {
-            matVec(wIh16_.data() + g * H * F, bIhFolded_.data() + g * H, xCodes.data(), H, F, m.ihRescale[size_t(g)],
-                   m.ihQuant(g), ih.data() + g * H);
-            matVec(wHh16_.data() + g * H * H, bHhFolded_.data() + g * H, hCodes.data(), H, H, m.hhRescale[size_t(g)],
-                   m.hhQuant(g), hh.data() + g * H);
-        }
-        const int32_t zIhR = m.ihQuant(GateR).zeroPoint, zHhR = m.hhQuant(GateR).zeroPoint;
-        const int32_t zIhZ = m.ihQuant(GateZ).zeroPoint, zHhZ = m.hhQuant(GateZ).zeroPoint;
-        const int32_t zIhN = m.ihQuant(GateN).zeroPoint, zHhN = m.hhQuant(GateN).zeroPoint;
-        for (int64_t j = 0; j < H; ++j) {
-            const int32_t sr = addCodes(ih[size_t(j)] - zIhR, hh[size_t(j)] - zHhR, m.sumRRescale, sumR);
-            const int32_t sz = addCodes(ih[size_t(H + j)] - zIhZ, hh[size_t(H + j)] - zHhZ, m.sumZRescale, sumZ);
-            const int32_t r = m.sigRLut[size_t(sr)];
-            const int32_t z = m.sigZLut[size_t(sz)];
-            const int32_t rn = requant(int64_t(r - sigR.zeroPoint) * (hh[size_t(2 * H + j)] - zHhN), m.mulRNRescale, mulRN);
-            const int32_t sn = addCodes(ih[size_t(2 * H + j)] - zIhN, rn - mulRN.zeroPoint, m.sumNRescale, sumN);
-            const int32_t n = m.tanhNLut[size_t(sn)];
-            // 1 - z exactly: the sigmoid quantizer has 1 = qmax * S_z, so (1 - z) has code qmax + Z_z - z.
-            const int32_t oneMinusZ = sigZ.qmax() + sigZ.zeroPoint - z;
-            const int32_t zn = requant(int64_t(oneMinusZ) * (n - tanhN.zeroPoint), m.mulZNRescale, mulZN);
-            const int32_t zh = requant(int64_t(z - sigZ.zeroPoint) * hShifted[size_t(j)], m.mulZHRescale, mulZH);
-            h[size_t(j)] = addCodes(zn - mulZN.zeroPoint, zh - mulZH.zeroPoint, m.hRescale, hq);
+        for (int64_t k = 0; k < F; ++k) in[size_t(k)] = int16_t(x[k]);
+        for (size_t l = 0; l < m.layers.size(); ++l) {
+            if (l > 0) {  // layer l reads the h codes layer l - 1 has just computed
+                for (int64_t k = 0; k < H; ++k) in[size_t(k)] = int16_t(h[l - 1][size_t(k)]);
+            }
+            const PreparedLayer& p = layers_[l];
+            stepLayer(m.layers[l], p.wIh16.data(), p.bIhFolded.data(), p.wHh16.data(), p.bHhFolded.data(), in.data(),
+                      m.shape.layerInputSize(int64_t(l)), H, h[l].data(), ih.data(), hh.data(), hCodes.data(),
+                      hShifted.data());
         }
     }
-    for (int64_t k = 0; k < H; ++k) hCodes[size_t(k)] = int16_t(h[size_t(k)]);
+    for (int64_t k = 0; k < H; ++k) hCodes[size_t(k)] = int16_t(h.back()[size_t(k)]);
     std::vector<int32_t> out(static_cast<size_t>(C));
-    matVec(wFc16_.data(), bFcFolded_.data(), hCodes.data(), C, H, m.fcRescale, m.quant(QuantPoint::Fc), out.data());
+    matVec(wFc16_.data(), bFcFolded_.data(), hCodes.data(), C, H, m.fcRescale, m.logitQuant(), out.data());
     std::copy(out.begin(), out.end(), logits);
 }
 
@@ -167,8 +197,11 @@ std::vector<int32_t> IntegerGruEngine::logitsOf(const SequenceSet& set, int thre
     const int64_t F = model_.shape.inputSize, C = model_.shape.numClasses;
     checkFeatures(set, F);
     std::vector<int32_t> logits(size_t(set.count * C));
-    const lanes::PreparedModel prepared{&model_,          wIhPairs_.data(),   wHhPairs_.data(),  wFcPairs_.data(),
-                                        bIhFolded_.data(), bHhFolded_.data(), bFcFolded_.data()};
+    lanes::PreparedModel prepared{&model_, {}, wFcPairs_.data(), bFcFolded_.data()};
+    for (size_t l = 0; l < layers_.size(); ++l) {
+        const PreparedLayer& p = layers_[l];
+        prepared.layers.push_back({&model_.layers[l], p.wIhPairs.data(), p.wHhPairs.data(), p.bIhFolded.data(), p.bHhFolded.data()});
+    }
     constexpr int L = lanes::kLanes;
     const int64_t groups = (set.count + L - 1) / L;
     onThreads(threads, groups, [&](int worker, int workers) {

@@ -150,7 +150,7 @@ void matLanes(const int32_t* wPairs, const int32_t* bias, const int16_t* inPairs
 
 // The cell's element-wise part for every hidden unit and lane; lanes past their length keep h.
 GRUQ_LANE_CLONES
-void cellLanes(const QuantizedGru& m, const int32_t* ih, const int32_t* hh, const int16_t* hShifted, const bool* active,
+void cellLanes(const QuantizedGruLayer& m, const int32_t* ih, const int32_t* hh, const int16_t* hShifted, const bool* active,
                int64_t H, int32_t* h) {
     const int32_t zSigR = m.quant(QuantPoint::SigR).zeroPoint, zSigZ = m.quant(QuantPoint::SigZ).zeroPoint;
     const int32_t oneZ = m.quant(QuantPoint::SigZ).qmax() + zSigZ;  // code of (1 - z) = oneZ - z
@@ -233,17 +233,18 @@ std::vector<int32_t> packWeightPairs(const std::vector<int8_t>& w, int64_t rows,
 
 // Pair arrays hold an even number of inputs: the partner of an odd tail stays zero.
 Workspace::Workspace(const GruShape& s)
-    : x(size_t((s.inputSize + 1) / 2 * 2 * L), 0), h16(size_t((s.hiddenSize + 1) / 2 * 2 * L), 0),
+    : x(size_t((std::max(s.inputSize, s.hiddenSize) + 1) / 2 * 2 * L), 0), h16(size_t((s.hiddenSize + 1) / 2 * 2 * L), 0),
       hShifted(size_t(s.hiddenSize * L)), ih(size_t(3 * s.hiddenSize * L)), hh(size_t(3 * s.hiddenSize * L)),
-      h(size_t(s.hiddenSize * L)), acc(size_t(3 * std::max(s.hiddenSize, s.numClasses) * L)),
-      logits(size_t(s.numClasses * L)) {}
+      acc(size_t(3 * std::max(s.hiddenSize, s.numClasses) * L)),
+      h(size_t(s.numLayers), std::vector<int32_t>(size_t(s.hiddenSize * L))), logits(size_t(s.numClasses * L)) {}
 
 void runLanes(const PreparedModel& p, const uint8_t* const* codes, const int64_t* steps, int count, Workspace& w,
               int32_t* logits) {
     const QuantizedGru& m = *p.model;
     const int64_t F = m.shape.inputSize, H = m.shape.hiddenSize, C = m.shape.numClasses;
-    const ActivationQuant& hq = m.quant(QuantPoint::H);
-    std::fill(w.h.begin(), w.h.end(), hq.zeroPoint);
+    for (size_t i = 0; i < p.layers.size(); ++i) {
+        std::fill(w.h[i].begin(), w.h[i].end(), p.layers[i].layer->quant(QuantPoint::H).zeroPoint);
+    }
     int64_t longest = 0;
     for (int l = 0; l < count; ++l) longest = std::max(longest, steps[l]);
     bool active[L];
@@ -253,19 +254,28 @@ void runLanes(const PreparedModel& p, const uint8_t* const* codes, const int64_t
             const uint8_t* x = active[l] ? codes[l] + t * F : nullptr;
             for (int64_t k = 0; k < F; ++k) w.x[size_t(pairIndex(k, l))] = x ? int16_t(x[k]) : 0;
         }
-        toPairs(w.h.data(), H, w.h16.data());
-        for (size_t i = 0; i < w.h.size(); ++i) w.hShifted[i] = int16_t(w.h[i] - hq.zeroPoint);
-        const int64_t pf = (F + 1) / 2, ph = (H + 1) / 2;
-        for (int g = 0; g < 3; ++g) {
-            matLanes(p.wIhPairs + g * H * pf, p.bIh + g * H, w.x.data(), H, F, m.ihRescale[size_t(g)], m.ihQuant(g),
-                     w.acc.data(), w.ih.data() + g * H * L);
-            matLanes(p.wHhPairs + g * H * ph, p.bHh + g * H, w.h16.data(), H, H, m.hhRescale[size_t(g)], m.hhQuant(g),
-                     w.acc.data(), w.hh.data() + g * H * L);
+        for (size_t i = 0; i < p.layers.size(); ++i) {
+            const LaneLayer& layer = p.layers[i];
+            const QuantizedGruLayer& q = *layer.layer;
+            const int64_t in = m.shape.layerInputSize(int64_t(i));
+            // Layer i >= 1 reads the h codes layer i - 1 has just computed (x pairs are free by then).
+            if (i > 0) toPairs(w.h[i - 1].data(), H, w.x.data());
+            std::vector<int32_t>& h = w.h[i];
+            const int32_t zh = q.quant(QuantPoint::H).zeroPoint;
+            toPairs(h.data(), H, w.h16.data());
+            for (size_t k = 0; k < h.size(); ++k) w.hShifted[k] = int16_t(h[k] - zh);
+            const int64_t pin = (in + 1) / 2, ph = (H + 1) / 2;
+            for (int g = 0; g < 3; ++g) {
+                matLanes(layer.wIhPairs + g * H * pin, layer.bIh + g * H, w.x.data(), H, in, q.ihRescale[size_t(g)],
+                         q.ihQuant(g), w.acc.data(), w.ih.data() + g * H * L);
+                matLanes(layer.wHhPairs + g * H * ph, layer.bHh + g * H, w.h16.data(), H, H, q.hhRescale[size_t(g)],
+                         q.hhQuant(g), w.acc.data(), w.hh.data() + g * H * L);
+            }
+            cellLanes(q, w.ih.data(), w.hh.data(), w.hShifted.data(), active, H, h.data());
         }
-        cellLanes(m, w.ih.data(), w.hh.data(), w.hShifted.data(), active, H, w.h.data());
     }
-    toPairs(w.h.data(), H, w.h16.data());
-    matLanes(p.wFcPairs, p.bFc, w.h16.data(), C, H, m.fcRescale, m.quant(QuantPoint::Fc), w.acc.data(), w.logits.data());
+    toPairs(w.h.back().data(), H, w.h16.data());
+    matLanes(p.wFcPairs, p.bFc, w.h16.data(), C, H, m.fcRescale, m.logitQuant(), w.acc.data(), w.logits.data());
     for (int l = 0; l < count; ++l) {
         for (int64_t c = 0; c < C; ++c) logits[l * C + c] = w.logits[size_t(c * L + l)];
     }

@@ -41,18 +41,25 @@ struct AddCodes {
 // one broadcast feeds a pairwise multiply-add (pmaddwd / vpdpwssd) over every lane. Odd widths get a zero.
 std::vector<int32_t> packWeightPairs(const std::vector<int8_t>& w, int64_t rows, int64_t cols);
 
-// What the kernels read: the model, its packed weights and the biases with the input zero point folded.
+// What the kernels read of one layer and of the model: the packed weights and the biases with the input
+// zero point folded.
+struct LaneLayer {
+    const QuantizedGruLayer* layer;
+    const int32_t *wIhPairs, *wHhPairs;
+    const int32_t *bIh, *bHh;
+};
 struct PreparedModel {
     const QuantizedGru* model;
-    const int32_t *wIhPairs, *wHhPairs, *wFcPairs;
-    const int32_t *bIh, *bHh, *bFc;
+    std::vector<LaneLayer> layers;
+    const int32_t *wFcPairs, *bFc;
 };
 
 // Working memory of one worker, sized once.
 struct Workspace {
     explicit Workspace(const GruShape& shape);
-    std::vector<int16_t> x, h16, hShifted;  // input pairs [F/2][L][2], hidden pairs [H/2][L][2], [H][L]
-    std::vector<int32_t> ih, hh, h, acc;     // [3H][L], [3H][L], [H][L], [L]
+    std::vector<int16_t> x, h16, hShifted;  // input pairs [max(F, H)/2][L][2], hidden pairs [H/2][L][2], [H][L]
+    std::vector<int32_t> ih, hh, acc;        // [3H][L], [3H][L], [L]
+    std::vector<std::vector<int32_t>> h;     // per layer [H][L]
     std::vector<int32_t> logits;             // [C][L]
 };
 

@@ -49,47 +49,45 @@ AddRescale addRescale(double a, double b, const char* what) {
 
 }  // namespace
 
-ActivationQuant activationQuantFor(QuantPoint point, const BitAssignment& bits, const ActivationRanges& ranges) {
-    const int b = bits[pointIndex(point)];
+ActivationQuant activationQuantFor(QuantPoint point, int layer, const LayerBits& bits, const LayerRanges& ranges) {
+    if (point == QuantPoint::X && layer > 0) return activationQuantFor(QuantPoint::H, layer - 1, bits, ranges);
+    const int b = bits[size_t(layer)][pointIndex(point)];
     if (point == QuantPoint::SigR || point == QuantPoint::SigZ) return sigmoidOutputQuant(b);
     if (point == QuantPoint::TanhN) return tanhOutputQuant(b);
     // Widen the calibrated range by 2^-16 of its span on each side: a range that saturates at exact
     // values (e.g. (1 - z) * n reaching exactly -1 and 1) would otherwise give "round" rescale factors
     // whose products land exactly on .5 ties, where float simulation and integer rounding can differ.
-    const double lo = ranges[pointIndex(point)].min, hi = ranges[pointIndex(point)].max;
-    const double margin = (hi - lo) * 0x1p-16;
-    return activationQuantFromRange(b, lo - margin, hi + margin);
+    const ValueRange& range = ranges[size_t(layer)][pointIndex(point)];
+    const double margin = (range.max - range.min) * 0x1p-16;
+    return activationQuantFromRange(b, range.min - margin, range.max + margin);
 }
 
-QuantizedGru buildQuantizedGru(const FloatGruWeights& w, const BitAssignment& bits, const ActivationRanges& ranges) {
-    w.validate("quantized model");
-    for (int p = 0; p < kQuantPointCount; ++p) {
-        if (bits[size_t(p)] < 2 || bits[size_t(p)] > 8) {
-            throw InputError("quantized model", std::string("point ") + quantPointName(QuantPoint(p)) + " has " +
-                                                    std::to_string(bits[size_t(p)]) + " bits, outside 2..8");
-        }
-    }
-    const int64_t F = w.shape.inputSize, H = w.shape.hiddenSize, C = w.shape.numClasses;
-    if (F + H > 2048) throw InputError("quantized model", "F + H must be <= 2048 (int32 accumulator bound)");
+LayerBits QuantizedGru::bits() const {
+    LayerBits all;
+    for (const QuantizedGruLayer& layer : layers) all.push_back(layer.bits);
+    return all;
+}
 
-    QuantizedGru q;
-    q.shape = w.shape;
-    q.bits = bits;
+namespace {
+
+// One layer of the integer model: layer `index` of the stack, input size `in`.
+QuantizedGruLayer buildLayer(const FloatGruLayer& w, int index, int64_t in, int64_t H, const LayerBits& bits,
+                             const LayerRanges& ranges) {
+    QuantizedGruLayer q;
+    q.bits = bits[size_t(index)];
     for (int p = 0; p < kQuantPointCount; ++p) {
-        if (!isWeightPoint(QuantPoint(p))) q.act[size_t(p)] = activationQuantFor(QuantPoint(p), bits, ranges);
+        if (!isWeightPoint(QuantPoint(p))) q.act[size_t(p)] = activationQuantFor(QuantPoint(p), index, bits, ranges);
     }
     const ActivationQuant& xq = q.quant(QuantPoint::X);
     const ActivationQuant& hq = q.quant(QuantPoint::H);
 
-    q.wIh.resize(size_t(3 * H * F));
+    q.wIh.resize(size_t(3 * H * in));
     q.wHh.resize(size_t(3 * H * H));
-    q.wFc.resize(size_t(C * H));
     q.bIh.resize(size_t(3 * H));
     q.bHh.resize(size_t(3 * H));
-    q.bFc.resize(size_t(C));
     for (int g = 0; g < 3; ++g) {
-        q.wIhScale[size_t(g)] = quantizeWeightBlock(w.wIh, g * H, H, F, bits[pointIndex(gatePoint(QuantPoint::WIr, g))], q.wIh);
-        q.wHhScale[size_t(g)] = quantizeWeightBlock(w.wHh, g * H, H, H, bits[pointIndex(gatePoint(QuantPoint::WHr, g))], q.wHh);
+        q.wIhScale[size_t(g)] = quantizeWeightBlock(w.wIh, g * H, H, in, q.bits[pointIndex(gatePoint(QuantPoint::WIr, g))], q.wIh);
+        q.wHhScale[size_t(g)] = quantizeWeightBlock(w.wHh, g * H, H, H, q.bits[pointIndex(gatePoint(QuantPoint::WHr, g))], q.wHh);
         const double ihAccScale = q.wIhScale[size_t(g)] * xq.scale;
         const double hhAccScale = q.wHhScale[size_t(g)] * hq.scale;
         for (int64_t j = g * H; j < (g + 1) * H; ++j) {
@@ -99,9 +97,6 @@ QuantizedGru buildQuantizedGru(const FloatGruWeights& w, const BitAssignment& bi
         q.ihRescale[size_t(g)] = multiplierOrThrow(ihAccScale / q.ihQuant(g).scale, "ih");
         q.hhRescale[size_t(g)] = multiplierOrThrow(hhAccScale / q.hhQuant(g).scale, "hh");
     }
-    q.wFcScale = quantizeWeightBlock(w.wFc, 0, C, H, bits[pointIndex(QuantPoint::WFc)], q.wFc);
-    for (int64_t c = 0; c < C; ++c) q.bFc[size_t(c)] = quantizeBias(w.bFc[size_t(c)], q.wFcScale * hq.scale);
-    q.fcRescale = multiplierOrThrow(q.wFcScale * hq.scale / q.quant(QuantPoint::Fc).scale, "fc");
 
     auto s = [&](QuantPoint p) { return q.quant(p).scale; };
     q.sumRRescale = addRescale(q.ihQuant(GateR).scale / s(QuantPoint::SumR), q.hhQuant(GateR).scale / s(QuantPoint::SumR), "sum_r");
@@ -115,6 +110,42 @@ QuantizedGru buildQuantizedGru(const FloatGruWeights& w, const BitAssignment& bi
     q.sigRLut = sigmoidLut(q.quant(QuantPoint::SumR), q.quant(QuantPoint::SigR));
     q.sigZLut = sigmoidLut(q.quant(QuantPoint::SumZ), q.quant(QuantPoint::SigZ));
     q.tanhNLut = tanhLut(q.quant(QuantPoint::SumN), q.quant(QuantPoint::TanhN));
+    return q;
+}
+
+}  // namespace
+
+QuantizedGru buildQuantizedGru(const FloatGruWeights& w, const LayerBits& bits, const LayerRanges& ranges) {
+    w.validate("quantized model");
+    const int64_t F = w.shape.inputSize, H = w.shape.hiddenSize, C = w.shape.numClasses, L = w.shape.numLayers;
+    if (int64_t(bits.size()) != L || int64_t(ranges.size()) != L) {
+        throw InputError("quantized model", "the model has " + std::to_string(L) + " layers, " +
+                                                std::to_string(bits.size()) + " bit assignments and " +
+                                                std::to_string(ranges.size()) + " calibrated ranges were given");
+    }
+    for (int64_t l = 0; l < L; ++l) {
+        for (int p = 0; p < kQuantPointCount; ++p) {
+            const int b = bits[size_t(l)][size_t(p)];
+            if (b < 2 || b > 8) {
+                throw InputError("quantized model", std::string("point ") + quantPointName(QuantPoint(p)) +
+                                                        (L > 1 ? " of layer " + std::to_string(l + 1) : std::string()) +
+                                                        " has " + std::to_string(b) + " bits, outside 2..8");
+            }
+        }
+    }
+    if (F + H > 2048) throw InputError("quantized model", "F + H must be <= 2048 (int32 accumulator bound)");
+
+    QuantizedGru q;
+    q.shape = w.shape;
+    for (int64_t l = 0; l < L; ++l) {
+        q.layers.push_back(buildLayer(w.layers[size_t(l)], int(l), w.shape.layerInputSize(l), H, bits, ranges));
+    }
+    const ActivationQuant& hq = q.hiddenQuant();
+    q.wFc.resize(size_t(C * H));
+    q.bFc.resize(size_t(C));
+    q.wFcScale = quantizeWeightBlock(w.wFc, 0, C, H, q.headWeightBits(), q.wFc);
+    for (int64_t c = 0; c < C; ++c) q.bFc[size_t(c)] = quantizeBias(w.bFc[size_t(c)], q.wFcScale * hq.scale);
+    q.fcRescale = multiplierOrThrow(q.wFcScale * hq.scale / q.logitQuant().scale, "fc");
     return q;
 }
 

@@ -20,35 +20,42 @@ int bitsOf(const BitAssignment& bits, QuantPoint p) {
 }
 
 // Sizes without the fraction, so the all-8-bit reference can reuse it.
-ModelSize rawModelSize(const GruShape& shape, const BitAssignment& bits) {
-    const int64_t F = shape.inputSize, H = shape.hiddenSize, C = shape.numClasses;
+ModelSize rawModelSize(const GruShape& shape, const LayerBits& bits) {
+    const int64_t H = shape.hiddenSize, C = shape.numClasses;
+    if (static_cast<int64_t>(bits.size()) != shape.numLayers) {
+        throw std::invalid_argument("modelSize: " + std::to_string(bits.size()) + " bit assignments for shape " +
+                                    shape.key());
+    }
     ModelSize size;
-    size.weightBits = H * F * (bitsOf(bits, QuantPoint::WIr) + bitsOf(bits, QuantPoint::WIz) +
-                               bitsOf(bits, QuantPoint::WIn)) +
-                      H * H * (bitsOf(bits, QuantPoint::WHr) + bitsOf(bits, QuantPoint::WHz) +
-                               bitsOf(bits, QuantPoint::WHn)) +
-                      C * H * bitsOf(bits, QuantPoint::WFc);
-    size.biasBits = (3 * H + 3 * H + C) * 32;  // b_ih, b_hh, b_fc are int32
-    // Each activation LUT has one entry per input code, each entry an output code.
-    auto lutBits = [&](QuantPoint input, QuantPoint output) {
-        return (int64_t{1} << bitsOf(bits, input)) * bitsOf(bits, output);
-    };
-    size.lutBits = lutBits(QuantPoint::SumR, QuantPoint::SigR) + lutBits(QuantPoint::SumZ, QuantPoint::SigZ) +
-                   lutBits(QuantPoint::SumN, QuantPoint::TanhN);
+    for (int64_t l = 0; l < shape.numLayers; ++l) {
+        const BitAssignment& b = bits[size_t(l)];
+        size.weightBits += H * shape.layerInputSize(l) *
+                               (bitsOf(b, QuantPoint::WIr) + bitsOf(b, QuantPoint::WIz) + bitsOf(b, QuantPoint::WIn)) +
+                           H * H * (bitsOf(b, QuantPoint::WHr) + bitsOf(b, QuantPoint::WHz) + bitsOf(b, QuantPoint::WHn));
+        size.biasBits += (3 * H + 3 * H) * 32;  // b_ih, b_hh are int32
+        // Each activation LUT has one entry per input code, each entry an output code.
+        auto lutBits = [&](QuantPoint input, QuantPoint output) {
+            return (int64_t{1} << bitsOf(b, input)) * bitsOf(b, output);
+        };
+        size.lutBits += lutBits(QuantPoint::SumR, QuantPoint::SigR) + lutBits(QuantPoint::SumZ, QuantPoint::SigZ) +
+                        lutBits(QuantPoint::SumN, QuantPoint::TanhN);
+    }
+    size.weightBits += C * H * bitsOf(bits.back(), QuantPoint::WFc);
+    size.biasBits += C * 32;  // b_fc
     return size;
 }
 
 }  // namespace
 
-ModelSize modelSize(const GruShape& shape, const BitAssignment& bits) {
-    if (shape.inputSize < 0 || shape.hiddenSize < 0 || shape.numClasses < 0) {
-        throw std::invalid_argument("modelSize: negative dimension in shape " + shape.key());
+ModelSize modelSize(const GruShape& shape, const LayerBits& bits) {
+    if (shape.inputSize < 0 || shape.hiddenSize < 0 || shape.numClasses < 0 || shape.numLayers < 1) {
+        throw std::invalid_argument("modelSize: bad dimension in shape " + shape.key());
     }
     ModelSize size = rawModelSize(shape, bits);
-    BitAssignment all8;
-    all8.fill(8);
+    BitAssignment eight;
+    eight.fill(8);
     // The reference is never zero: the three LUTs alone are 3 * 256 * 8 bits.
-    const int64_t reference = rawModelSize(shape, all8).totalBits();
+    const int64_t reference = rawModelSize(shape, LayerBits(bits.size(), eight)).totalBits();
     size.fractionOf8Bit = static_cast<double>(size.totalBits()) / static_cast<double>(reference);
     return size;
 }

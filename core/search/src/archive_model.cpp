@@ -104,8 +104,8 @@ RebuiltIndividual rebuildArchivedIndividual(const std::string& archivePath, int6
         if (progress) progress({"measuring the stored model", 0, 1, 0.0, ""});
         GenomeEvaluation& e = out.evaluation;
         e.genome = genome;
-        e.bits = contents->model.bits;
-        e.size = modelSize(contents->model.shape, contents->model.bits);
+        e.bits = contents->model.bits();
+        e.size = modelSize(contents->model.shape, e.bits);
         e.model = contents->model;
         // The stored figures are this model's (the data identity was checked above); only a test
         // accuracy the search never measured is measured now.

@@ -25,7 +25,7 @@ ArchivedIndividual EvaluationCommitter::commit(const Genome& genome, bool baseli
     a.generation = baseline ? -1 : progress_.generation();
     a.id = archive_.addIndividual(a);  // committed before anyone is told
     // Results from other processes may come without the model: the front's test pass re-evaluates those.
-    const bool withModel = !e.model.wIh.empty();
+    const bool withModel = !e.model.layers.empty();
     // The exact model, kept for export and inspection on any machine (no rebuild, no QAT).
     if (withModel) archive_.addModel(a.id, writeBlob(e.model, genome, ""));
     cache_.store(a, withModel ? &e.model : nullptr);

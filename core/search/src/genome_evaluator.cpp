@@ -7,9 +7,10 @@
 
 namespace gruq {
 
-GenomeEvaluator::GenomeEvaluator(const SearchSettings& settings, const TaskData& data, SearchArchive& archive,
-                                 EvaluationDispatcher& dispatcher, SearchObserver* observer, SearchControl* control)
-    : settings_(settings), layout_(layoutByName(settings.layout)), data_(data), archive_(archive),
+GenomeEvaluator::GenomeEvaluator(const SearchSettings& settings, const GruShape& modelShape, const TaskData& data,
+                                 SearchArchive& archive, EvaluationDispatcher& dispatcher, SearchObserver* observer,
+                                 SearchControl* control)
+    : settings_(settings), layout_(searchLayout(settings, modelShape)), data_(data), archive_(archive),
       dispatcher_(dispatcher), observer_(observer), control_(control), cache_(archive.individuals()),
       progress_(settings.nsga2.generations, dispatcher.parallelism()),
       committer_(archive, cache_, progress_, observer) {}

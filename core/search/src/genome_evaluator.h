@@ -15,8 +15,10 @@ namespace gruq {
 
 class GenomeEvaluator {
 public:
-    GenomeEvaluator(const SearchSettings& settings, const TaskData& data, SearchArchive& archive,
-                    EvaluationDispatcher& dispatcher, SearchObserver* observer, SearchControl* control);
+    // The genomes are of settings.layout's form for the float model's layer count (modelShape.numLayers).
+    GenomeEvaluator(const SearchSettings& settings, const GruShape& modelShape, const TaskData& data,
+                    SearchArchive& archive, EvaluationDispatcher& dispatcher, SearchObserver* observer,
+                    SearchControl* control);
 
     const GenomeLayout& layout() const { return layout_; }
     SearchProgressTracker& progress() { return progress_; }

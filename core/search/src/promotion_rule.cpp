@@ -89,7 +89,7 @@ std::string PromotionRule::toJson() const {
                           {"gains", seen},
                           {"objectives", objectives.names()},
                           {"budget", {objectives.maxFlashBytes, objectives.maxLatencyUs, objectives.cpuMhz}},
-                          {"shape", {shape.inputSize, shape.hiddenSize, shape.numClasses}}}
+                          {"shape", {shape.inputSize, shape.hiddenSize, shape.numClasses, shape.numLayers}}}
         .dump();
 }
 
@@ -110,7 +110,9 @@ PromotionRule PromotionRule::fromJson(const std::string& text) {
         rule.objectives.maxFlashBytes = j.at("budget").at(0).get<int64_t>();
         rule.objectives.maxLatencyUs = j.at("budget").at(1).get<double>();
         rule.objectives.cpuMhz = j.at("budget").at(2).get<double>();
-        rule.shape = GruShape{j.at("shape").at(0).get<int64_t>(), j.at("shape").at(1).get<int64_t>(), j.at("shape").at(2).get<int64_t>()};
+        const auto& s = j.at("shape");
+        rule.shape = GruShape{s.at(0).get<int64_t>(), s.at(1).get<int64_t>(), s.at(2).get<int64_t>(),
+                              s.size() > 3 ? s.at(3).get<int64_t>() : 1};
         return rule;
     } catch (const nlohmann::json::exception& e) {
         throw std::invalid_argument(std::string("promotion rule: ") + e.what());

@@ -114,7 +114,8 @@ SearchResult execute(const SearchSettings& settings, SearchArchive& archive, Sea
     LocalEvaluationPool localPool(settings.resolvedWorkers(), qat);
     EvaluationDispatcher& evaluations = dispatcher ? *dispatcher : localPool;
     evaluations.prepare(settings, data, baseline.weights);
-    auto evaluator = std::make_shared<GenomeEvaluator>(settings, data, archive, evaluations, observer, control);
+    auto evaluator =
+        std::make_shared<GenomeEvaluator>(settings, baseline.weights.shape, data, archive, evaluations, observer, control);
     SearchProgressTracker& progress = evaluator->progress();
     const GenomeLayout& layout = evaluator->layout();
     const int pop = settings.nsga2.population, gens = settings.nsga2.generations;
@@ -306,7 +307,7 @@ double hypervolumeOf(const std::vector<ArchivedIndividual>& front, const SearchO
 
 void checkBudgetsCanBeMet(const SearchSettings& settings, const GruShape& shape) {
     const SearchObjectives& o = settings.objectives;
-    const GenomeLayout& layout = layoutByName(settings.layout);
+    const GenomeLayout& layout = searchLayout(settings, shape);
     if (o.maxFlashBytes > 0) {
         const int64_t smallest = modelSize(shape, uniformGenome(layout, settings.minBits).resolve()).totalBytes();
         if (o.maxFlashBytes < smallest) {

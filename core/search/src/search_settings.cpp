@@ -70,6 +70,10 @@ const nlohmann::json& section(const nlohmann::json& j, const char* key, const nl
 
 }  // namespace
 
+const GenomeLayout& searchLayout(const SearchSettings& settings, const GruShape& modelShape) {
+    return stackedLayout(layoutByName(settings.layout), int(modelShape.numLayers));
+}
+
 int SearchSettings::resolvedWorkers() const { return workers > 0 ? workers : cores(); }
 
 int SearchSettings::threadsPerWorker() const {
@@ -79,7 +83,10 @@ int SearchSettings::threadsPerWorker() const {
 
 void SearchSettings::validate() const {
     taskInfo(task);  // InputError naming the unknown task
-    layoutByName(layout);
+    if (layoutByName(layout).layers != 1) {
+        bad("layout", "'" + layout + "' is a stacked form; give its one-layer layout (" + layoutByName(layout).baseName +
+                          "): the layer count comes from the model");
+    }
     if (algorithm != "nsga2" && algorithm != "random") bad("algorithm", "must be nsga2 or random");
     if (minBits < 2 || maxBits > 8 || minBits > maxBits) bad("bits", "range must lie within 2..8 with min <= max");
     // The upper bound keeps an absurd value from exhausting memory instead of failing with a message.
@@ -121,7 +128,12 @@ void SearchSettings::validate() const {
         bad("qat", "needs epochs >= 0, batch_size >= 1, calibration_batches >= 1, samples_per_epoch >= 0");
     }
     if (!(qat.learningRate > 0.0)) bad("qat.learning_rate", "must be > 0");
-    if (floatModel.hiddenSize < 1 || floatModel.hiddenSize > 1024) bad("model.hidden_size", "must be in 1..1024");
+    if (floatModel.hiddenSize < 1 || floatModel.hiddenSize > kMaxHiddenSize) {
+        bad("model.hidden_size", "must be in 1.." + std::to_string(kMaxHiddenSize));
+    }
+    if (floatModel.numLayers < 1 || floatModel.numLayers > kMaxGruLayers) {
+        bad("model.layers", "must be in 1.." + std::to_string(kMaxGruLayers) + " (stacked GRU layers)");
+    }
     if (floatModel.epochs < 1) bad("model.epochs", "must be >= 1");
     if (floatModel.imports()) {
         if (task != "npz") bad("model.import_path", "an imported model needs your own data (task npz, --data FILE)");
@@ -147,7 +159,7 @@ std::string SearchSettings::toJson() const {
                  {"max_train", data.maxTrain}, {"max_test", data.maxTest}, {"kws_unknown", data.kwsUnknown},
                  {"kws_silence", data.kwsSilence}, {"test_fraction", data.testFraction},
                  {"validation_path", data.validationPath}, {"test_path", data.testPath}, {"normalize", data.normalize}};
-    j["model"] = {{"hidden_size", floatModel.hiddenSize}, {"epochs", floatModel.epochs},
+    j["model"] = {{"hidden_size", floatModel.hiddenSize}, {"layers", floatModel.numLayers}, {"epochs", floatModel.epochs},
                   {"batch_size", floatModel.batchSize},   {"learning_rate", floatModel.learningRate},
                   {"seed", floatModel.seed},
                   {"import_path", floatModel.importModel.path}, {"import_gru", floatModel.importModel.gruName},
@@ -214,6 +226,7 @@ SearchSettings SearchSettings::fromJson(const std::string& text) {
     read(d, "normalize", s.data.normalize, "data.");
     const auto& m = section(j, "model", empty);
     read(m, "hidden_size", s.floatModel.hiddenSize, "model.");
+    read(m, "layers", s.floatModel.numLayers, "model.");
     read(m, "epochs", s.floatModel.epochs, "model.");
     read(m, "batch_size", s.floatModel.batchSize, "model.");
     read(m, "learning_rate", s.floatModel.learningRate, "model.");

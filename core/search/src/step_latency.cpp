@@ -14,11 +14,14 @@ GruShape shapeOfFloatModelJson(const std::string& floatModelJson) {
     GruShape shape{0, 0, 0};
     const auto j = nlohmann::json::parse(floatModelJson, nullptr, false);
     if (!j.is_object() || !j.contains("shape") || !j["shape"].is_string()) return shape;
-    long long f = 0, h = 0, c = 0;
+    long long f = 0, h = 0, c = 0, layers = 1;
     char tail = 0;
-    if (std::sscanf(j["shape"].get<std::string>().c_str(), "F%lld-H%lld-C%lld%c", &f, &h, &c, &tail) == 3 && f > 0 && h > 0 &&
-        c > 0) {
-        shape = GruShape{f, h, c};
+    const std::string text = j["shape"].get<std::string>();
+    const char* key = text.c_str();
+    const bool oneLayer = std::sscanf(key, "F%lld-H%lld-C%lld%c", &f, &h, &c, &tail) == 3;
+    const bool stacked = !oneLayer && std::sscanf(key, "F%lld-H%lldx%lld-C%lld%c", &f, &h, &layers, &c, &tail) == 4;
+    if ((oneLayer || stacked) && f > 0 && h > 0 && c > 0 && layers >= 1 && layers <= kMaxGruLayers) {
+        shape = GruShape{f, h, c, layers};
     }
     return shape;
 }
@@ -29,7 +32,7 @@ double stepInstructionsOf(const GruShape& shape, const std::string& layout, cons
         Genome g;
         g.layout = &layoutByName(layout);
         g.bits = genes;
-        if (int(genes.size()) != g.layout->geneCount()) return -1;
+        if (int(genes.size()) != g.layout->geneCount() || g.layout->layers != shape.numLayers) return -1;
         for (int b : genes) {
             if (b < 2 || b > 8) return -1;
         }
@@ -41,7 +44,9 @@ double stepInstructionsOf(const GruShape& shape, const std::string& layout, cons
 
 void setStepLatency(ArchivedIndividual& a, const GruShape& shape) {
     a.stepInstructions = stepInstructionsOf(shape, a.layout, a.genes);
-    const double eightBit = stepInstructionsOf(shape, "homogeneous", {8});
+    const double eightBit = shape.numLayers >= 1 && shape.numLayers <= kMaxGruLayers
+                                ? stepInstructionsOf(shape, stackedLayout(homogeneousLayout(), int(shape.numLayers)).name, {8})
+                                : -1;
     a.latencyFraction = a.stepInstructions >= 0 && eightBit > 0 ? a.stepInstructions / eightBit : -1;
 }
 

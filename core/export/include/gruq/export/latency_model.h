@@ -34,7 +34,9 @@ public:
     // field is missing or not a finite non-negative number.
     static LatencyModel fromJson(const std::string& text, const std::string& source);
 
-    LatencyEstimate estimate(const GruShape& shape, const BitAssignment& bits) const;
+    // bits: one assignment per layer of the shape (std::invalid_argument otherwise). A step runs every
+    // layer (layer l >= 1 on H inputs, its own stream from bit 0); the head reads the first layer's stream.
+    LatencyEstimate estimate(const GruShape& shape, const LayerBits& bits) const;
     // Instructions of one matrix product of `rows` rows of `cols` b-bit weights starting at stream bit
     // `startBit`, decided row by row as the runtime's dot_row does.
     double matrixInstructions(int64_t startBit, int64_t rows, int64_t cols, int bits) const;

@@ -13,7 +13,8 @@
 namespace gruq {
 
 struct FloatTrainConfig {
-    int64_t hiddenSize = 64;
+    int64_t hiddenSize = 64;         // 1..kMaxHiddenSize
+    int64_t numLayers = 1;           // stacked GRU layers, 1..kMaxGruLayers
     int epochs = 20;
     int batchSize = 128;
     double learningRate = 2e-3;  // Adam; cosine decay to 5% over the epochs
@@ -24,7 +25,7 @@ struct FloatTrainConfig {
     std::string cacheDir;        // empty = userCacheDir()/models
     bool useCache = true;
     ModelImportOptions importModel;  // path set: the float model is this file's (imported, never trained;
-                                     // hiddenSize and the training settings above are then unused)
+                                     // hiddenSize, numLayers and the training settings above are then unused)
 
     bool imports() const { return !importModel.path.empty(); }
     // Identity of a trained model: task + data identity + shape + every training setting + seed. Of an

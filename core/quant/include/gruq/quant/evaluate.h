@@ -35,7 +35,7 @@ struct QatConfig {
 
 struct GenomeEvaluation {
     Genome genome;
-    BitAssignment bits{};
+    LayerBits bits;                          // per layer
     ModelSize size;
     double validationAccuracy = 0;           // integer engine: the fitness
     double fakeQuantValidationAccuracy = 0;  // QAT model with frozen ranges

@@ -3,7 +3,12 @@
 // weight matrix and every operator output per gate). A layout groups points into genes; a genome
 // is one bit width per gene; resolving it gives the bit width of every point. The default 17-gene
 // layout (DESIGN.md §3), the 1-gene homogeneous layout and the 25-gene per-gate layout are all
-// tables of the same type, handled by the same code.
+// tables of the same type, handled by the same code. A stacked GRU (L layers) uses the L-layer form of
+// a layout (stackedLayout): the cell's genes once per layer ("l2_w_ih" for layer 2), the input gene for
+// the first layer only (layer l >= 2 reads layer l-1's quantized h, so its x point is that h), the
+// head's genes once. Resolving gives one bit assignment per layer.
+#include "gruq/model/float_model.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -41,37 +46,56 @@ constexpr QuantPoint gatePoint(QuantPoint first, int gate) {
 const char* quantPointName(QuantPoint p);  // "x", "w_ir", ..., "fc"
 bool isWeightPoint(QuantPoint p);           // WIr..WHn, WFc
 
-// Bit width of every quantization point.
+// Bit width of every quantization point of one layer.
 using BitAssignment = std::array<int, kQuantPointCount>;
+// One BitAssignment per layer, input layer first. Each is complete: layer l >= 1 has x = layer l-1's h,
+// and every layer carries the head's w_fc / fc (only the last layer's are used).
+using LayerBits = std::vector<BitAssignment>;
+
+// w_fc and fc: the classifier head's points, decided once (on the last layer) in a stacked layout.
+bool isHeadPoint(QuantPoint p);
+
+constexpr int kAllLayers = -1;
 
 struct GeneSpec {
     std::string name;                // "w_ih"; text/JSON name
     std::string description;         // "weights W_ir, W_iz, W_in (symmetric)"
     std::vector<QuantPoint> points;  // what it sets
+    int layer = 0;                   // the layer whose points it sets (0-based), or kAllLayers
 };
 
 struct GenomeLayout {
-    std::string name;                // "default17", "homogeneous", "per-gate"
+    std::string name;                // "default17", "homogeneous", "per-gate"; stacked: "default17-L2"
     std::vector<GeneSpec> genes;
     int minBits = 2, maxBits = 8;    // bounds of every gene
+    int layers = 1;                  // GRU layers the layout is for
+    std::string baseName;            // the one-layer layout it was stacked from (= name for one layer)
 
     int geneCount() const { return static_cast<int>(genes.size()); }
-    // Throws std::logic_error unless every point is set by exactly one gene and names are unique.
+    // Index of the gene that decides `point` of layer `layer` (0-based), or -1 when none does (layer
+    // l >= 1's x is layer l-1's h); the head's points of any layer name the head's gene.
+    int geneDeciding(int layer, QuantPoint point) const;
+    // Throws std::logic_error unless, in every layer, every point the genome decides (all but layer
+    // l >= 2's x and the head points of layers before the last) is set by exactly one gene and names are unique.
     void validate() const;
 };
 
 const GenomeLayout& defaultLayout();      // the 17 genes of DESIGN.md §3, in that order
 const GenomeLayout& homogeneousLayout();  // one gene "bits" setting every point
 const GenomeLayout& perGateLayout();      // one gene per point (25)
-const std::vector<const GenomeLayout*>& knownLayouts();
-// By name; InputError("genome layout", ...) naming the known layouts when unknown.
+const std::vector<const GenomeLayout*>& knownLayouts();  // the one-layer layouts
+// The L-layer form of a one-layer layout (the layout itself for L = 1); made once, lives for the process.
+// InputError("genome layout", ...) for L outside 1..kMaxGruLayers.
+const GenomeLayout& stackedLayout(const GenomeLayout& base, int layers);
+// By name ("default17", or "default17-L2" for its 2-layer form); InputError("genome layout", ...) naming
+// the known layouts when unknown.
 const GenomeLayout& layoutByName(const std::string& name);
 
 struct Genome {
     const GenomeLayout* layout = nullptr;
     std::vector<int> bits;  // one per gene, in layout order
 
-    BitAssignment resolve() const;       // bit width of every point
+    LayerBits resolve() const;           // bit width of every point of every layer
     std::string toText() const;          // canonical: "x8 w_ih4 w_hh6 ih8 ..." (gene name + bits, spaces)
     std::string toJson() const;          // {"layout":"default17","genes":{"x":8,...}}
     bool operator==(const Genome& o) const { return layout == o.layout && bits == o.bits; }
@@ -89,5 +113,8 @@ Genome parseGenomeText(const std::string& text, const GenomeLayout& layout);
 Genome parseGenomeJson(const std::string& json);
 // Validates a genome built in code (length and bounds), InputError naming the gene otherwise.
 void validateGenome(const Genome& genome);
+// InputError("genome", ...) unless the genome's layout is for `layers` GRU layers (naming both and the
+// gene counts).
+void checkGenomeLayers(const Genome& genome, int64_t layers);
 
 }  // namespace gruq

@@ -1,6 +1,7 @@
 #pragma once
 // Integer-only inference of a QuantizedGru, exactly as the firmware runs it: integer input codes in,
-// integer logit codes out; no float and no allocation in the recurrent loop.
+// integer logit codes out; no float and no allocation in the recurrent loop. A stacked model runs every
+// layer at each step (layer l >= 1 takes layer l-1's new h codes as its input), as the C runtime does.
 #include "gruq/data/dataset.h"
 #include "gruq/quant/quantized_gru.h"
 
@@ -45,13 +46,18 @@ public:
 
 private:
     QuantizedGru model_;
-    // Prepared once: weights widened to int16 (so the dot products compile to pmaddwd-style SIMD) and
-    // biases with the input zero point folded in (b - Z_in * sum_k W[j,k]), so the inner loops multiply
-    // raw codes. Integer addition is exact, so results equal the reference formula bit for bit.
-    std::vector<int16_t> wIh16_, wHh16_, wFc16_;
-    std::vector<int32_t> bIhFolded_, bHhFolded_, bFcFolded_;
-    // The batched path's weights: each row's consecutive pairs packed into one int32 (pmaddwd operand).
-    std::vector<int32_t> wIhPairs_, wHhPairs_, wFcPairs_;
+    // Prepared once per layer (and for the head): weights widened to int16 (so the dot products compile to
+    // pmaddwd-style SIMD) and biases with the input zero point folded in (b - Z_in * sum_k W[j,k]), so the
+    // inner loops multiply raw codes. Integer addition is exact, so results equal the reference formula bit
+    // for bit. The batched path's weights: each row's consecutive pairs packed into one int32 (pmaddwd operand).
+    struct PreparedLayer {
+        std::vector<int16_t> wIh16, wHh16;
+        std::vector<int32_t> bIhFolded, bHhFolded;
+        std::vector<int32_t> wIhPairs, wHhPairs;
+    };
+    std::vector<PreparedLayer> layers_;
+    std::vector<int16_t> wFc16_;
+    std::vector<int32_t> bFcFolded_, wFcPairs_;
 };
 
 }  // namespace gruq

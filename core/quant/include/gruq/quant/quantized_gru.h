@@ -20,6 +20,8 @@ struct ValueRange {
     double max = 0.0;
 };
 using ActivationRanges = std::array<ValueRange, kQuantPointCount>;
+// One per layer, input layer first (layer l >= 1's x range is layer l-1's h range).
+using LayerRanges = std::vector<ActivationRanges>;
 
 // a * A + b * B rounded once with a shared shift: out = Z + floor((a*A + b*B) / 2^shift + 1/2).
 struct AddRescale {
@@ -34,26 +36,25 @@ enum Gate : int { GateR = 0, GateZ = 1, GateN = 2 };
 // accumulator of a product keeps headroom for the bias.
 constexpr int64_t kBiasCodeLimit = int64_t(1) << 30;
 
-struct QuantizedGru {
-    GruShape shape;
+// One GRU layer of the integer model. Its x quantizer is the model input's (first layer) or, for layer
+// l >= 1, exactly layer l-1's h quantizer: the codes pass from layer to layer unchanged.
+struct QuantizedGruLayer {
     BitAssignment bits{};
 
-    // Activation quantizers (scale, zero point, bits) of every activation point.
+    // Activation quantizers (scale, zero point, bits) of every activation point (the head's w_fc / fc are
+    // used on the last layer only).
     std::array<ActivationQuant, kQuantPointCount> act{};
 
     // Weight codes (symmetric, narrow range, |code| <= 2^(b-1) - 1) and their per-gate scales.
-    std::vector<int8_t> wIh;  // [3H x F], rows r | z | n
+    std::vector<int8_t> wIh;  // [3H x In], rows r | z | n (In: F for the first layer, H after)
     std::vector<int8_t> wHh;  // [3H x H]
-    std::vector<int8_t> wFc;  // [C x H]
     std::array<double, 3> wIhScale{}, wHhScale{};
-    double wFcScale = 1.0;
 
     // Biases as int32 at scale S_w * S_input (clamped to +-2^30 so accumulators cannot overflow).
-    std::vector<int32_t> bIh, bHh, bFc;
+    std::vector<int32_t> bIh, bHh;
 
     // Requantization of every operator output.
     std::array<FixedMultiplier, 3> ihRescale{}, hhRescale{};  // S_w S_x / S_ih,  S_w S_h / S_hh
-    FixedMultiplier fcRescale;                                // S_wfc S_h / S_fc
     FixedMultiplier mulRNRescale, mulZNRescale, mulZHRescale;  // S_a S_b / S_out
     AddRescale sumRRescale, sumZRescale, sumNRescale, hRescale;
 
@@ -65,12 +66,29 @@ struct QuantizedGru {
     const ActivationQuant& hhQuant(int gate) const { return act[static_cast<size_t>(QuantPoint::HHr) + gate]; }
 };
 
-// The integer model for these float weights, bits and calibrated ranges (pure integer/double
-// arithmetic, no torch). Throws InputError("quantized model", ...) on inconsistent inputs.
-QuantizedGru buildQuantizedGru(const FloatGruWeights& weights, const BitAssignment& bits,
-                               const ActivationRanges& ranges);
+struct QuantizedGru {
+    GruShape shape;
+    std::vector<QuantizedGruLayer> layers;  // shape.numLayers, input layer first
 
-// The scales the QAT model and the builder share (one definition of each quantizer).
-ActivationQuant activationQuantFor(QuantPoint point, const BitAssignment& bits, const ActivationRanges& ranges);
+    // The head on the last layer's h: logits = W_fc h + b_fc (fc quantizer: last layer's act[Fc]).
+    std::vector<int8_t> wFc;  // [C x H]
+    double wFcScale = 1.0;
+    std::vector<int32_t> bFc;
+    FixedMultiplier fcRescale;  // S_wfc S_h / S_fc
+
+    LayerBits bits() const;     // every layer's bit assignment
+    const ActivationQuant& inputQuant() const { return layers.front().quant(QuantPoint::X); }
+    const ActivationQuant& hiddenQuant() const { return layers.back().quant(QuantPoint::H); }  // the head's input
+    const ActivationQuant& logitQuant() const { return layers.back().quant(QuantPoint::Fc); }
+    int headWeightBits() const { return layers.back().bits[pointIndex(QuantPoint::WFc)]; }
+};
+
+// The integer model for these float weights, bits and calibrated ranges (one of each per layer; pure
+// integer/double arithmetic, no torch). Throws InputError("quantized model", ...) on inconsistent inputs.
+QuantizedGru buildQuantizedGru(const FloatGruWeights& weights, const LayerBits& bits, const LayerRanges& ranges);
+
+// The scales the QAT model and the builder share (one definition of each quantizer): point of `layer`.
+// Layer l >= 1's x is layer l-1's h (the same quantizer).
+ActivationQuant activationQuantFor(QuantPoint point, int layer, const LayerBits& bits, const LayerRanges& ranges);
 
 }  // namespace gruq

@@ -32,11 +32,14 @@ enum CellPoint : int {
 struct CellQuantizers {
     std::array<CellQuantizer, kCellPointCount> q{};
     bool observe = false;  // record min / max of every point's input (calibration, EMA tracking)
+    // Return every step's h [B, T, H] (the input of the next layer of a stack) instead of h_T [B, H].
+    bool hiddenSequence = false;
 };
 
 // x: [B, T, F] (the fake-quantized input), wIh: [3H, F], bIh: [3H], wHh: [3H, H], bHh: [3H] (fake-quantized;
 // gates r | z | n). The input projection x W_ih^T + b_ih is computed inside, step by step. Returns h_T
-// [B, H]; differentiable w.r.t. x, wIh, bIh, wHh and bHh. When quantizers.observe is set, *observed
+// [B, H], or with quantizers.hiddenSequence h_1..h_T [B, T, H] (a padded row repeats its last valid h);
+// differentiable w.r.t. x, wIh, bIh, wHh and bHh. When quantizers.observe is set, *observed
 // receives [16 x 2] (min, max) of each point's pre-quantization values. lengths (int32 [B], optional):
 // row b stops at step lengths[b] - 1, i.e. h_t = h_{t-1} for t >= lengths[b]; its padding steps are
 // neither computed nor observed, and the gradient passes them unchanged.

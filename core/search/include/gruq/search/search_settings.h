@@ -46,7 +46,7 @@ struct SearchSettings {
     TaskLoadOptions data;                 // path, split seed, caps
     FloatTrainConfig floatModel;          // hidden size, epochs, seed (cached)
     QatConfig qat = defaultSearchQat();   // per-genome budget
-    std::string layout = "default17";
+    std::string layout = "default17";     // a one-layer layout; stacked models use its L-layer form (searchLayout)
     int minBits = 2, maxBits = 8;
     std::string algorithm = "nsga2";      // "nsga2", or "random": the same budget of uniform random genomes
     Nsga2Settings nsga2;
@@ -71,6 +71,9 @@ struct SearchSettings {
     static SearchSettings fromJson(const std::string& json);
     void validate() const;
 };
+
+// The genome layout of a search of a float model of this shape: settings.layout's form for its layers.
+const GenomeLayout& searchLayout(const SearchSettings& settings, const GruShape& modelShape);
 
 // The settings an archive was created with; InputError naming the archive when they are malformed.
 SearchSettings settingsOfArchive(const SearchArchive& archive);
