@@ -365,9 +365,10 @@ for name, (flags, validation, testing) in cases.items():
 EOF
 }
 
-# Inputs of fuzz_genome (byte 0: 0 default17, 1 homogeneous, 2 per-gate text; 3 JSON): canonical
-# texts of each layout, the alternative spellings ("W_IH=4", commas, "x = 8"), JSON of each layout,
-# and typical mistakes (unknown, duplicate, missing gene, bits out of range).
+# Inputs of fuzz_genome (byte 0, low two bits: 0 default17, 1 homogeneous, 2 per-gate text, 3 JSON; next
+# bits: layers - 1): canonical texts of each layout, the alternative spellings ("W_IH=4", commas,
+# "x = 8"), JSON of each layout, their 2- and 3-layer forms (l2_/l3_ genes, "default17-L2"), and typical
+# mistakes (unknown, duplicate, missing gene, bits out of range, a one-layer genome for two layers).
 # shellcheck disable=SC2317
 seed_genome() {
     python3 - "$1" <<'EOF'
@@ -392,6 +393,22 @@ for selector, (layout, genes) in enumerate(layouts.items()):
     put(layout + "_missing", selector, " ".join("%s8" % g for g in genes[1:]))
     put(layout + "_duplicate", selector, " ".join("%s8" % g for g in genes + genes[:1]))
     put(layout + "_range", selector, " ".join("%s%d" % (g, 9 if i == 0 else 8) for i, g in enumerate(genes)))
+# The L-layer forms (core/quant/src/genome.cpp stackedLayout): x first, the cell genes per layer with
+# "l<k>_" from layer 2 on, the head (w_fc, fc) last; homogeneous stays one gene.
+def stacked(genes, layers):
+    if genes == ["bits"]:
+        return genes
+    cell = [g for g in genes if g not in ("x", "w_fc", "fc")]
+    return (["x"] + cell + ["l%d_%s" % (l, g) for l in range(2, layers + 1) for g in cell] + ["w_fc", "fc"])
+for selector, (layout, genes) in enumerate(layouts.items()):
+    for layers in (2, 3):
+        names = stacked(genes, layers)
+        bits = [2 + (i * 5) % 7 for i in range(len(names))]
+        put("%s_L%d_text" % (layout, layers), selector + 4 * (layers - 1), " ".join("%s%d" % g for g in zip(names, bits)))
+        put("%s_L%d_json" % (layout, layers), 3 + 4 * (layers - 1),
+            json.dumps({"layout": "%s-L%d" % (layout, layers), "genes": dict(zip(names, bits))}))
+    put(layout + "_one_layer_for_two", selector + 4, " ".join("%s8" % g for g in genes))
+put("json_layout_L4", 3, '{"layout":"default17-L4","genes":{}}')
 put("unknown_gene", 0, "foo8 " + " ".join("%s8" % g for g in layouts["default17"]))
 put("json_string_bits", 3, '{"layout":"homogeneous","genes":{"bits":"8"}}')
 put("json_huge_bits", 3, '{"layout":"homogeneous","genes":{"bits":18446744073709551615}}')
@@ -412,7 +429,7 @@ defaults = {
     "format": "gruq-search-settings-1", "task": "smnist-row",
     "data": {"path": "", "seed": 0, "validation_fraction": 0.1, "max_train": 0, "max_test": 0,
              "kws_unknown": False, "kws_silence": False},
-    "model": {"hidden_size": 64, "epochs": 20, "batch_size": 128, "learning_rate": 0.002, "seed": 0},
+    "model": {"hidden_size": 64, "layers": 1, "epochs": 20, "batch_size": 128, "learning_rate": 0.002, "seed": 0},
     "qat": {"epochs": 1, "samples_per_epoch": 4096, "batch_size": 128, "learning_rate": 0.0005,
             "calibration_batches": 16, "ema_momentum": 0.9, "freeze_ranges_after": 0.5, "grad_clip_norm": 1.0,
             "seed": 0},
@@ -438,6 +455,8 @@ bad = copy.deepcopy(defaults)
 bad["nsga2"]["population"] = 10
 put("bad_population", bad)
 put("bad_type", {"model": {"hidden_size": "64"}})
+put("stacked", {"model": {"hidden_size": 256, "layers": 3}})
+put("stacked_bad", {"model": {"layers": 4}, "layout": "default17-L2"})
 put("bad_section", {"qat": [1, 2]})
 put("unknown_task", {"task": "mnist"})
 put("multi_fidelity", {"multi_fidelity": {"enabled": True, "rung": 0.25, "rung_validation": 0.25,

@@ -441,9 +441,17 @@ private slots:
         QTest::newRow("not a model") << bad("model-garbage", std::string(200, 'q')) << "not a model file gruq reads";
         QTest::newRow("other class count") << bad("model-classes", torchSaveFile(gruStateDict(patternedWeights(3, 4, 5))))
                                            << "the model has 5 outputs, the data have 3 classes";
-        QTest::newRow("stacked GRU") << bad("model-stacked", edited([](NamedTensors& t) {
+        // Stacks of 1..3 layers import; one whose second layer has another hidden size does not.
+        QTest::newRow("stacked GRU, layer sizes disagree") << bad("model-stacked", edited([](NamedTensors& t) {
             t.push_back({"gru.weight_ih_l1", {12, 4}, std::vector<float>(48, 0.0f)});
-        })) << "stacked GRU (num_layers=2";
+            t.push_back({"gru.weight_hh_l1", {15, 5}, std::vector<float>(75, 0.0f)});
+        })) << "do not fit layer 0's hidden size 4";
+        QTest::newRow("stacked GRU, 4 layers") << bad("model-4-layers", edited([](NamedTensors& t) {
+            for (int k = 1; k <= 3; ++k) {
+                t.push_back({"gru.weight_ih_l" + std::to_string(k), {12, 4}, std::vector<float>(48, 0.0f)});
+                t.push_back({"gru.weight_hh_l" + std::to_string(k), {12, 4}, std::vector<float>(48, 0.0f)});
+            }
+        })) << "a GRU of 4 stacked layers (num_layers=4";
         QTest::newRow("bidirectional GRU") << bad("model-reverse", edited([](NamedTensors& t) {
             t.push_back({"gru.weight_ih_l0_reverse", {12, 3}, std::vector<float>(36, 0.0f)});
         })) << "bidirectional GRU";

@@ -98,6 +98,19 @@ private slots:
         QTest::mouseClick(child<QPushButton>(w, "loadButton"), Qt::LeftButton);
         QVERIFY(again.wait(30000));
         QVERIFY(again.takeFirst().at(0).value<ui::BaselineResult>().fromCache);
+
+        // Two stacked layers: the Layers box trains a 2-layer float model (another cache entry).
+        auto* layers = child<QSpinBox>(w, "layers");
+        QCOMPARE(layers->maximum(), 3);
+        QCOMPARE(child<QSpinBox>(w, "hiddenSize")->maximum(), 256);
+        layers->setValue(2);
+        QSignalSpy stacked(w.controller(), &ui::BaselineController::baselineReady);
+        QTest::mouseClick(child<QPushButton>(w, "trainButton"), Qt::LeftButton);
+        QVERIFY(stacked.wait(60000));
+        QVERIFY(!stacked.takeFirst().at(0).value<ui::BaselineResult>().fromCache);
+        QVERIFY(child<QLabel>(w, "baselineLabel")->text().contains(QStringLiteral("F28-H8x2-C10")));
+        layers->setValue(1);
+        w.close();  // remembers one layer for the tests after this one
     }
 
     void badFolderShowsADialogNamingIt() {
@@ -595,10 +608,12 @@ private slots:
         {
             ui::MainWindow w;
             child<QSpinBox>(w, "hiddenSize")->setValue(96);
+            child<QSpinBox>(w, "layers")->setValue(3);
             w.close();
         }
         ui::MainWindow w2;
         QCOMPARE(child<QSpinBox>(w2, "hiddenSize")->value(), 96);
+        QCOMPARE(child<QSpinBox>(w2, "layers")->value(), 3);
     }
 };
 

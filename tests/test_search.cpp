@@ -4,6 +4,7 @@
 #include "gruq/export/blob.h"
 #include "gruq/base/process_identity.h"
 #include "gruq/quant/integer_engine.h"
+#include "gruq/quant/size_metric.h"
 #include "gruq/search/archive_model.h"
 #include "gruq/search/fine_tune.h"
 #include "gruq/search/promotion_rule.h"
@@ -16,6 +17,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -270,6 +272,39 @@ private slots:
         QVERIFY(qatStepsRun() > before);
         QVERIFY(!rebuilt.fromStoredModel && rebuilt.reproduced);
         QVERIFY(writeBlob(rebuilt.evaluation.model, rebuilt.evaluation.genome, "") == stored);
+    }
+
+    // A 2-layer model: the search runs on the 31-gene default17-L2 genomes, stores every integer model (blob
+    // v3, both layers) and reads them back exactly; sizes, latency and the front use both layers.
+    void stackedSearchRunsEndToEnd() {
+        SearchSettings s = test::tinySearchSettings(data_, cache_);
+        s.floatModel.numLayers = 2;
+        s.nsga2.generations = 2;
+        const SearchResult r = runSearch(s, path("stacked.gruq"));
+        QVERIFY(!r.front.empty());
+        const SearchArchive archive = SearchArchive::open(path("stacked.gruq"), true);
+        QCOMPARE(archive.shape().numLayers, int64_t(2));
+        const GenomeLayout& layout = stackedLayout(defaultLayout(), 2);
+        for (const ArchivedIndividual& a : archive.individuals()) {
+            QCOMPARE(a.layout, layout.name);
+            QCOMPARE(int(a.genes.size()), 31);
+            QVERIFY(a.stepInstructions > 0 && a.latencyFraction > 0);
+            const Genome g{&layout, a.genes};
+            QCOMPARE(a.sizeBits, modelSize(archive.shape(), g.resolve()).totalBits());
+        }
+        // Homogeneous 8 bits is the size reference of the 2-layer shape.
+        const auto eight = std::find_if(r.baselines.begin(), r.baselines.end(), [](const ArchivedIndividual& a) {
+            return a.genes == std::vector<int>(31, 8);
+        });
+        QVERIFY(eight != r.baselines.end());
+        QCOMPARE(eight->sizeFraction, 1.0);
+        const ArchivedIndividual pick = r.front.front();
+        const std::vector<uint8_t> stored = archive.model(pick.id).value();
+        const RebuiltIndividual rebuilt = rebuildArchivedIndividual(path("stacked.gruq"), pick.id);
+        QVERIFY(rebuilt.fromStoredModel && rebuilt.reproduced);
+        QCOMPARE(int(rebuilt.evaluation.model.layers.size()), 2);
+        QVERIFY(writeBlob(rebuilt.evaluation.model, rebuilt.evaluation.genome, "") == stored);
+        QCOMPARE(readBlob(stored, "stored").formatVersion, 3);
     }
 
     // Random search: the same budget, archive and baselines; every generation is fresh random genomes,

@@ -126,8 +126,9 @@ void BaselineController::trainBaseline(const QString& task, const TaskLoadOption
                              .arg(100 * e.validationAccuracy, 0, 'f', 2)
                              .arg(e.samplesPerSecond, 0, 'f', 0));
         };
-        emit logLine(tr("Float baseline: H=%1, %2 epochs (cached models load instantly).")
+        emit logLine(tr("Float baseline: H=%1, %2 layer(s), %3 epochs (cached models load instantly).")
                          .arg(config.hiddenSize)
+                         .arg(config.numLayers)
                          .arg(config.epochs));
         reportBaseline(trainFloatBaseline(*data, config, observer));
     });
