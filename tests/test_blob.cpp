@@ -18,29 +18,6 @@ using namespace gruq::test;
 
 namespace {
 
-// A random float GRU of L layers (layer l >= 1 reads H inputs).
-FloatGruWeights stackedWeights(int64_t F, int64_t H, int64_t C, int64_t L, uint64_t seed) {
-    StableRng rng(seed);
-    FloatGruWeights w;
-    w.shape = {F, H, C, L};
-    auto fill = [&](std::vector<float>& v, int64_t n, double scale) {
-        v.resize(size_t(n));
-        for (float& x : v) x = float(rng.uniform(-scale, scale));
-    };
-    w.layers.resize(size_t(L));
-    for (int64_t l = 0; l < L; ++l) {
-        FloatGruLayer& layer = w.layers[size_t(l)];
-        const int64_t In = w.shape.layerInputSize(l);
-        fill(layer.wIh, 3 * H * In, 1.0 / std::sqrt(double(In)));
-        fill(layer.wHh, 3 * H * H, 1.5 / std::sqrt(double(H)));
-        fill(layer.bIh, 3 * H, 0.3);
-        fill(layer.bHh, 3 * H, 0.3);
-    }
-    fill(w.wFc, C * H, 2.0 / std::sqrt(double(H)));
-    fill(w.bFc, C, 0.1);
-    return w;
-}
-
 LayerRanges plausibleRanges(uint64_t seed, int64_t layers = 1) {
     StableRng rng(seed);
     LayerRanges all(static_cast<size_t>(layers));
@@ -152,7 +129,7 @@ class TestBlob : public QObject {
     // F 5, H 9, C 4, as many layers as the genome's layout has.
     QuantizedGru modelFor(const Genome& g, uint64_t seed = 1) {
         const int64_t L = g.layout->layers;
-        return buildQuantizedGru(stackedWeights(5, 9, 4, L, 3 + uint64_t(L)), g.resolve(), plausibleRanges(seed, L));
+        return buildQuantizedGru(randomWeights(5, 9, 4, 3 + uint64_t(L), L), g.resolve(), plausibleRanges(seed, L));
     }
 
     static Normalization randomNormalization(int64_t F, StableRng& rng) {

@@ -15,6 +15,7 @@
 #include "gruq/quant/size_metric.h"
 #include "gruq/data/mnist_task.h"
 #include "gruq/data/split.h"
+#include "model_test_support.h"
 #include "runtime_test_support.h"
 #include "test_support.h"
 
@@ -31,25 +32,13 @@ using test::Run, test::run, test::requireTool, test::kStrictC, test::codesFile, 
 
 namespace {
 
-// A random float GRU of L layers (layer l >= 1 reads H inputs).
+// A random float GRU of L layers (model_test_support.h) with input weights 1.5x wider, so that more
+// projections saturate their quantizers.
 FloatGruWeights stackedWeights(int64_t F, int64_t H, int64_t C, int64_t L, uint64_t seed) {
-    StableRng rng(seed);
-    FloatGruWeights w;
-    w.shape = {F, H, C, L};
-    auto fill = [&](std::vector<float>& v, int64_t n, double scale) {
-        v.resize(size_t(n));
-        for (float& x : v) x = float(rng.uniform(-scale, scale));
-    };
-    w.layers.resize(size_t(L));
-    for (int64_t l = 0; l < L; ++l) {
-        const int64_t In = w.shape.layerInputSize(l);
-        fill(w.layers[size_t(l)].wIh, 3 * H * In, 1.5 / std::sqrt(double(In)));
-        fill(w.layers[size_t(l)].wHh, 3 * H * H, 1.5 / std::sqrt(double(H)));
-        fill(w.layers[size_t(l)].bIh, 3 * H, 0.3);
-        fill(w.layers[size_t(l)].bHh, 3 * H, 0.3);
+    FloatGruWeights w = test::randomWeights(F, H, C, seed, L);
+    for (FloatGruLayer& layer : w.layers) {
+        for (float& v : layer.wIh) v *= 1.5f;
     }
-    fill(w.wFc, C * H, 2.0 / std::sqrt(double(H)));
-    fill(w.bFc, C, 0.1);
     return w;
 }
 
