@@ -104,6 +104,7 @@ private slots:
         QCOMPARE(layers->maximum(), 3);
         QCOMPARE(child<QSpinBox>(w, "hiddenSize")->maximum(), 256);
         layers->setValue(2);
+        QCOMPARE(child<QComboBox>(w, "layoutCombo")->itemText(0), QStringLiteral("default17 (31 genes)"));
         QSignalSpy stacked(w.controller(), &ui::BaselineController::baselineReady);
         QTest::mouseClick(child<QPushButton>(w, "trainButton"), Qt::LeftButton);
         QVERIFY(stacked.wait(60000));

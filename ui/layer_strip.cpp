@@ -7,12 +7,19 @@
 #include <QPainter>
 #include <QToolTip>
 
+#include <algorithm>
+
 namespace gruq::ui {
 namespace {
 
-constexpr int kLabelWidth = 58, kCell = 14, kGap = 2, kRowHeight = kCell + 4, kHeadGap = 10;
+constexpr int kLabelWidth = 58, kMaxCell = 14, kMinCell = 5, kGap = 2, kRowHeight = kMaxCell + 4, kHeadGap = 10;
 // The cell's points x .. h (the head's w_fc and fc follow on the last row, set apart).
 constexpr int kCellPoints = static_cast<int>(QuantPoint::H) + 1;
+
+// Cells shrink with the widget (the inspector's column is narrow), down to kMinCell.
+int cellSizeFor(int width) {
+    return std::clamp((width - kLabelWidth - kHeadGap - 4) / kQuantPointCount - kGap, kMinCell, kMaxCell);
+}
 
 }  // namespace
 
@@ -35,16 +42,21 @@ void LayerStrip::setCurrentLayer(int layer) {
 
 QRect LayerStrip::cellRect(int layer, QuantPoint point) const {
     const int index = static_cast<int>(point);
-    const int y = layer * kRowHeight + (kRowHeight - kCell) / 2;
-    if (index < kCellPoints) return {kLabelWidth + index * (kCell + kGap), y, kCell, kCell};
+    const int cell = cellSizeFor(width());
+    const int y = layer * kRowHeight + (kRowHeight - cell) / 2;
+    if (index < kCellPoints) return {kLabelWidth + index * (cell + kGap), y, cell, cell};
     if (layer != int(bits_.size()) - 1) return {};
-    const int headX = kLabelWidth + kCellPoints * (kCell + kGap) + kHeadGap;
-    return {headX + (index - kCellPoints) * (kCell + kGap), y, kCell, kCell};
+    const int headX = kLabelWidth + kCellPoints * (cell + kGap) + kHeadGap;
+    return {headX + (index - kCellPoints) * (cell + kGap), y, cell, cell};
 }
 
 QSize LayerStrip::sizeHint() const {
-    const int width = kLabelWidth + kQuantPointCount * (kCell + kGap) + kHeadGap + 4;
+    const int width = kLabelWidth + kQuantPointCount * (kMaxCell + kGap) + kHeadGap + 4;
     return {width, std::max(1, int(bits_.size())) * kRowHeight + 2};
+}
+
+QSize LayerStrip::minimumSizeHint() const {
+    return {kLabelWidth + kQuantPointCount * (kMinCell + kGap) + kHeadGap + 4, sizeHint().height()};
 }
 
 int LayerStrip::rowAt(QPoint pos) const {

@@ -21,7 +21,7 @@ public:
     QRect cellRect(int layer, gruq::QuantPoint point) const;
 
     QSize sizeHint() const override;
-    QSize minimumSizeHint() const override { return sizeHint(); }
+    QSize minimumSizeHint() const override;
 
 signals:
     void layerClicked(int layer);

@@ -102,10 +102,16 @@ SearchSettingsPanel::SearchSettingsPanel(QWidget* parent) : QWidget(parent) {
     seed_ = spin("seed", 0, 1'000'000, 0);
     layout_ = new QComboBox(this);
     layout_->setObjectName(QStringLiteral("layoutCombo"));
-    for (const GenomeLayout* l : knownLayouts()) {
-        layout_->addItem(QStringLiteral("%1 (%2 genes)").arg(QString::fromStdString(l->name)).arg(l->geneCount()),
-                         QString::fromStdString(l->name));
-    }
+    for (const GenomeLayout* l : knownLayouts()) layout_->addItem(QString(), QString::fromStdString(l->name));
+    // Each layout's gene count for the chosen number of layers (default17: 17, 31, 45).
+    auto countGenes = [this] {
+        for (int i = 0; i < layout_->count(); ++i) {
+            const GenomeLayout& stacked = stackedLayout(*knownLayouts()[size_t(i)], layers_->value());
+            layout_->setItemText(i, tr("%1 (%2 genes)").arg(QString::fromStdString(knownLayouts()[size_t(i)]->name)).arg(stacked.geneCount()));
+        }
+    };
+    countGenes();
+    connect(layers_, &QSpinBox::valueChanged, this, countGenes);
     minBits_ = spin("minBits", 2, 8, defaults.minBits);
     maxBits_ = spin("maxBits", 2, 8, defaults.maxBits);
     population_ = spin("population", 8, 400, defaults.nsga2.population, 4);
