@@ -110,10 +110,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool accepted = readBoth(bytes, contents);
     if (!accepted && size >= 16) {
         putU32(bytes, 8, uint32_t(size));
-        // Versions 1 and 2: the payload takes the rest. Version 3: the layer section does (its payload and
-        // normalisation fields kept), so that cuts and growths of a stacked blob reach the layer checks.
+        // One layer (versions 1 and 2, or byte 612 <= 1): the payload takes the rest, so that cuts and growths
+        // reach the parameter checks. A stacked version-3 blob: the layer section does (its payload and
+        // normalisation fields kept), so that they reach the layer checks.
         if (size >= gruq::kBlobHeaderBytes) {
-            if (bytes[4] == 3) {
+            if (bytes[4] == 3 && bytes[612] > 1) {
                 const uint64_t used = uint64_t(gruq::kBlobHeaderBytes) + getU32(bytes, 604) + getU32(bytes, 608);
                 if (used <= size) putU32(bytes, 616, uint32_t(size - used));
             } else {

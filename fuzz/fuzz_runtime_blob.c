@@ -73,10 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rc = checked_init(&model, copy, size);
     if (rc != GRUQ_OK && size >= 16u) {
         put_u32(copy + 8, (uint32_t)size);
-        /* Versions 1 and 2: the payload takes the rest. Version 3: the layer section does (its payload and
-         * normalisation fields kept), so that cuts and growths of a stacked blob reach the layer checks. */
+        /* One layer (versions 1 and 2, or byte 612 <= 1): the payload takes the rest, so that cuts and growths
+         * reach the parameter checks. A stacked version-3 blob: the layer section does (its payload and
+         * normalisation fields kept), so that they reach the layer checks. */
         if (size >= GRUQ_HEADER_BYTES) {
-            if (copy[4] == 3u) {
+            if (copy[4] == 3u && copy[612] > 1u) {
                 const uint64_t used = (uint64_t)GRUQ_HEADER_BYTES + get_u32(copy + 604) + get_u32(copy + 608);
                 if (used <= size) put_u32(copy + 616, (uint32_t)(size - used));
             } else {

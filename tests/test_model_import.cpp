@@ -374,6 +374,22 @@ private slots:
         QVERIFY(test::readBytes(cache_.filePath("logits.bin").toStdString()) == test::logitsBytes(engine.logitsOf(test_, 1)));
         qInfo("exported %s: C runtime logits identical to the integer engine on %lld sequences (integer accuracy %.3f)",
               blob.genome.toText().c_str(), static_cast<long long>(test_.count), engine.accuracy(test_, 1));
+
+        // An imported 2-layer model exported directly: the genome takes the file's layer count (no --layers).
+        const QString out2 = cache_.filePath("fw2");
+        const test::Run stacked = cli(QStringList{"export"} + dataArgs() +
+                                      QStringList{"--model", dir_.filePath("l2/state_dict.pt"), "--bits", "6", "--qat-samples", "256",
+                                                  "--qat-batch", "32", "--calibration-batches", "2", "--out", out2});
+        QVERIFY2(stacked.exitCode == 0, qPrintable(stacked.output));
+        const BlobContents two = readBlobFile(out2.toStdString() + "/model.bin");
+        QCOMPARE(int(two.model.layers.size()), 2);
+        QCOMPARE(two.genome.layout->name, std::string("default17-L2"));  // --bits: every gene of the stacked layout
+        // A genome written for one layer is refused for it, naming the layout it needs.
+        const test::Run wrong = cli(QStringList{"eval"} + dataArgs() +
+                                    QStringList{"--model", dir_.filePath("l2/state_dict.pt"), "--genome", uniformGenome(defaultLayout(), 6).toText().c_str(),
+                                                "--qat-samples", "64", "--qat-batch", "32", "--calibration-batches", "1"});
+        QCOMPARE(wrong.exitCode, 3);
+        QVERIFY2(wrong.output.contains("missing genes: l2_w_ih"), qPrintable(wrong.output));
     }
 
     void modelOptionNeedsYourOwnData() {

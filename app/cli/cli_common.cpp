@@ -178,7 +178,8 @@ void addGenomeOptions(CLI::App& cmd, GenomeArgs& a) {
 
 void addModelOptions(CLI::App& cmd, FloatTrainConfig& floatConfig, QatConfig& qat) {
     cmd.add_option("--hidden", floatConfig.hiddenSize, "GRU hidden size (1..256)")->capture_default_str();
-    cmd.add_option("--layers", floatConfig.numLayers, "stacked GRU layers (1..3)")->capture_default_str();
+    cmd.add_option("--layers", floatConfig.numLayers, "stacked GRU layers (1..3; an imported model (--model) has its own)")
+        ->capture_default_str();
     cmd.add_option("--float-epochs", floatConfig.epochs, "float baseline epochs (cached)")->capture_default_str();
     cmd.add_option("--qat-epochs", qat.epochs, "QAT fine-tuning epochs")->capture_default_str();
     cmd.add_option("--qat-samples", qat.samplesPerEpoch, "QAT sequences per epoch (0 = all)")->capture_default_str();
@@ -194,8 +195,9 @@ void addModelOptions(CLI::App& cmd, FloatTrainConfig& floatConfig, QatConfig& qa
 namespace gruq::cli {
 
 CommandLineEvaluation evaluateOnCommandLine(const std::string& task, const TaskLoadOptions& load,
-                                            FloatTrainConfig floatConfig, QatConfig qat, const Genome& genome,
+                                            FloatTrainConfig floatConfig, QatConfig qat, const GenomeArgs& genomeArgs,
                                             bool withTest) {
+    if (!floatConfig.imports()) genomeArgs.parse(floatConfig.numLayers);  // bad genomes fail before any data is loaded
     floatConfig.threads = qat.threads = load.threads;
     CommandLineEvaluation out;
     ProgressBar bar;
@@ -206,6 +208,7 @@ CommandLineEvaluation evaluateOnCommandLine(const std::string& task, const TaskL
     observer.cancel = interruptFlag();
     out.baseline = trainFloatBaseline(out.data, floatConfig, observer);
     bar.finish();
+    const Genome genome = genomeArgs.parse(out.baseline.weights.shape.numLayers);
     EvaluateOptions options;
     options.withTest = withTest;
     options.progress = std::ref(bar);

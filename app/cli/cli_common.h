@@ -51,14 +51,16 @@ void addGenomeOptions(CLI::App& command, GenomeArgs& args);
 void addModelOptions(CLI::App& command, FloatTrainConfig& floatConfig, QatConfig& qat);
 
 // One genome evaluated from the command line: task data, cached float baseline, QAT + integer model,
-// with the terminal progress bar and Ctrl-C. Shared by `eval` and `export --genome/--bits`.
+// with the terminal progress bar and Ctrl-C. Shared by `eval` and `export --genome/--bits`. The genome is
+// read for the float model's layer count: --layers for a model trained here (checked before any data is
+// loaded), the file's own for an imported one (--model).
 struct CommandLineEvaluation {
     TaskData data;
     FloatTrainReport baseline;
     GenomeEvaluation evaluation;
 };
 CommandLineEvaluation evaluateOnCommandLine(const std::string& task, const TaskLoadOptions& load,
-                                            FloatTrainConfig floatConfig, QatConfig qat, const Genome& genome,
+                                            FloatTrainConfig floatConfig, QatConfig qat, const GenomeArgs& genome,
                                             bool withTest);
 
 // JSON text for stdout. File names are bytes and not always UTF-8: invalid sequences print as U+FFFD

@@ -29,9 +29,8 @@ struct EvalArgs {
 };
 
 int runEval(const EvalArgs& args) {
-    const Genome genome = args.genome.parse(args.floatConfig.numLayers);  // bad genomes fail before any data is loaded
     const CommandLineEvaluation run =
-        evaluateOnCommandLine(args.task, args.load, args.floatConfig, args.qat, genome, !args.noTest);
+        evaluateOnCommandLine(args.task, args.load, args.floatConfig, args.qat, args.genome, !args.noTest);
     const TaskData& data = run.data;
     const FloatTrainReport& baseline = run.baseline;
     const GenomeEvaluation& e = run.evaluation;

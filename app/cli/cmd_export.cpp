@@ -74,7 +74,7 @@ int runExport(const ExportArgs& a) {
         what = firmwareExportFor(r.evaluation, *r.data, "archive " + a.archive + ", individual #" + std::to_string(a.pick));
     } else {
         const CommandLineEvaluation run =
-            evaluateOnCommandLine(a.task, a.load, a.floatConfig, a.qat, a.genome.parse(a.floatConfig.numLayers), /*withTest=*/true);
+            evaluateOnCommandLine(a.task, a.load, a.floatConfig, a.qat, a.genome, /*withTest=*/true);
         what = firmwareExportFor(run.evaluation, run.data, "genome given to gruq-cli export");
     }
     if (a.rawScale > 0) what.rawScale = a.rawScale;

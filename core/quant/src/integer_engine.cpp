@@ -65,7 +65,16 @@ IntegerGruEngine::IntegerGruEngine(const QuantizedGru& model) : model_(model) {
         }
         if (!lutOk(q.sigRLut, q.quant(QuantPoint::SumR)) || !lutOk(q.sigZLut, q.quant(QuantPoint::SumZ)) ||
             !lutOk(q.tanhNLut, q.quant(QuantPoint::SumN))) {
-            throw InputError("quantized model", "lookup table sizes do not match their input bit widths");
+            throw InputError("quantized model", "lookup table sizes of layer " + std::to_string(l + 1) +
+                                                    " do not match their input bit widths");
+        }
+        // The codes pass from layer to layer unchanged: layer l's x must be exactly layer l-1's h.
+        if (l > 0) {
+            const ActivationQuant &x = q.quant(QuantPoint::X), &h = model_.layers[l - 1].quant(QuantPoint::H);
+            if (x.scale != h.scale || x.zeroPoint != h.zeroPoint || x.bits != h.bits) {
+                throw InputError("quantized model", "layer " + std::to_string(l + 1) + "'s input quantizer is not layer " +
+                                                        std::to_string(l) + "'s hidden-state quantizer");
+            }
         }
         PreparedLayer prepared;
         prepared.wIh16.assign(q.wIh.begin(), q.wIh.end());

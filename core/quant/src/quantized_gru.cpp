@@ -51,6 +51,13 @@ AddRescale addRescale(double a, double b, const char* what) {
 
 ActivationQuant activationQuantFor(QuantPoint point, int layer, const LayerBits& bits, const LayerRanges& ranges) {
     if (point == QuantPoint::X && layer > 0) return activationQuantFor(QuantPoint::H, layer - 1, bits, ranges);
+    // The logits' quantizer is the head's, observed on the last layer: every layer carries that one.
+    const int last = static_cast<int>(ranges.size()) - 1;
+    if (point == QuantPoint::Fc && layer < last) return activationQuantFor(QuantPoint::Fc, last, bits, ranges);
+    if (layer < 0 || layer > last || bits.size() != ranges.size()) {
+        throw InputError("quantized model", "layer " + std::to_string(layer + 1) + " of " + std::to_string(ranges.size()) +
+                                                " layers' ranges and " + std::to_string(bits.size()) + " bit assignments");
+    }
     const int b = bits[size_t(layer)][pointIndex(point)];
     if (point == QuantPoint::SigR || point == QuantPoint::SigZ) return sigmoidOutputQuant(b);
     if (point == QuantPoint::TanhN) return tanhOutputQuant(b);
