@@ -218,8 +218,7 @@ GeneTable geneTableOf(const GenomeLayout& layout) {
         const int first = gene.layer == kAllLayers ? 0 : gene.layer, end = gene.layer == kAllLayers ? L : gene.layer + 1;
         for (int l = first; l < end; ++l) {
             for (QuantPoint p : gene.points) {
-                const bool decided = p == QuantPoint::X ? l == 0 : (isHeadPoint(p) ? l == L - 1 : true);
-                if (decided) table[size_t(l)][pointIndex(p)] = g;
+                if (layout.decides(l, p)) table[size_t(l)][pointIndex(p)] = g;
             }
         }
     }

@@ -77,13 +77,6 @@ std::string knownLayoutNames() {
            knownLayouts().front()->name + "-L" + std::to_string(kMaxGruLayers);
 }
 
-// Whether layer `layer` of an L-layer layout has a gene for point p: layer l >= 1's x is layer l-1's h,
-// and the head's points are decided once, on the last layer.
-bool decidedPoint(QuantPoint p, int layer, int layers) {
-    if (p == QuantPoint::X) return layer == 0;
-    if (isHeadPoint(p)) return layer == layers - 1;
-    return true;
-}
 
 std::pair<int, int> layerRange(const GeneSpec& gene, int layers) {
     return gene.layer == kAllLayers ? std::pair{0, layers} : std::pair{gene.layer, gene.layer + 1};
@@ -228,8 +221,14 @@ bool isWeightPoint(QuantPoint p) {
     }
 }
 
+bool GenomeLayout::decides(int layer, QuantPoint point) const {
+    if (point == QuantPoint::X) return layer == 0;  // layer l >= 1's x is layer l-1's h
+    if (isHeadPoint(point)) return layer == layers - 1;  // the head is decided once, on the last layer
+    return true;
+}
+
 int GenomeLayout::geneDeciding(int layer, QuantPoint point) const {
-    if (point == QuantPoint::X && layer > 0) return -1;
+    if (point == QuantPoint::X && !decides(layer, point)) return -1;
     const int decidingLayer = isHeadPoint(point) ? layers - 1 : layer;
     for (int g = 0; g < geneCount(); ++g) {
         const GeneSpec& gene = genes[size_t(g)];
@@ -268,7 +267,7 @@ void GenomeLayout::validate() const {
                 throw std::logic_error("genome layout " + name + ": gene '" + gene.name + "' sets an invalid point");
             }
             for (int l = first; l < end; ++l) {
-                if (decidedPoint(p, l, layers)) {
+                if (decides(l, p)) {
                     ++setCount[size_t(l)][size_t(index)];
                 } else if (gene.layer != kAllLayers) {
                     throw std::logic_error("genome layout " + name + ": gene '" + gene.name + "' sets point '" +
@@ -280,7 +279,7 @@ void GenomeLayout::validate() const {
     }
     for (int l = 0; l < layers; ++l) {
         for (int i = 0; i < kQuantPointCount; ++i) {
-            const int expected = decidedPoint(QuantPoint(i), l, layers) ? 1 : 0;
+            const int expected = decides(l, QuantPoint(i)) ? 1 : 0;
             if (setCount[size_t(l)][size_t(i)] != expected) {
                 throw std::logic_error("genome layout " + name + ": point '" + kPointInfo[size_t(i)].name +
                                        "' of layer " + std::to_string(l + 1) + " is set by " +
@@ -570,11 +569,11 @@ void validateGenome(const Genome& genome) {
 void checkGenomeLayers(const Genome& genome, int64_t layers) {
     validateGenome(genome);
     if (genome.layout->layers == layers) return;
-    const GenomeLayout& base = layoutByName(genome.layout->baseName);
-    const std::string expected =
-        layers >= 1 && layers <= kMaxGruLayers
-            ? " (" + stackedLayout(base, int(layers)).name + ", " + std::to_string(stackedLayout(base, int(layers)).geneCount()) + " genes)"
-            : "";
+    std::string expected;
+    if (layers >= 1 && layers <= kMaxGruLayers) {
+        const GenomeLayout& needed = stackedLayout(layoutByName(genome.layout->baseName), int(layers));
+        expected = " (" + needed.name + ", " + std::to_string(needed.geneCount()) + " genes)";
+    }
     throw InputError(kGenomeSource, "genome of layout " + genome.layout->name + " (" + std::to_string(genome.layout->geneCount()) +
                                         " genes) is for " + std::to_string(genome.layout->layers) + " GRU layer" +
                                         (genome.layout->layers == 1 ? "" : "s") + ", the model has " +

@@ -72,6 +72,9 @@ struct GenomeLayout {
     std::string baseName;            // the one-layer layout it was stacked from (= name for one layer)
 
     int geneCount() const { return static_cast<int>(genes.size()); }
+    // Whether a gene of this layout decides point p of layer `layer` (0-based): every point but layer
+    // l >= 1's x (layer l-1's h) and the head's points of the layers before the last (the last's).
+    bool decides(int layer, QuantPoint point) const;
     // Index of the gene that decides `point` of layer `layer` (0-based), or -1 when none does (layer
     // l >= 1's x is layer l-1's h); the head's points of any layer name the head's gene.
     int geneDeciding(int layer, QuantPoint point) const;
