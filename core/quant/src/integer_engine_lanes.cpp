@@ -190,13 +190,14 @@ void cellLanes(const QuantizedGruLayer& m, const int32_t* ih, const int32_t* hh,
             sn[l] = addN(ihN[l] - zIhN, rn[l] - zMulRN);
         }
         for (int l = 0; l < L; ++l) n[l] = tanhNLut[sn[l]];
+        int32_t next[L];
         for (int l = 0; l < L; ++l) {
             // 1 - z exactly: the sigmoid quantizer has 1 = qmax * S_z, so (1 - z) has code qmax + Z_z - z.
             const int32_t zn = mulZN(int64_t(oneZ - z[l]) * (n[l] - zTanhN));
             const int32_t zh = mulZH(int64_t(z[l] - zSigZ) * hs[l]);
-            const int32_t next = addH(zn - zMulZN, zh - zMulZH);
-            hj[l] = active[l] ? next : hj[l];
+            next[l] = addH(zn - zMulZN, zh - zMulZH);
         }
+        for (int l = 0; l < L; ++l) hj[l] = active[l] ? next[l] : hj[l];
     }
 }
 
@@ -214,8 +215,9 @@ void toPairs(const int32_t* h, int64_t H, int16_t* pairs) {
 
 GRUQ_LANE_CLONES
 void quantizeCodes(const float* values, int64_t count, const ActivationQuant& quant, uint8_t* codes) {
-    const ActivationQuant q = quant;  // a copy the output bytes cannot alias
-    for (int64_t i = 0; i < count; ++i) codes[i] = static_cast<uint8_t>(quantizeValue(values[i], q));
+    const double scale = quant.scale;  // values the output bytes cannot alias
+    const int32_t zeroPoint = quant.zeroPoint, qmax = quant.qmax();
+    for (int64_t i = 0; i < count; ++i) codes[i] = static_cast<uint8_t>(quantizeValue(values[i], scale, zeroPoint, qmax));
 }
 
 std::vector<int32_t> packWeightPairs(const std::vector<int8_t>& w, int64_t rows, int64_t cols) {

@@ -84,14 +84,18 @@ inline int32_t weightQmax(int bits) { return (int32_t(1) << (bits - 1)) - 1; }
 // NaN gives the zero point (deterministic); values beyond the code range are clamped before the integer
 // conversion, so none can overflow it. Branch-free, so loops over many values vectorise (not for files
 // compiled with -ffast-math, which may assume that no NaN exists).
-inline int32_t quantizeValue(double x, const ActivationQuant& q) {
-    const double scaled = x / q.scale;
-    const double limit = static_cast<double>(q.qmax()) + 1.0;
+// The same with the quantizer's fields passed as values (loops over many values keep them in registers).
+inline int32_t quantizeValue(double x, double scale, int32_t zeroPoint, int32_t qmax) {
+    const double scaled = x / scale;
+    const double limit = static_cast<double>(qmax) + 1.0;
     const double bounded = scaled >= limit ? limit : (scaled <= -limit ? -limit : scaled);  // NaN stays NaN
     const bool isNan = scaled != scaled;
-    const int32_t code = clampCode(static_cast<int64_t>(roundHalfUp(isNan ? 0.0 : bounded)) + q.zeroPoint, 0, q.qmax());
-    return isNan ? q.zeroPoint : code;
+    // |rounded| <= qmax + 1, so int32 holds it and its sum with the zero point (and the loop vectorises).
+    const int32_t shifted = static_cast<int32_t>(roundHalfUp(isNan ? 0.0 : bounded)) + zeroPoint;
+    const int32_t code = shifted < 0 ? 0 : (shifted > qmax ? qmax : shifted);
+    return isNan ? zeroPoint : code;
 }
+inline int32_t quantizeValue(double x, const ActivationQuant& q) { return quantizeValue(x, q.scale, q.zeroPoint, q.qmax()); }
 
 // Lookup tables for sigmoid / tanh: entry i is the output code for input code i, i in [0, 2^in.bits):
 // out = clamp(floor(f(in.scale * (i - in.zeroPoint)) / out.scale + 1/2) + out.zeroPoint, 0, out.qmax()).
