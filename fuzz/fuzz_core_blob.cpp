@@ -6,8 +6,8 @@
 // and its CRC recomputed, so that mutations reach the shape, bits, layer-section and parameter checks
 // instead of dying at the checksum.
 // Acceptable: BlobError, with the same code gruq_model_init returns for those bytes; or an accepted
-// blob that the runtime accepts too and that writeBlob writes back byte for byte (a version-1 or -2 blob
-// comes back as version 3 with one layer: only its version field, layer-count byte and CRC differ). Stacked
+// blob that the runtime accepts too and that writeBlob writes back byte for byte (one layer comes back as
+// version 2 whatever version it was read as: only its version field, layer-count byte and CRC differ). Stacked
 // (version-3, 2 and 3 layers) blobs run through the same checks. Every
 // documented rule is checked by both readers, so there is no field either may read differently.
 // An accepted model is then run for a
@@ -40,9 +40,9 @@ uint32_t getU32(const std::vector<uint8_t>& b, size_t at) {
     return v;
 }
 
-// The blob without its version field, layer-count byte and CRC (a version-1 or -2 blob is written back as
-// version 3, which counts its one layer in byte 612, reserved before and inside the CRC; readBlob has
-// checked the input's CRC).
+// The blob without its version field, layer-count byte and CRC (a one-layer blob read as version 1 or 3 is
+// written back as version 2, where byte 612 is reserved, 0; version 3 counts the one layer there; readBlob
+// has checked the input's CRC).
 std::vector<uint8_t> withoutVersion(std::vector<uint8_t> b) {
     constexpr size_t kOffVersion = 4, kOffCrc = 12, kOffLayers = 612;
     std::fill_n(b.begin() + kOffVersion, 2, uint8_t(0));

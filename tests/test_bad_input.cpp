@@ -1112,14 +1112,18 @@ void TestBadInput::blobRows() {
     hugeBytes.replace(8, 4, littleEndian(0x7fffffff, 4));
     row("huge dimensions (claims 2 GiB)", "model.bin", resealed(hugeBytes), "blob");
     row("non-UTF-8 name, truncated", kNotUtf8 + ".bin", good.substr(0, 300), "blob");
-    // Stacked GRUs (format version 3): the layer count in byte 612, the layer section after the rest.
-    std::string noLayers = good;
+    // Stacked GRUs (format version 3): the layer count in byte 612, the layer section after the rest. A
+    // one-layer export is version 2; as version 3 (what older builds wrote) it gets the layer count 1.
+    std::string version3 = good;
+    version3.replace(4, 2, littleEndian(3, 2));
+    version3[612] = 1;
+    std::string noLayers = version3;
     noLayers[612] = 0;
     row("layer count 0", "model.bin", resealed(noLayers), "a GRU of 0 layers; the format holds 1..3");
-    std::string fourLayers = good;
+    std::string fourLayers = version3;
     fourLayers[612] = 4;
     row("layer count 4", "model.bin", resealed(fourLayers), "a GRU of 4 layers; the format holds 1..3");
-    std::string strayLayers = good + std::string(64, '\0');  // a layer section on a one-layer model
+    std::string strayLayers = version3 + std::string(64, '\0');  // a layer section on a one-layer model
     strayLayers.replace(8, 4, littleEndian(strayLayers.size(), 4));
     strayLayers.replace(616, 4, littleEndian(64, 4));
     row("layer section on a one-layer model", "model.bin", resealed(strayLayers), "a one-layer model with a 64-byte layer section");

@@ -151,7 +151,8 @@ class TestBlob : public QObject {
                                                (norm ? 8 * model.shape.inputSize : 0));
         }
         const BlobContents back = readBlob(blob, "memory");
-        QCOMPARE(back.formatVersion, int(kBlobFormatVersion));
+        // The oldest version that holds the model: 2 for one layer, 3 for a stack.
+        QCOMPARE(back.formatVersion, model.shape.numLayers == 1 ? 2 : 3);
         QVERIFY(back.genome == g);
         QCOMPARE(back.taskName, std::string("unit-test"));
         compareModels(back.model, model);
@@ -244,26 +245,32 @@ private slots:
         }
     }
 
-    // Version 2 (one layer, byte 612 reserved) and version 1 still read and give the same model; written
-    // back they are version 3, differing in the version and layer-count bytes only.
-    void version2And1BlobsStillRead() {
+    // A one-layer model is written as version 2 (byte 612 reserved, 0), so firmware that reads only
+    // version 2 loads it. The same model as version 3 (layer count 1 in byte 612) and as version 1 reads
+    // and gives the same model; written back it is the version-2 blob again.
+    void oneLayerBlobsAreVersion2AndEveryVersionReads() {
         StableRng rng(3);
         const Genome g = randomGenome(perGateLayout(), rng);
         const QuantizedGru model = modelFor(g);
-        const std::vector<uint8_t> v3 = writeBlob(model, g, "old");
-        QCOMPARE(int(v3[612]), 1);
-        for (uint16_t version : {2, 1}) {
-            std::vector<uint8_t> old = v3;
-            setU16(old, 4, version);
-            old[612] = 0;
-            resealCrc(old);
-            const BlobContents back = readBlob(old, "old.bin");
-            QCOMPARE(back.formatVersion, int(version));
+        const std::vector<uint8_t> v2 = writeBlob(model, g, "old");
+        QCOMPARE(int(v2[4] | v2[5] << 8), 2);
+        for (size_t i = 612; i < 640; ++i) QCOMPARE(int(v2[i]), 0);
+        std::vector<uint8_t> v3 = v2;
+        setU16(v3, 4, 3);
+        v3[612] = 1;
+        resealCrc(v3);
+        std::vector<uint8_t> v1 = v2;
+        setU16(v1, 4, 1);
+        resealCrc(v1);
+        for (const std::vector<uint8_t>* other : std::vector<const std::vector<uint8_t>*>{&v2, &v3, &v1}) {
+            const BlobContents back = readBlob(*other, "old.bin");
+            QCOMPARE(back.formatVersion, int((*other)[4]));
             QVERIFY(back.genome == g);
             compareModels(back.model, model);
-            const std::vector<uint8_t> again = writeBlob(back.model, back.genome, back.taskName);
-            QVERIFY(again == v3);
-            std::vector<uint8_t> withCount = old;  // byte 612 is reserved before version 3
+            QVERIFY(writeBlob(back.model, back.genome, back.taskName) == v2);
+        }
+        for (uint16_t version : {2, 1}) {
+            std::vector<uint8_t> withCount = version == 2 ? v2 : v1;  // byte 612 is reserved before version 3
             withCount[612] = 1;
             resealCrc(withCount);
             QCOMPARE(codeOf(withCount), BlobError::Code::BadParameter);
@@ -317,10 +324,14 @@ private slots:
                 }
             }
             QCOMPARE(seen[BlobError::Code::BadMagic], 32);
-            // Version 3 -> 2 or 1 (the version is outside the CRC): a one-layer blob's layer count is a
-            // reserved byte there, a stacked blob's genes are too many for one layer.
-            QCOMPARE(seen[BlobError::Code::UnsupportedVersion], 14);
-            QCOMPARE(seen[layers == 1 ? BlobError::Code::BadParameter : BlobError::Code::BadBits], 2);
+            // The version is outside the CRC. One layer, version 2 -> 3: no layer count in byte 612 (0);
+            // 2 -> 0 and the rest: unknown. Stacked, version 3 -> 2 or 1: too many genes for one layer.
+            QCOMPARE(seen[BlobError::Code::UnsupportedVersion], layers == 1 ? 15 : 14);
+            if (layers == 1) {
+                QCOMPARE(seen[BlobError::Code::BadLayerCount], 1);
+            } else {
+                QCOMPARE(seen[BlobError::Code::BadBits], 2);
+            }
             QCOMPARE(seen[BlobError::Code::BadHeader], 16);
         }
     }
@@ -358,13 +369,27 @@ private slots:
         QCOMPARE(variant([](auto& b) { b[88] = 200; }), BlobError::Code::BadParameter);       // Z_x > 15
         QCOMPARE(variant([](auto& b) { b[448] = 63; }), BlobError::Code::BadParameter);       // shift 63
         QCOMPARE(variant([](auto& b) { b[620] = 1; }), BlobError::Code::BadParameter);        // reserved
-        QCOMPARE(variant([](auto& b) { b[613] = 1; }), BlobError::Code::BadParameter);        // reserved
-        QCOMPARE(variant([](auto& b) { b[612] = 0; }), BlobError::Code::BadLayerCount);
-        QCOMPARE(variant([](auto& b) { b[612] = 4; }), BlobError::Code::BadLayerCount);
-        QCOMPARE(variant([](auto& b) { b[612] = 255; }), BlobError::Code::BadLayerCount);
-        QCOMPARE(variant([](auto& b) { b[612] = 2; }), BlobError::Code::BadBits);  // 17 genes are not default17-L2's 31
+        QCOMPARE(variant([](auto& b) { b[612] = 1; }), BlobError::Code::BadParameter);        // reserved in version 2
+        QCOMPARE(variant([](auto& b) { b[616] = 1; }), BlobError::Code::BadParameter);        // reserved in version 2
+        // The same model as version 3 (layer count 1 in byte 612), as builds before the version-2 rule wrote it.
+        auto version3 = [&](auto edit) {
+            return variant([&](auto& b) {
+                setU16(b, 4, 3);
+                b[612] = 1;
+                edit(b);
+            });
+        };
+        QCOMPARE(version3([](auto&) {}), BlobError::Code(0));
+        QCOMPARE(version3([](auto& b) { b[620] = 1; }), BlobError::Code::BadParameter);        // reserved
+        QCOMPARE(version3([](auto& b) { b[613] = 1; }), BlobError::Code::BadParameter);        // reserved
+        QCOMPARE(version3([](auto& b) { b[612] = 0; }), BlobError::Code::BadLayerCount);
+        QCOMPARE(version3([](auto& b) { b[612] = 4; }), BlobError::Code::BadLayerCount);
+        QCOMPARE(version3([](auto& b) { b[612] = 255; }), BlobError::Code::BadLayerCount);
+        QCOMPARE(version3([](auto& b) { b[612] = 2; }), BlobError::Code::BadBits);  // 17 genes are not default17-L2's 31
         // A one-layer blob with a layer section.
         std::vector<uint8_t> b = blob;
+        setU16(b, 4, 3);
+        b[612] = 1;
         b.resize(b.size() + kBlobGeneExtensionBytes, 0);
         setU32(b, 8, uint32_t(b.size()));
         setU32(b, 616, kBlobGeneExtensionBytes);

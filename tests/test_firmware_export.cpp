@@ -429,28 +429,32 @@ private slots:
         edited("task name of 32 characters", C::BadParameter, [&](std::string& x) { std::fill_n(x.begin() + 572, 32, 'a'); });
         edited("normalisation std 0", C::BadParameter, [&](std::string& x) { put(x, payloadEnd + 4 * size_t(F), 0, 4); });
         edited("normalisation mean NaN", C::BadParameter, [&](std::string& x) { put(x, payloadEnd, 0x7FC00000u, 4); });
-        edited("reserved byte 620", C::BadParameter, [&](std::string& x) { x[620] = 1; });
-        edited("reserved byte 613", C::BadParameter, [&](std::string& x) { x[613] = 1; });
-        edited("layer count 0", C::BadLayerCount, [&](std::string& x) { x[612] = 0; });
-        edited("layer count 4", C::BadLayerCount, [&](std::string& x) { x[612] = 4; });
-        edited("layer count 2 of a one-layer genome", C::BadBits, [&](std::string& x) { x[612] = 2; });
+        // A one-layer export is version 2 (byte 612 reserved); the same model as version 3 (layer count 1,
+        // as older builds wrote it) is valid too, and the version-3 fields are checked on it.
+        QCOMPARE(int(uint8_t(good[4])), 2);
+        const auto asVersion3 = [&](std::string x) {
+            put(x, 4, 3, 2);
+            x[612] = 1;
+            return x;
+        };
+        {
+            std::string v3 = asVersion3(good);
+            reseal(v3);
+            cases.push_back({"version 3 of the one-layer model (accepted)", v3, 0});
+        }
+        edited("version 2 with byte 612 set", C::BadParameter, [&](std::string& x) { x[612] = 1; });
+        edited("version 2 with byte 616 set", C::BadParameter, [&](std::string& x) { x[616] = 1; });
+        edited("reserved byte 620", C::BadParameter, [&](std::string& x) { x = asVersion3(x); x[620] = 1; });
+        edited("reserved byte 613", C::BadParameter, [&](std::string& x) { x = asVersion3(x); x[613] = 1; });
+        edited("layer count 0", C::BadLayerCount, [&](std::string& x) { x = asVersion3(x); x[612] = 0; });
+        edited("layer count 4", C::BadLayerCount, [&](std::string& x) { x = asVersion3(x); x[612] = 4; });
+        edited("layer count 2 of a one-layer genome", C::BadBits, [&](std::string& x) { x = asVersion3(x); x[612] = 2; });
         edited("a one-layer blob with a layer section", C::BadLayerSection, [&](std::string& x) {
+            x = asVersion3(x);
             x += std::string(kBlobGeneExtensionBytes, '\0');
             put(x, 8, x.size(), 4);
             put(x, 616, kBlobGeneExtensionBytes, 4);
         });
-        {
-            // Version 2: one layer, byte 612 reserved.
-            std::string v2 = good;
-            put(v2, 4, 2, 2);
-            v2[612] = 0;
-            reseal(v2);
-            cases.push_back({"version 2 (accepted)", v2, 0});
-            std::string v2Count = v2;
-            v2Count[612] = 1;
-            reseal(v2Count);
-            cases.push_back({"version 2 with byte 612 set", v2Count, int(C::BadParameter)});
-        }
         // A stacked export (2 layers, default17-L2): its layer section broken once per rule.
         QVERIFY(!stackedDirs_.empty());
         const std::string stacked = test::readBytes(stackedDirs_[0] + "/model.bin");
@@ -518,7 +522,6 @@ private slots:
         put(v1, 4, 1, 2);
         put(v1, 8, v1.size(), 4);
         put(v1, 608, 0, 4);
-        put(v1, 612, 0, 1);  // the layer count: reserved before version 3
         reseal(v1);
         cases.push_back({"version 1 without a section (accepted)", v1, 0});
         std::string v1Reserved = v1;

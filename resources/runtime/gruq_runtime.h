@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define GRUQ_FORMAT_VERSION 3u        /* newest blob format read (and written by gruq) */
+#define GRUQ_FORMAT_VERSION 3u        /* newest blob format read (gruq writes 3 for stacks, 2 for one layer) */
 #define GRUQ_OLDEST_FORMAT_VERSION 1u /* version 1: no normalisation section; versions 1 and 2: one layer */
 #define GRUQ_HEADER_BYTES 640u
 #define GRUQ_POINT_COUNT 25

@@ -347,7 +347,7 @@ std::vector<uint8_t> writeBlob(const QuantizedGru& model, const Genome& genome, 
     std::vector<uint8_t> out(size_t(total), 0);
     ByteWriter w(out);
     std::memcpy(out.data(), kMagic, 4);
-    w.u16At(kOffVersion, kBlobFormatVersion);
+    w.u16At(kOffVersion, L == 1 ? kOneLayerBlobFormatVersion : kBlobFormatVersion);
     w.u16At(kOffHeaderBytes, static_cast<uint16_t>(kBlobHeaderBytes));
     w.u32At(kOffBlobBytes, static_cast<uint32_t>(out.size()));
     w.u16At(kOffF, static_cast<uint16_t>(F));
@@ -366,8 +366,10 @@ std::vector<uint8_t> writeBlob(const QuantizedGru& model, const Genome& genome, 
     }
     w.u32At(kOffPayloadBytes, static_cast<uint32_t>(payload));
     w.u32At(kOffNormalizationBytes, static_cast<uint32_t>(normalizationBytes));
-    w.u8At(kOffLayers, static_cast<uint8_t>(L));
-    w.u32At(kOffLayerSectionBytes, static_cast<uint32_t>(sectionBytes));
+    if (L > 1) {  // version 3 only: in version 2 these bytes are reserved (0)
+        w.u8At(kOffLayers, static_cast<uint8_t>(L));
+        w.u32At(kOffLayerSectionBytes, static_cast<uint32_t>(sectionBytes));
+    }
 
     if (writeLayerPayload(out, kBlobHeaderBytes, model, 0) != size_t(kBlobHeaderBytes + payload)) {
         throw std::logic_error("writeBlob: first payload misplaced");

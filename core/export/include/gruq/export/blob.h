@@ -16,8 +16,10 @@
 
 namespace gruq {
 
-// Written; versions 1 (no normalisation section) and 2 (one layer, no layer count) still read.
+// The newest version (stacked GRUs); versions 1 (no normalisation section) and 2 (one layer, no layer count)
+// still read. Writing uses the oldest version that holds the model: 2 for one layer, 3 for a stack.
 constexpr uint16_t kBlobFormatVersion = 3;
+constexpr uint16_t kOneLayerBlobFormatVersion = 2;
 constexpr uint16_t kOldestBlobFormatVersion = 1;
 constexpr uint32_t kBlobHeaderBytes = 640;
 // Version 3's layer section (layers 2..L): genes 32..95 of the genome, then per layer a fixed record and
@@ -59,7 +61,8 @@ struct BlobContents {
     std::optional<Normalization> normalization;
 };
 
-// Bytes of the blob of `model` (always the newest version). `genome` (a layout for the model's layer count)
+// Bytes of the blob of `model`: format version 2 for one layer (a device whose runtime reads only version 2
+// still loads a new one-layer export, e.g. an over-the-air model update), version 3 for 2 or 3 layers. `genome` (a layout for the model's layer count)
 // must resolve to model.bits(); the task name (<= 31 printable
 // ASCII characters; longer is cut, others become '?') is information only; `normalization` (one value
 // for every feature, or one per feature) goes into the normalisation section. Throws
