@@ -37,10 +37,12 @@ inline const QStringList kStrictC = {"-std=c99", "-Wall", "-Wextra", "-Werror", 
 
 // CODES.bin for the harness: u32 count, steps, features, then the x codes of every sequence, then the
 // valid lengths when the set is padded.
-// The generic harness (reads MODEL.bin at run time) built with the system C compiler and the strict flags.
-inline Run buildGenericHarness(const QString& harnessSource, const QString& runtimeDir, const QString& out) {
-    return run(requireTool("cc"), kStrictC + QStringList{"-O2", "-I" + runtimeDir, harnessSource, runtimeDir + "/gruq_runtime.c",
-                                                         "-o", out});
+// The generic harness (reads MODEL.bin at run time) built with the system C compiler and the strict flags
+// (and `extra`, e.g. -DGRUQ_MAX_LAYERS=1).
+inline Run buildGenericHarness(const QString& harnessSource, const QString& runtimeDir, const QString& out,
+                               const QStringList& extra = {}) {
+    return run(requireTool("cc"), kStrictC + extra + QStringList{"-O2", "-I" + runtimeDir, harnessSource,
+                                                                 runtimeDir + "/gruq_runtime.c", "-o", out});
 }
 
 inline std::string codesFile(const IntegerGruEngine& engine, const SequenceSet& set) {

@@ -261,6 +261,66 @@ private slots:
                              std::to_string(kRuntimeStructBytes32) + " ? 1 : -1];\n");
         r = run(gcc, {"-mcpu=cortex-m4", "-mthumb", "-c", "-I" + dir, path("structs.c"), "-o", path("structs.o")});
         QVERIFY2(r.exitCode == 0, "gruq_model + gruq_state size changed: update kRuntimeStructBytes32");
+
+        // The one-layer build (-DGRUQ_MAX_LAYERS=1) the README offers: smaller, and its figures true too.
+        const QStringList one = args + QStringList{"-DGRUQ_MAX_LAYERS=1"};
+        r = run(gcc, one + QStringList{dir + "/gruq_runtime.c", "-o", path("gruq_runtime_one.o")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+        r = run(size, {path("gruq_runtime_one.o")});
+        const double textOne = r.output.split('\n')[1].simplified().split(' ')[0].toDouble();
+        QVERIFY2(std::abs(textOne - double(kRuntimeCodeBytesCortexM4OneLayer)) <= 0.15 * double(kRuntimeCodeBytesCortexM4OneLayer),
+                 qPrintable(QString("one-layer runtime text is %1 bytes; update kRuntimeCodeBytesCortexM4OneLayer").arg(textOne)));
+        QVERIFY(textOne < text);
+        test::writeBytes(path("structs_one.c").toStdString(),
+                         "#include \"gruq_runtime.h\"\nchar structs_ok[sizeof(gruq_model) + sizeof(gruq_state) == " +
+                             std::to_string(kRuntimeStructBytes32OneLayer) + " ? 1 : -1];\n");
+        r = run(gcc, {"-mcpu=cortex-m4", "-mthumb", "-DGRUQ_MAX_LAYERS=1", "-c", "-I" + dir, path("structs_one.c"), "-o",
+                      path("structs_one.o")});
+        QVERIFY2(r.exitCode == 0, "one-layer gruq_model + gruq_state size changed: update kRuntimeStructBytes32OneLayer");
+        const std::string readme = test::readBytes(exportDirs_[2] + "/README.md");
+        QVERIFY(readme.find("-DGRUQ_MAX_LAYERS=1") != std::string::npos);
+        QVERIFY(test::readBytes(stackedDirs_[0] + "/README.md").find("-DGRUQ_MAX_LAYERS=1") == std::string::npos);
+        // 0 and 4 are refused at compile time with a message.
+        r = run(gcc, args + QStringList{"-DGRUQ_MAX_LAYERS=4", dir + "/gruq_runtime.c", "-o", path("gruq_runtime_four.o")});
+        QVERIFY(r.exitCode != 0 && r.output.contains("GRUQ_MAX_LAYERS must be 1, 2 or 3"));
+    }
+
+    // A runtime built with -DGRUQ_MAX_LAYERS=1 gives a one-layer model's logits bit for bit and refuses a
+    // stacked blob with GRUQ_ERR_LAYERS; with 2, a 2-layer model runs and a 3-layer one is refused.
+    void runtimeBuiltForFewerLayers() {
+        QVERIFY(exportDirs_.size() >= 3 && stackedDirs_.size() >= 2);
+        for (int maxLayers : {1, 2}) {
+            const QString harness = path(QString("harness-max%1").arg(maxLayers));
+            const Run built = test::buildGenericHarness(GRUQ_RUNTIME_HARNESS, GRUQ_RUNTIME_DIR, harness,
+                                                        {QString("-DGRUQ_MAX_LAYERS=%1").arg(maxLayers)});
+            QVERIFY2(built.exitCode == 0, qPrintable(built.output));
+            // exportDirs_[2]: one layer, mixed bits; stackedDirs_[0]: 2 layers; stackedDirs_[1]: 3 layers.
+            for (const std::string& folder : {exportDirs_[2], stackedDirs_[0], stackedDirs_[1]}) {
+                const std::string blobBytes = test::readBytes(folder + "/model.bin");
+                const BlobContents blob = readBlob(std::vector<uint8_t>(blobBytes.begin(), blobBytes.end()), folder);
+                const int64_t layers = blob.model.shape.numLayers;
+                const QString model = QString::fromStdString(folder + "/model.bin");
+                if (layers > maxLayers) {
+                    const Run r = run(harness, {"--check", model});
+                    QCOMPARE(r.exitCode, 2);
+                    QCOMPARE(r.output.trimmed(), QString::number(int(BlobError::Code::BadLayerCount)));  // GRUQ_ERR_LAYERS
+                    continue;
+                }
+                const IntegerGruEngine engine(blob.model);
+                StableRng rng(70 + uint64_t(layers));
+                SequenceSet set;  // 60 random sequences of 9 steps
+                set.count = 60;
+                set.steps = 9;
+                set.features = blob.model.shape.inputSize;
+                for (int64_t k = 0; k < set.count * set.steps * set.features; ++k) set.x.push_back(float(rng.normal()));
+                set.y.assign(size_t(set.count), 0);
+                test::writeBytes(path("codes-max.bin").toStdString(), codesFile(engine, set));
+                const Run r = run(harness, {model, path("codes-max.bin"), path("logits-max.bin")});
+                QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+                QVERIFY2(test::readBytes(path("logits-max.bin").toStdString()) == logitsBytes(engine.logitsOf(set, 1)),
+                         qPrintable(QString("GRUQ_MAX_LAYERS=%1, %2 layers: logits differ").arg(maxLayers).arg(layers)));
+            }
+        }
     }
 
     // The word-at-a-time dot products equal the field-by-field reference for every width, alignment and row

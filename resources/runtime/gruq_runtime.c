@@ -702,7 +702,7 @@ static int init_model(gruq_model* model, const uint8_t* blob, uint32_t blob_byte
                 uint32_t expected;
                 if (g >= 0) {
                     expected = (uint32_t)g < HEADER_GENES ? blob[OFF_GENOME + (uint32_t)g] : section[(uint32_t)g - HEADER_GENES];
-                } else if (p == GRUQ_X) {
+                } else if (p == GRUQ_X && l > 0u) { /* (layer 1's x has a gene: l > 0 here) */
                     expected = (l == 1u ? blob + OFF_POINT_BITS : record[l - 1u] + REC_POINT_BITS)[GRUQ_H];
                 } else {
                     expected = record[L - 1u][REC_POINT_BITS + (uint32_t)p];

@@ -24,7 +24,15 @@ extern "C" {
 #define GRUQ_OLDEST_FORMAT_VERSION 1u /* version 1: no normalisation section; versions 1 and 2: one layer */
 #define GRUQ_HEADER_BYTES 640u
 #define GRUQ_POINT_COUNT 25
+/* The most stacked GRU layers a model may have. Firmware that only runs one-layer models can build with
+ * -DGRUQ_MAX_LAYERS=1: gruq_model then keeps one layer record instead of three (about half its RAM) and a
+ * stacked blob is refused with GRUQ_ERR_LAYERS. */
+#ifndef GRUQ_MAX_LAYERS
 #define GRUQ_MAX_LAYERS 3
+#endif
+#if GRUQ_MAX_LAYERS < 1 || GRUQ_MAX_LAYERS > 3
+#error "GRUQ_MAX_LAYERS must be 1, 2 or 3 (the blob format holds up to 3 layers)"
+#endif
 
 /* Workspace bytes of a model of F features, hidden size H and L layers: L H hidden-state codes, 6 H scratch
  * codes and the int16 offsets of the wider of x and h (+ 16 of padding). The same as gruq_workspace_bytes();

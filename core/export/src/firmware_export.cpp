@@ -210,6 +210,12 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "| RAM: workspace (`GRUQ_MODEL_WORKSPACE_BYTES` = (L + 6) H + 2 max(F, H) + 32 bytes, L = " << sh.numLayers
       << " layers) | " << s.workspaceBytes << " |\n"
       << "| RAM: `gruq_model` + `gruq_state` structs (32-bit target) | " << kRuntimeStructBytes32 << " |\n\n"
+      << (sh.numLayers == 1 ? "This model has one layer: building the runtime with `-DGRUQ_MAX_LAYERS=1` takes about " +
+                                  std::to_string(kRuntimeCodeBytesCortexM4OneLayer) + " bytes of code and " +
+                                  std::to_string(kRuntimeStructBytes32OneLayer) +
+                                  " bytes of structs instead (such a build refuses stacked blobs with "
+                                  "`GRUQ_ERR_LAYERS`).\n\n"
+                            : std::string())
       << "Weights and lookup tables stay in flash, packed at their bit widths; nothing is copied to RAM.\n\n"
       << "## Time\n\n"
       << "About " << std::llround(s.cortexM4StepInstructions)
