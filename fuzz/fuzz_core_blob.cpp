@@ -47,7 +47,7 @@ std::vector<uint8_t> withoutVersion(std::vector<uint8_t> b) {
     constexpr size_t kOffVersion = 4, kOffCrc = 12, kOffLayers = 612;
     std::fill_n(b.begin() + kOffVersion, 2, uint8_t(0));
     if (b.size() >= kOffCrc + 4) std::fill_n(b.begin() + kOffCrc, 4, uint8_t(0));
-    if (b.size() > kOffLayers) b[kOffLayers] = 0;
+    if (b.size() > kOffLayers && b[kOffLayers] <= 1) b[kOffLayers] = 0;  // a stack's layer count must survive
     return b;
 }
 

@@ -125,6 +125,7 @@ private slots:
             const std::string json = test::readBytes(dir.toStdString() + "/model.json");
             const double predicted = LatencyModel::cortexM4().estimate(e.model.shape, e.model.bits()).instructionsPerStep;
             QVERIFY2(json.find("\"layers\": 1") != std::string::npos, json.c_str());
+            QVERIFY2(json.find("\"format\": \"gruq firmware blob v2\"") != std::string::npos, json.c_str());  // one layer: v2
             QVERIFY2(json.find("\"cortex_m4_instructions_per_step\": " + std::to_string(predicted).substr(0, 5)) != std::string::npos,
                      json.c_str());
 
@@ -202,6 +203,7 @@ private slots:
             QCOMPARE(s.blobBytes, blobBytes(model.shape, model.bits(), true));
             const std::string json = test::readBytes(dir.toStdString() + "/model.json");
             QVERIFY2(json.find("\"layers\": " + std::to_string(c.L)) != std::string::npos, json.c_str());
+            QVERIFY2(json.find("\"format\": \"gruq firmware blob v3\"") != std::string::npos, json.c_str());
             const std::string readme = test::readBytes(dir.toStdString() + "/README.md");
             QVERIFY2(readme.find("(L + 6) H + 2 max(F, H) + 32 bytes, L = " + std::to_string(c.L) + " layers) | " +
                                  std::to_string(s.workspaceBytes)) != std::string::npos,
@@ -321,6 +323,13 @@ private slots:
                          qPrintable(QString("GRUQ_MAX_LAYERS=%1, %2 layers: logits differ").arg(maxLayers).arg(layers)));
             }
         }
+        // Files built with different settings disagree on sizeof(gruq_model): the program must not link.
+        const QString cc = requireTool("cc");
+        Run r = run(cc, kStrictC + QStringList{"-c", QString(GRUQ_RUNTIME_DIR) + "/gruq_runtime.c", "-o", path("runtime-max3.o")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+        r = run(cc, kStrictC + QStringList{"-DGRUQ_MAX_LAYERS=1", "-I" + QString(GRUQ_RUNTIME_DIR), GRUQ_RUNTIME_HARNESS,
+                                           path("runtime-max3.o"), "-o", path("harness-mismatch")});
+        QVERIFY2(r.exitCode != 0 && r.output.contains("gruq_model_init_max1_layer"), qPrintable(r.output));
     }
 
     // The word-at-a-time dot products equal the field-by-field reference for every width, alignment and row

@@ -9,6 +9,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace gruq;
 
@@ -371,6 +372,42 @@ private slots:
         QVERIFY(throwsInvalidArgument([&] { activationQuantFromRange(8, nan, 1.0); }));
         QVERIFY(throwsInvalidArgument([&] { activationQuantFromRange(8, -1.0, inf); }));
         QVERIFY(throwsInvalidArgument([&] { activationQuantFromRange(8, 1.0, -1.0); }));
+    }
+
+    // quantizeValue rounds and clamps in int32 since 0e350ae (so loops over it vectorise); before, it clamped
+    // an int64. Every bit width and zero point, halves of the step, values beyond the range, NaN and the
+    // infinities give the same code as that int64 formula.
+    void quantizeValueEqualsTheInt64Formula() {
+        auto int64Formula = [](double x, const ActivationQuant& q) {
+            const double scaled = x / q.scale;
+            const double limit = static_cast<double>(q.qmax()) + 1.0;
+            const double bounded = scaled >= limit ? limit : (scaled <= -limit ? -limit : scaled);
+            const bool isNan = scaled != scaled;
+            const int32_t code = clampCode(static_cast<int64_t>(roundHalfUp(isNan ? 0.0 : bounded)) + q.zeroPoint, 0, q.qmax());
+            return isNan ? q.zeroPoint : code;
+        };
+        StableRng rng(29);
+        int64_t checked = 0;
+        for (int bits = 2; bits <= 8; ++bits) {
+            ActivationQuant q;
+            q.bits = bits;
+            for (int32_t zero : {0, 1, q.qmax() / 2, q.qmax() - 1, q.qmax()}) {
+                q.zeroPoint = zero;
+                q.scale = 0.1 + rng.uniform(0.0, 1.0);
+                std::vector<double> xs = {0.0, -0.0, 1e300, -1e300, std::numeric_limits<double>::infinity(),
+                                          -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()};
+                for (int k = -2 * q.qmax() - 4; k <= 2 * q.qmax() + 4; ++k) {
+                    const double half = q.scale * (k + 0.5);
+                    xs.insert(xs.end(), {half, std::nextafter(half, -1e9), std::nextafter(half, 1e9), q.scale * k});
+                }
+                for (int i = 0; i < 200; ++i) xs.push_back(rng.uniform(-3.0, 3.0) * q.scale * q.qmax());
+                for (double x : xs) {
+                    QCOMPARE(quantizeValue(x, q), int64Formula(x, q));
+                    ++checked;
+                }
+            }
+        }
+        QVERIFY(checked > 20000);
     }
 
     void quantizeValueClampsAndRoundsHalfUp() {

@@ -15,6 +15,10 @@
 /* ------------------------------------------------------------------------------------------------ */
 /* Header layout (docs/blob-format.md)                                                              */
 
+#define GRUQ_TEXT_OF(x) #x
+#define GRUQ_LAYERS_TEXT_OF(x) GRUQ_TEXT_OF(x)
+#define GRUQ_LAYERS_TEXT GRUQ_LAYERS_TEXT_OF(GRUQ_MAX_LAYERS) /* "3", or the build's setting */
+
 #define OFF_MAGIC 0u
 #define OFF_VERSION 4u
 #define OFF_HEADER_BYTES 6u
@@ -996,7 +1000,8 @@ const char* gruq_error_string(int code) {
                "byte is invalid.";
     case GRUQ_ERR_WORKSPACE:
         return "Workspace too small: it needs gruq_workspace_bytes() bytes ((L + 6) H + 2 max(F, H) + 32).";
-    case GRUQ_ERR_LAYERS: return "Bad layer count: the blob's GRU has 0 layers or more than this runtime's 3.";
+    case GRUQ_ERR_LAYERS:
+        return "Bad layer count: the blob's GRU has 0 layers or more than this runtime's " GRUQ_LAYERS_TEXT " (GRUQ_MAX_LAYERS).";
     case GRUQ_ERR_LAYER_SECTION:
         return "Bad layer section: the layers after the first are truncated, too long, or do not take the previous "
                "layer's hidden state as their input.";

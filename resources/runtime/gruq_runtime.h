@@ -24,14 +24,25 @@ extern "C" {
 #define GRUQ_OLDEST_FORMAT_VERSION 1u /* version 1: no normalisation section; versions 1 and 2: one layer */
 #define GRUQ_HEADER_BYTES 640u
 #define GRUQ_POINT_COUNT 25
-/* The most stacked GRU layers a model may have. Firmware that only runs one-layer models can build with
- * -DGRUQ_MAX_LAYERS=1: gruq_model then keeps one layer record instead of three (about half its RAM) and a
- * stacked blob is refused with GRUQ_ERR_LAYERS. */
+/* The most stacked GRU layers a model may have. Firmware that only runs one-layer models can define
+ * GRUQ_MAX_LAYERS=1 for every file that includes this header (-DGRUQ_MAX_LAYERS=1): gruq_model then keeps
+ * one layer record instead of three (about half its RAM) and a stacked blob is refused with
+ * GRUQ_ERR_LAYERS. */
 #ifndef GRUQ_MAX_LAYERS
 #define GRUQ_MAX_LAYERS 3
 #endif
 #if GRUQ_MAX_LAYERS < 1 || GRUQ_MAX_LAYERS > 3
 #error "GRUQ_MAX_LAYERS must be 1, 2 or 3 (the blob format holds up to 3 layers)"
+#endif
+/* Files built with different GRUQ_MAX_LAYERS disagree on sizeof(gruq_model) and sizeof(gruq_state), so such
+ * a program must not link: below 3, the functions that set up a caller's structs carry the setting in
+ * their symbol names (the source keeps calling them gruq_model_init and gruq_state_init). */
+#if GRUQ_MAX_LAYERS == 1
+#define gruq_model_init gruq_model_init_max1_layer
+#define gruq_state_init gruq_state_init_max1_layer
+#elif GRUQ_MAX_LAYERS == 2
+#define gruq_model_init gruq_model_init_max2_layers
+#define gruq_state_init gruq_state_init_max2_layers
 #endif
 
 /* Workspace bytes of a model of F features, hidden size H and L layers: L H hidden-state codes, 6 H scratch

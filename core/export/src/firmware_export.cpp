@@ -150,7 +150,8 @@ std::string modelJson(const FirmwareExport& e, const ExportSummary& s, const Inp
         mean.push_back(e.normalization.meanOf(f));
         stdDev.push_back(e.normalization.stdDevOf(f));
     }
-    return nlohmann::json{{"format", "gruq firmware blob v" + std::to_string(kBlobFormatVersion)},
+    const int blobVersion = e.model.shape.numLayers == 1 ? kOneLayerBlobFormatVersion : kBlobFormatVersion;  // as writeBlob
+    return nlohmann::json{{"format", "gruq firmware blob v" + std::to_string(blobVersion)},
                           {"normalization", {{"mean", mean}, {"std", stdDev}}},
                           {"task", e.facts.task},
                           {"source", e.facts.source},
@@ -210,7 +211,8 @@ std::string readme(const FirmwareExport& e, const ExportSummary& s, const InputQ
       << "| RAM: workspace (`GRUQ_MODEL_WORKSPACE_BYTES` = (L + 6) H + 2 max(F, H) + 32 bytes, L = " << sh.numLayers
       << " layers) | " << s.workspaceBytes << " |\n"
       << "| RAM: `gruq_model` + `gruq_state` structs (32-bit target) | " << kRuntimeStructBytes32 << " |\n\n"
-      << (sh.numLayers == 1 ? "This model has one layer: building the runtime with `-DGRUQ_MAX_LAYERS=1` takes about " +
+      << (sh.numLayers == 1 ? "This model has one layer: with `-DGRUQ_MAX_LAYERS=1` for every file that includes "
+                                  "`gruq_runtime.h` (files that disagree do not link) the runtime takes about " +
                                   std::to_string(kRuntimeCodeBytesCortexM4OneLayer) + " bytes of code and " +
                                   std::to_string(kRuntimeStructBytes32OneLayer) +
                                   " bytes of structs instead (such a build refuses stacked blobs with "
