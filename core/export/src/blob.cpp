@@ -347,7 +347,7 @@ std::vector<uint8_t> writeBlob(const QuantizedGru& model, const Genome& genome, 
     std::vector<uint8_t> out(size_t(total), 0);
     ByteWriter w(out);
     std::memcpy(out.data(), kMagic, 4);
-    w.u16At(kOffVersion, L == 1 ? kOneLayerBlobFormatVersion : kBlobFormatVersion);
+    w.u16At(kOffVersion, blobFormatVersionFor(L));
     w.u16At(kOffHeaderBytes, static_cast<uint16_t>(kBlobHeaderBytes));
     w.u32At(kOffBlobBytes, static_cast<uint32_t>(out.size()));
     w.u16At(kOffF, static_cast<uint16_t>(F));

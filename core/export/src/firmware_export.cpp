@@ -150,8 +150,7 @@ std::string modelJson(const FirmwareExport& e, const ExportSummary& s, const Inp
         mean.push_back(e.normalization.meanOf(f));
         stdDev.push_back(e.normalization.stdDevOf(f));
     }
-    const int blobVersion = e.model.shape.numLayers == 1 ? kOneLayerBlobFormatVersion : kBlobFormatVersion;  // as writeBlob
-    return nlohmann::json{{"format", "gruq firmware blob v" + std::to_string(blobVersion)},
+    return nlohmann::json{{"format", "gruq firmware blob v" + std::to_string(blobFormatVersionFor(e.model.shape.numLayers))},
                           {"normalization", {{"mean", mean}, {"std", stdDev}}},
                           {"task", e.facts.task},
                           {"source", e.facts.source},

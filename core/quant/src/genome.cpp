@@ -77,7 +77,6 @@ std::string knownLayoutNames() {
            knownLayouts().front()->name + "-L" + std::to_string(kMaxGruLayers);
 }
 
-
 std::pair<int, int> layerRange(const GeneSpec& gene, int layers) {
     return gene.layer == kAllLayers ? std::pair{0, layers} : std::pair{gene.layer, gene.layer + 1};
 }

@@ -20,6 +20,8 @@ namespace gruq {
 // still read. Writing uses the oldest version that holds the model: 2 for one layer, 3 for a stack.
 constexpr uint16_t kBlobFormatVersion = 3;
 constexpr uint16_t kOneLayerBlobFormatVersion = 2;
+// The version writeBlob writes for a model of `layers` GRU layers.
+constexpr uint16_t blobFormatVersionFor(int64_t layers) { return layers == 1 ? kOneLayerBlobFormatVersion : kBlobFormatVersion; }
 constexpr uint16_t kOldestBlobFormatVersion = 1;
 constexpr uint32_t kBlobHeaderBytes = 640;
 // Version 3's layer section (layers 2..L): genes 32..95 of the genome, then per layer a fixed record and
