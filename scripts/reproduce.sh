@@ -8,7 +8,9 @@
 # Per task, seed and algorithm: the default search (population 24, 20 generations, multi-fidelity) with
 # `--seed S --algorithm nsga2|random`; its front and its homogeneous baselines go to
 # docs/results/<task>-<algorithm>-s<seed>-front.csv / -baselines.csv, one line per run to
-# docs/results/runs.csv (seconds, evaluations, commit). Per task: `gruq-cli eval --bits B` with no QAT
+# docs/results/runs.csv (seconds, evaluations, commit: evaluations count the whole archive, seconds only
+# the last segment of a resumed search, commit is the checkout's HEAD unless GRUQ_REPRODUCE_COMMIT names
+# the commit the binary in GRUQ_BUILD_DIR was built from). Per task: `gruq-cli eval --bits B` with no QAT
 # (calibration only), the search's QAT budget (4096 sequences) and one whole epoch, at 3, 4 and 8 bits ->
 # docs/results/<task>-qat-vs-ptq.csv.
 #
@@ -19,9 +21,9 @@
 #
 # Resumable: a run whose CSVs exist is skipped; an interrupted search resumes from its archive
 # (GRUQ_REPRODUCE_WORK, default ~/.cache/gruq/reproduce), so the script can be stopped and started again.
-# Running time on a 2-core VM: about 2 minutes per row-wise search, 2-4 per speech search, 10-20 per scaled
-# pixel-wise search, plus the float models and the speech set once (see the time lines it prints and
-# docs/results/runs.csv).
+# Running time on a 2-core VM: about 2 minutes per row-wise search, 2-4 per speech search, 15-60 per scaled
+# pixel-wise search (846-5,857 s in docs/results/runs.csv, some of them beside other work), plus the float
+# models and the speech set once (see the time lines it prints and docs/results/runs.csv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${GRUQ_BUILD_DIR:-build}
@@ -32,7 +34,7 @@ WORK=${GRUQ_REPRODUCE_WORK:-${GRUQ_CACHE_DIR:-$HOME/.cache/gruq}/reproduce}
 RESULTS=docs/results
 mkdir -p "$WORK" "$RESULTS"
 [ -x "$CLI" ] || { echo "reproduce.sh: $CLI missing: build first (scripts/test.sh or cmake --build $BUILD_DIR)" >&2; exit 1; }
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+commit=${GRUQ_REPRODUCE_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 [ -f "$RESULTS/runs.csv" ] || echo "task,algorithm,seed,seconds,evaluations,stopped_at_rung,hypervolume,commit" >"$RESULTS/runs.csv"
 script_start=$SECONDS
 
@@ -69,12 +71,13 @@ run_search() {  # task algorithm seed
     "$CLI" search $(task_args "$task") --seed "$seed" --algorithm "$algorithm" --out "$archive" >"$log" 2>&1 ||
       { tail -n 5 "$log"; exit 1; }
   fi
-  computed=$(tr '\r' '\n' <"$log" | sed -n 's/.* \([0-9]*\) evaluations computed.*/\1/p' | tail -n 1)
   hv=$(tr '\r' '\n' <"$log" | sed -n 's/^search finished.*hypervolume \([0-9.]*\).*/\1/p' | tail -n 1)
   "$CLI" front "$archive" --csv >"$RESULTS/$name-front.csv.tmp"
   "$CLI" front "$archive" --all --csv |
     awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "baseline") b = i; if ($i == "fidelity") f = i }; print; next }
              $b == 1 { print }' >"$RESULTS/$name-baselines.csv"
+  # Counted in the archive, not the log: a resumed search's log holds only its last segment.
+  computed=$("$CLI" front "$archive" --all --csv | awk 'NR > 1 { n++ } END { print n + 0 }')
   stopped=$("$CLI" front "$archive" --all --csv |
     awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "fidelity") f = i; next } f && $f < 1 { n++ } END { print n + 0 }')
   echo "$task,$algorithm,$seed,$((SECONDS - t)),$computed,$stopped,$hv,$commit" >>"$RESULTS/runs.csv"

@@ -90,7 +90,8 @@ def main():
     if runs:
         commits = sorted({r["commit"] for r in runs})
         total = sum(int(r["seconds"]) for r in runs)
-        w(f"{len(runs)} searches, {total / 3600:.1f} h of search time on the machine that ran them (commits "
+        w(f"{len(runs)} searches, {total / 3600:.1f} h of search time on the machine that ran them (a search that "
+          f"was stopped and resumed counts its last segment only; commits "
           f"{', '.join('`' + c + '`' for c in commits)}); per run: `docs/results/runs.csv`.\n")
 
     tasks = [t for t in TASK_ORDER if glob.glob(os.path.join(d, f"{t}-*-front.csv"))]
