@@ -12,7 +12,8 @@
 # the last segment of a resumed search, commit is the checkout's HEAD unless GRUQ_REPRODUCE_COMMIT names
 # the commit the binary in GRUQ_BUILD_DIR was built from). Per task: `gruq-cli eval --bits B` with no QAT
 # (calibration only), the search's QAT budget (4096 sequences) and one whole epoch, at 3, 4 and 8 bits ->
-# docs/results/<task>-qat-vs-ptq.csv.
+# docs/results/<task>-qat-vs-ptq.csv; the two QAT budgets again with the calibrated activation ranges kept
+# (--qat-range-tracking 0) -> docs/results/<task>-qat-range-tracking.csv.
 #
 # Tasks (GRUQ_REPRODUCE_TASKS, default all four): row = row-wise Fashion-MNIST (H=64, the default search);
 # pixel = pixel-wise Fashion-MNIST scaled to stay within hours on 2 cores (H=32, 12,000 training images of
@@ -85,23 +86,39 @@ run_search() {  # task algorithm seed
   echo "   $name: $((SECONDS - t)) s, $computed evaluations ($stopped stopped at the rung), hypervolume $hv"
 }
 
+# One homogeneous evaluation as a CSV row: bits, method, then the accuracies. Arguments: task bits method
+# then gruq-cli eval options.
+eval_row() {
+  local task=$1 bits=$2 method=$3
+  shift 3
+  # shellcheck disable=SC2046
+  "$CLI" eval $(task_args "$task") --bits "$bits" "$@" --json 2>/dev/null |
+    python3 -c 'import json, sys; j = json.load(sys.stdin); print(",".join([sys.argv[1], sys.argv[2]] + ["%.6f" % j[k] for k in ("validation_accuracy", "test_accuracy", "fake_quant_test_accuracy")]))' "$bits" "$method"
+}
+
 qat_vs_ptq() {  # task
-  local task=$1 out="$RESULTS/$1-qat-vs-ptq.csv" bits budget
+  local task=$1 out="$RESULTS/$1-qat-vs-ptq.csv" bits
   [ -f "$out" ] && { echo "   $task QAT vs PTQ: done before"; return; }
   echo "== $task: PTQ (calibration only) against QAT with the search's budget and with one epoch, at 3, 4 and 8 bits"
   echo "bits,method,validation_accuracy,test_accuracy,fake_quant_test_accuracy" >"$out.tmp"
   for bits in 3 4 8; do
-    for budget in ptq qat qat-epoch; do
-      local extra=()
-      case "$budget" in
-        ptq) extra=(--qat-epochs 0) ;;
-        qat) extra=(--qat-samples 4096) ;;  # the search's per-genome budget (defaultSearchQat)
-        qat-epoch) extra=(--qat-samples 0) ;;  # one epoch over the whole training split
-      esac
-      # shellcheck disable=SC2046
-      "$CLI" eval $(task_args "$task") --bits "$bits" "${extra[@]}" --json 2>/dev/null |
-        python3 -c 'import json, sys; j = json.load(sys.stdin); print(",".join([sys.argv[1], sys.argv[2]] + ["%.6f" % j[k] for k in ("validation_accuracy", "test_accuracy", "fake_quant_test_accuracy")]))' "$bits" "$budget" >>"$out.tmp"
-    done
+    eval_row "$task" "$bits" ptq --qat-epochs 0 >>"$out.tmp"
+    eval_row "$task" "$bits" qat --qat-samples 4096 >>"$out.tmp"  # the search's per-genome budget (defaultSearchQat)
+    eval_row "$task" "$bits" qat-epoch --qat-samples 0 >>"$out.tmp"  # one epoch over the whole training split
+  done
+  mv "$out.tmp" "$out"
+}
+
+# The same QAT with the calibrated activation ranges kept throughout (--qat-range-tracking 0) instead of
+# following the training batches over the first half of the steps (the default): which one QAT needs.
+qat_range_tracking() {  # task
+  local task=$1 out="$RESULTS/$1-qat-range-tracking.csv" bits
+  [ -f "$out" ] && { echo "   $task QAT range tracking: done before"; return; }
+  echo "== $task: QAT with the calibrated ranges kept, search budget and one epoch, at 3, 4 and 8 bits"
+  echo "bits,method,validation_accuracy,test_accuracy,fake_quant_test_accuracy" >"$out.tmp"
+  for bits in 3 4 8; do
+    eval_row "$task" "$bits" qat-kept-ranges --qat-samples 4096 --qat-range-tracking 0 >>"$out.tmp"
+    eval_row "$task" "$bits" qat-epoch-kept-ranges --qat-samples 0 --qat-range-tracking 0 >>"$out.tmp"
   done
   mv "$out.tmp" "$out"
 }
@@ -113,6 +130,7 @@ for task in "${task_list[@]}"; do
     for algorithm in nsga2 random; do run_search "$task" "$algorithm" "$seed"; done
   done
   qat_vs_ptq "$task"
+  qat_range_tracking "$task"
 done
 python3 scripts/results_report.py "$RESULTS" >docs/results.md
 echo "== docs/results.md written; this invocation took $((SECONDS - script_start)) s (runs.csv has each run's time)"

@@ -139,6 +139,22 @@ def main():
                     w(f"| {bits} | {100 * p:.2f}% | {100 * q:.2f}% | {100 * e:.2f}% | {100 * (q - p):+.2f} pp | "
                       f"{100 * (e - p):+.2f} pp |")
             w("")
+            kept_file = os.path.join(d, f"{task}-qat-range-tracking.csv")
+            if os.path.exists(kept_file):
+                kept = {(r["bits"], r["method"]): r for r in read_rows(kept_file)}
+                w("The same QAT with the calibrated activation ranges kept throughout (`--qat-range-tracking 0`) "
+                  "instead of")
+                w("ranges that follow the training batches over the first half of the steps (the default, "
+                  "\"tracked\"); test split:\n")
+                w("| bits | PTQ | search budget, tracked | search budget, kept | one epoch, tracked | one epoch, kept |")
+                w("|---|---|---|---|---|---|")
+                for bits in ("3", "4", "8"):
+                    methods = [(ptq, "ptq"), (ptq, "qat"), (kept, "qat-kept-ranges"), (ptq, "qat-epoch"),
+                               (kept, "qat-epoch-kept-ranges")]
+                    if all((bits, m) in table for table, m in methods):
+                        cells = [f"{100 * float(table[(bits, m)]['test_accuracy']):.2f}%" for table, m in methods]
+                        w(f"| {bits} | " + " | ".join(cells) + " |")
+                w("")
 
         # Which genes the search keeps wide: mean bits over the NSGA-II front points within 1 pp of the 8-bit
         # model's test accuracy (the part of the front an engineer would ship), all seeds together.

@@ -878,6 +878,9 @@ void TestBadInput::settingsRows() {
     row("objectives: an unknown name", "s.json", R"({"objectives": ["error", "speed"]})",
         "unknown objective 'speed'");
     row("objectives: error alone", "s.json", R"({"objectives": ["error"]})", "choose flash, latency or both");
+    row("QAT range tracking outside 0..1", "s.json", R"({"qat": {"freeze_ranges_after": 1.5}})",
+        "'qat.freeze_ranges_after' must be in 0..1");
+    row("QAT range EMA momentum 1", "s.json", R"({"qat": {"ema_momentum": 1}})", "'qat.ema_momentum' must be in [0, 1)");
     row("model layers 4", "s.json", R"({"model": {"layers": 4}})", "'model.layers' must be in 1..3");
     row("model layers 0", "s.json", R"({"model": {"layers": 0}})", "'model.layers' must be in 1..3");
     row("model hidden size 257", "s.json", R"({"model": {"hidden_size": 257}})", "'model.hidden_size' must be in 1..256");

@@ -149,6 +149,32 @@ private slots:
         }
     }
 
+    // freezeRangesAfter (gruq-cli --qat-range-tracking): the share of QAT steps during which activation
+    // ranges follow the training batches. At 0 the model keeps its calibrated ranges (those of PTQ) while
+    // its weights still train; at 0.5 the ranges move.
+    void rangeTrackingShareDecidesWhetherRangesMove() {
+        const Genome g = uniformGenome(defaultLayout(), 6);
+        QatConfig ptq = test::tinyQat();
+        ptq.epochs = 0;
+        QatConfig untracked = test::tinyQat();
+        untracked.epochs = 2;
+        untracked.freezeRangesAfter = 0.0;
+        QatConfig tracked = untracked;
+        tracked.freezeRangesAfter = 0.5;
+        const QuantizedGruLayer calibrated = evaluateGenome(data_, float_.weights, g, ptq, {}).model.layers[0];
+        const QuantizedGruLayer fixedRanges = evaluateGenome(data_, float_.weights, g, untracked, {}).model.layers[0];
+        const QuantizedGruLayer movedRanges = evaluateGenome(data_, float_.weights, g, tracked, {}).model.layers[0];
+        int moved = 0;
+        for (size_t p = 0; p < calibrated.act.size(); ++p) {
+            QCOMPARE(fixedRanges.act[p].scale, calibrated.act[p].scale);
+            QCOMPARE(fixedRanges.act[p].zeroPoint, calibrated.act[p].zeroPoint);
+            if (movedRanges.act[p].scale != calibrated.act[p].scale) ++moved;
+        }
+        qInfo("range tracking 0.5: %d of %zu activation scales moved from the calibrated ones", moved, calibrated.act.size());
+        QVERIFY(moved > 0);
+        QVERIFY(fixedRanges.wIh != calibrated.wIh);  // the weights trained all the same
+    }
+
     // A scheme whose training diverges still gets an evaluation instead of ending the search: steps with a
     // non-finite loss or gradient are skipped (one NaN update made every weight NaN), and a model trained
     // out of the integer range falls back to the calibrated one, marked diverged. Here: learning rate 1e30.

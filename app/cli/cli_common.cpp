@@ -176,17 +176,26 @@ void addGenomeOptions(CLI::App& cmd, GenomeArgs& a) {
     cmd.add_option("--layout", a.layout, "genome layout: default17, homogeneous, per-gate")->capture_default_str();
 }
 
-void addModelOptions(CLI::App& cmd, FloatTrainConfig& floatConfig, QatConfig& qat) {
-    cmd.add_option("--hidden", floatConfig.hiddenSize, "GRU hidden size (1..256)")->capture_default_str();
-    cmd.add_option("--layers", floatConfig.numLayers, "stacked GRU layers (1..3; an imported model (--model) has its own)")
-        ->capture_default_str();
-    cmd.add_option("--float-epochs", floatConfig.epochs, "float baseline epochs (cached)")->capture_default_str();
-    cmd.add_option("--qat-epochs", qat.epochs, "QAT fine-tuning epochs")->capture_default_str();
+void addQatOptions(CLI::App& cmd, QatConfig& qat) {
+    cmd.add_option("--qat-epochs", qat.epochs, "QAT fine-tuning epochs (per genome in a search)")->capture_default_str();
     cmd.add_option("--qat-samples", qat.samplesPerEpoch, "QAT sequences per epoch (0 = all)")->capture_default_str();
     cmd.add_option("--qat-lr", qat.learningRate, "QAT learning rate")->capture_default_str();
     cmd.add_option("--qat-batch", qat.batchSize, "QAT batch size")->capture_default_str();
     cmd.add_option("--calibration-batches", qat.calibrationBatches, "float batches for range calibration")
         ->capture_default_str();
+    cmd.add_option("--qat-range-tracking", qat.freezeRangesAfter,
+                   "share of the QAT steps during which activation ranges follow the batches (EMA); frozen after "
+                   "(0 = the calibrated ranges throughout)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+}
+
+void addModelOptions(CLI::App& cmd, FloatTrainConfig& floatConfig, QatConfig& qat) {
+    cmd.add_option("--hidden", floatConfig.hiddenSize, "GRU hidden size (1..256)")->capture_default_str();
+    cmd.add_option("--layers", floatConfig.numLayers, "stacked GRU layers (1..3; an imported model (--model) has its own)")
+        ->capture_default_str();
+    cmd.add_option("--float-epochs", floatConfig.epochs, "float baseline epochs (cached)")->capture_default_str();
+    addQatOptions(cmd, qat);
     cmd.add_option("--qat-seed", qat.seed, "QAT seed")->capture_default_str();
 }
 

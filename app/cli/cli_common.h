@@ -47,7 +47,9 @@ struct GenomeArgs {
 };
 void addGenomeOptions(CLI::App& command, GenomeArgs& args);
 
-// --hidden, --float-epochs and the --qat-* budget of one genome evaluation.
+// The --qat-* budget and schedule of one genome evaluation (eval, export, search).
+void addQatOptions(CLI::App& command, QatConfig& qat);
+// --hidden, --layers, --float-epochs, addQatOptions and --qat-seed.
 void addModelOptions(CLI::App& command, FloatTrainConfig& floatConfig, QatConfig& qat);
 
 // One genome evaluated from the command line: task data, cached float baseline, QAT + integer model,

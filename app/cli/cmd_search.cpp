@@ -260,11 +260,7 @@ void addSearchCommands(CLI::App& app, CommandRunner& runner) {
     cmd->add_option("--eta-c", s.nsga2.crossoverDistributionIndex, "crossover distribution index")->capture_default_str();
     cmd->add_option("--mutation", s.nsga2.mutationProbability, "mutation probability")->capture_default_str();
     cmd->add_option("--eta-m", s.nsga2.mutationDistributionIndex, "mutation distribution index")->capture_default_str();
-    cmd->add_option("--qat-epochs", s.qat.epochs, "QAT epochs per genome")->capture_default_str();
-    cmd->add_option("--qat-samples", s.qat.samplesPerEpoch, "QAT sequences per epoch (0 = all)")->capture_default_str();
-    cmd->add_option("--qat-lr", s.qat.learningRate, "QAT learning rate")->capture_default_str();
-    cmd->add_option("--qat-batch", s.qat.batchSize, "QAT batch size")->capture_default_str();
-    cmd->add_option("--calibration-batches", s.qat.calibrationBatches, "calibration batches")->capture_default_str();
+    addQatOptions(*cmd, s.qat);
     cmd->add_option("--seed", s.seed, "NSGA-II seed")->capture_default_str();
     cmd->add_option("--workers", s.workers, "parallel evaluations (0 = all cores)")->capture_default_str();
     cmd->add_flag("--no-baselines", a->noBaselines, "skip the homogeneous baselines");

@@ -128,6 +128,8 @@ void SearchSettings::validate() const {
         bad("qat", "needs epochs >= 0, batch_size >= 1, calibration_batches >= 1, samples_per_epoch >= 0");
     }
     if (!(qat.learningRate > 0.0)) bad("qat.learning_rate", "must be > 0");
+    if (!(qat.freezeRangesAfter >= 0.0 && qat.freezeRangesAfter <= 1.0)) bad("qat.freeze_ranges_after", "must be in 0..1");
+    if (!(qat.emaMomentum >= 0.0 && qat.emaMomentum < 1.0)) bad("qat.ema_momentum", "must be in [0, 1)");
     if (floatModel.hiddenSize < 1 || floatModel.hiddenSize > kMaxHiddenSize) {
         bad("model.hidden_size", "must be in 1.." + std::to_string(kMaxHiddenSize));
     }
