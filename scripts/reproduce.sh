@@ -96,29 +96,19 @@ eval_row() {
     python3 -c 'import json, sys; j = json.load(sys.stdin); print(",".join([sys.argv[1], sys.argv[2]] + ["%.6f" % j[k] for k in ("validation_accuracy", "test_accuracy", "fake_quant_test_accuracy")]))' "$bits" "$method"
 }
 
-qat_vs_ptq() {  # task
-  local task=$1 out="$RESULTS/$1-qat-vs-ptq.csv" bits
-  [ -f "$out" ] && { echo "   $task QAT vs PTQ: done before"; return; }
-  echo "== $task: PTQ (calibration only) against QAT with the search's budget and with one epoch, at 3, 4 and 8 bits"
+# Homogeneous evaluations at 3, 4 and 8 bits -> docs/results/<task>-<name>.csv. Arguments: task, name, what
+# it compares (for the log), then one method=options pair per evaluation and bit width.
+eval_table() {
+  local task=$1 out="$RESULTS/$1-$2.csv" what=$3 bits spec
+  shift 3
+  [ -f "$out" ] && { echo "   $task $what: done before"; return; }
+  echo "== $task: $what, at 3, 4 and 8 bits"
   echo "bits,method,validation_accuracy,test_accuracy,fake_quant_test_accuracy" >"$out.tmp"
   for bits in 3 4 8; do
-    eval_row "$task" "$bits" ptq --qat-epochs 0 >>"$out.tmp"
-    eval_row "$task" "$bits" qat --qat-samples 4096 >>"$out.tmp"  # the search's per-genome budget (defaultSearchQat)
-    eval_row "$task" "$bits" qat-epoch --qat-samples 0 >>"$out.tmp"  # one epoch over the whole training split
-  done
-  mv "$out.tmp" "$out"
-}
-
-# The same QAT with the calibrated activation ranges kept throughout (--qat-range-tracking 0) instead of
-# following the training batches over the first half of the steps (the default): which one QAT needs.
-qat_range_tracking() {  # task
-  local task=$1 out="$RESULTS/$1-qat-range-tracking.csv" bits
-  [ -f "$out" ] && { echo "   $task QAT range tracking: done before"; return; }
-  echo "== $task: QAT with the calibrated ranges kept, search budget and one epoch, at 3, 4 and 8 bits"
-  echo "bits,method,validation_accuracy,test_accuracy,fake_quant_test_accuracy" >"$out.tmp"
-  for bits in 3 4 8; do
-    eval_row "$task" "$bits" qat-kept-ranges --qat-samples 4096 --qat-range-tracking 0 >>"$out.tmp"
-    eval_row "$task" "$bits" qat-epoch-kept-ranges --qat-samples 0 --qat-range-tracking 0 >>"$out.tmp"
+    for spec in "$@"; do
+      # shellcheck disable=SC2086
+      eval_row "$task" "$bits" "${spec%%=*}" ${spec#*=} >>"$out.tmp"
+    done
   done
   mv "$out.tmp" "$out"
 }
@@ -129,8 +119,14 @@ for task in "${task_list[@]}"; do
   for seed in $SEEDS; do
     for algorithm in nsga2 random; do run_search "$task" "$algorithm" "$seed"; done
   done
-  qat_vs_ptq "$task"
-  qat_range_tracking "$task"
+  # QAT budgets: the search's per genome (4096 sequences, defaultSearchQat) and one epoch over the whole split.
+  eval_table "$task" qat-vs-ptq "PTQ (calibration only) against QAT with the search's budget and with one epoch" \
+    "ptq=--qat-epochs 0" "qat=--qat-samples 4096" "qat-epoch=--qat-samples 0"
+  # The same QAT with the calibrated activation ranges kept throughout instead of following the training
+  # batches over the first half of the steps (the default): which one QAT needs.
+  eval_table "$task" qat-range-tracking "QAT with the calibrated ranges kept, search budget and one epoch" \
+    "qat-kept-ranges=--qat-samples 4096 --qat-range-tracking 0" \
+    "qat-epoch-kept-ranges=--qat-samples 0 --qat-range-tracking 0"
 done
 python3 scripts/results_report.py "$RESULTS" >docs/results.md
 echo "== docs/results.md written; this invocation took $((SECONDS - script_start)) s (runs.csv has each run's time)"
