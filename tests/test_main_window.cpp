@@ -610,11 +610,16 @@ private slots:
             ui::MainWindow w;
             child<QSpinBox>(w, "hiddenSize")->setValue(96);
             child<QSpinBox>(w, "layers")->setValue(3);
+            child<QDoubleSpinBox>(w, "qatRangeTracking")->setValue(0.0);
             w.close();
         }
         ui::MainWindow w2;
         QCOMPARE(child<QSpinBox>(w2, "hiddenSize")->value(), 96);
         QCOMPARE(child<QSpinBox>(w2, "layers")->value(), 3);
+        QCOMPARE(child<QDoubleSpinBox>(w2, "qatRangeTracking")->value(), 0.0);
+        auto* panel = w2.findChild<ui::SearchSettingsPanel*>();
+        QVERIFY(panel != nullptr);
+        QCOMPARE(panel->searchSettings().qat.freezeRangesAfter, 0.0);  // the search gets it
     }
 };
 

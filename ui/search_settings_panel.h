@@ -73,7 +73,7 @@ private:
     MultiFidelitySettings multiFidelitySettings_;  // rung and gain settings (from an archive or the defaults)
     QComboBox* layout_;
     QSpinBox *minBits_, *maxBits_, *population_, *generations_, *qatEpochs_, *qatSamples_, *workers_;
-    QDoubleSpinBox *crossover_, *etaC_, *mutation_, *etaM_, *qatLr_;
+    QDoubleSpinBox *crossover_, *etaC_, *mutation_, *etaM_, *qatLr_, *qatRangeTracking_;
     QPushButton *load_, *train_, *cancel_, *start_, *pause_, *stop_;
     bool searchRunning_ = false;
 };
