@@ -74,13 +74,13 @@ run_search() {  # task algorithm seed
   fi
   hv=$(tr '\r' '\n' <"$log" | sed -n 's/^search finished.*hypervolume \([0-9.]*\).*/\1/p' | tail -n 1)
   "$CLI" front "$archive" --csv >"$RESULTS/$name-front.csv.tmp"
-  "$CLI" front "$archive" --all --csv |
-    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "baseline") b = i; if ($i == "fidelity") f = i }; print; next }
-             $b == 1 { print }' >"$RESULTS/$name-baselines.csv"
-  # Counted in the archive, not the log: a resumed search's log holds only its last segment.
-  computed=$("$CLI" front "$archive" --all --csv | awk 'NR > 1 { n++ } END { print n + 0 }')
-  stopped=$("$CLI" front "$archive" --all --csv |
-    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "fidelity") f = i; next } f && $f < 1 { n++ } END { print n + 0 }')
+  # Every evaluation in the archive, read once: the baselines, and the counts (from the archive, not the log:
+  # a resumed search's log holds only its last segment).
+  all=$("$CLI" front "$archive" --all --csv)
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "baseline") b = i; print; next } $b == 1 { print }' \
+    <<<"$all" >"$RESULTS/$name-baselines.csv"
+  read -r computed stopped < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "fidelity") f = i; next }
+                                        { n++ } f && $f < 1 { s++ } END { print n + 0, s + 0 }' <<<"$all")
   echo "$task,$algorithm,$seed,$((SECONDS - t)),$computed,$stopped,$hv,$commit" >>"$RESULTS/runs.csv"
   mv "$RESULTS/$name-front.csv.tmp" "$RESULTS/$name-front.csv"  # last: marks the run done
   echo "   $name: $((SECONDS - t)) s, $computed evaluations ($stopped stopped at the rung), hypervolume $hv"
